@@ -1,0 +1,56 @@
+#pragma once
+// Closed-form (alpha-beta) costs of collectives over a two-level hierarchy: GPUs inside a node
+// joined by NVLink/NVSwitch/PCIe, nodes joined by NICs. Formulas: Thakur, Rabenseifner & Gropp,
+// "Optimization of Collective Communication Operations in MPICH" (IJHPCA 2005) for ring,
+// recursive halving-doubling and trees; NCCL's multi-channel rings (one ring per NIC) and
+// double binary trees (Sanders et al. 2009; NCCL 2.4 release notes) for the multi-node case.
+#include <string>
+
+#include "models/compute/kernel.hpp"
+
+namespace trainsim {
+
+enum class CollectiveAlgorithm { Auto, Ring, Tree, HalvingDoubling, Hierarchical };
+
+CollectiveAlgorithm parse_collective_algorithm(const std::string& s, const std::string& where);
+const char* to_string(CollectiveAlgorithm a);
+
+/// How a communicator's ranks sit on nodes (ranks spread evenly over `nodes`).
+struct GroupShape {
+  int size = 1;
+  int ranks_per_node = 1;
+  int nodes = 1;
+};
+
+/// Effective link parameters seen by one rank (efficiency already applied).
+struct LinkLevel {
+  double bw = 0;       ///< bytes/s per rank per direction (asymptotic, efficiency applied)
+  double latency = 0;  ///< seconds per algorithm step (software + wire + switch hops)
+  /// Message size at which half of `bw` is reached, beyond latency (Hockney's n_1/2, "The
+  /// Science of Computer Benchmarking", 1996): NCCL's pipelined rings need large messages to fill
+  /// their channels (nccl-tests issue #212: 256 MB is too small to reach the NVLink peak).
+  double half_bw_bytes = 0;
+  /// Effective bandwidth for a message of `bytes` per step.
+  double effective_bw(double bytes) const { return half_bw_bytes > 0 ? bw * bytes / (bytes + half_bw_bytes) : bw; }
+};
+
+struct CollectiveEnv {
+  LinkLevel intra;     ///< inside a node
+  LinkLevel inter;     ///< across nodes, per rank (its share of the node's NICs)
+};
+
+struct CollectiveCost {
+  double seconds = 0;
+  CollectiveAlgorithm algorithm = CollectiveAlgorithm::Ring;
+};
+
+/// Time of one collective. `bytes` is the per-rank buffer: the full vector of an all-reduce,
+/// the gathered output of an all-gather, the input of a reduce-scatter, the send buffer of an
+/// all-to-all, the message of a broadcast. Auto picks the fastest algorithm (as NCCL's tuner does).
+CollectiveCost collective_time(CollectiveKind kind, double bytes, const GroupShape& g, const CollectiveEnv& env,
+                               CollectiveAlgorithm algorithm = CollectiveAlgorithm::Auto);
+
+/// Point-to-point transfer: latency + bytes / bandwidth.
+double p2p_time(double bytes, const LinkLevel& link);
+
+}  // namespace trainsim

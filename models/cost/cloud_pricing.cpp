@@ -1,0 +1,88 @@
+#include "models/cost/cloud_pricing.hpp"
+
+#include <string>
+
+namespace trainsim {
+
+namespace {
+// AWS EC2 p5.48xlarge (8x H100 SXM 80GB), Linux on-demand, us-east-1: 98.32 USD/h on the AWS
+// price list through 2024 (AWS cut P5 on-demand prices by up to 45 % in June 2025: re-check before
+// use) -> 98.32 / 8 = 12.29 USD per GPU-hour.
+constexpr double kOnDemandUsdPerGpuHour = 98.32 / 8.0;
+// Reserved: 40 % off. Assumed for a 1-year commitment; AWS Savings Plans advertise "up to 72 %"
+// for 3-year all-upfront terms (aws.amazon.com/savingsplans, 2024).
+constexpr double kReservedDiscount = 0.40;
+// Spot: 60 % off. Assumed; AWS advertises spot "up to 90 %" off on-demand, GPU instances are
+// discounted much less (EC2 Spot Instance Advisor, 2024).
+constexpr double kSpotDiscount = 0.60;
+// Preemptions: 2.7e-4 per instance-hour = 20 % of instances reclaimed per month / 730 h, the lower
+// edge of the highest ">20 %" frequency-of-interruption bucket of the EC2 Spot Instance Advisor
+// (2024), where large GPU instances usually sit.
+constexpr double kSpotPreemptionsPerNodeHour = 0.20 / 730.0;
+// Restart after a preemption: 10 min. Assumed: re-acquire capacity, start containers, NCCL init,
+// read the checkpoint (see models/storage/checkpoint_io.hpp for the read part).
+constexpr double kSpotRestartS = 600.0;
+}  // namespace
+
+const char* to_string(CloudMarket m) {
+  switch (m) {
+    case CloudMarket::OnDemand: return "on_demand";
+    case CloudMarket::Reserved: return "reserved";
+    case CloudMarket::Spot: return "spot";
+  }
+  return "?";
+}
+
+CloudPricing default_cloud_pricing() {
+  CloudPricing p;
+  p.on_demand_usd_per_gpu_hour = kOnDemandUsdPerGpuHour;
+  p.reserved_discount = kReservedDiscount;
+  p.spot_discount = kSpotDiscount;
+  p.spot_preemptions_per_node_hour = kSpotPreemptionsPerNodeHour;
+  p.spot_restart_s = kSpotRestartS;
+  return p;
+}
+
+CloudPricing parse_cloud_pricing(const JsonReader& r) {
+  r.reject_unknown({"market", "on_demand_usd_per_gpu_hour", "reserved_discount", "spot_discount",
+                    "spot_preemptions_per_node_hour", "spot_restart_s"});
+  CloudPricing p = default_cloud_pricing();
+  if (auto m = r.opt_choice("market", {"on_demand", "reserved", "spot"}))
+    p.market = *m == "spot" ? CloudMarket::Spot : *m == "reserved" ? CloudMarket::Reserved : CloudMarket::OnDemand;
+  p.on_demand_usd_per_gpu_hour = r.opt_number("on_demand_usd_per_gpu_hour", 0, 1e4).value_or(p.on_demand_usd_per_gpu_hour);
+  p.reserved_discount = r.opt_number("reserved_discount", 0, 0.99).value_or(p.reserved_discount);
+  p.spot_discount = r.opt_number("spot_discount", 0, 0.99).value_or(p.spot_discount);
+  p.spot_preemptions_per_node_hour =
+      r.opt_number("spot_preemptions_per_node_hour", 0, 100).value_or(p.spot_preemptions_per_node_hour);
+  p.spot_restart_s = r.opt_number("spot_restart_s", 0, 1e6).value_or(p.spot_restart_s);
+  return p;
+}
+
+double preemption_time_multiplier(double preemptions_per_s, double lost_work_s, double restart_s) {
+  double waste = preemptions_per_s * (lost_work_s + restart_s);
+  if (waste >= 1.0)
+    throw InputError("spot pricing: preemptions every " + std::to_string(1.0 / preemptions_per_s) +
+                     " s waste " + std::to_string(lost_work_s + restart_s) +
+                     " s each; the job would make no progress (checkpoint more often or use fewer nodes)");
+  return 1.0 / (1.0 - waste);
+}
+
+double spot_effective_multiplier(double discount, double preemptions_per_s, double lost_work_s, double restart_s) {
+  return (1.0 - discount) * preemption_time_multiplier(preemptions_per_s, lost_work_s, restart_s);
+}
+
+double cloud_effective_usd_per_gpu_hour(const CloudPricing& p, int nodes, double checkpoint_interval_s) {
+  switch (p.market) {
+    case CloudMarket::OnDemand: return p.on_demand_usd_per_gpu_hour;
+    case CloudMarket::Reserved: return p.on_demand_usd_per_gpu_hour * (1.0 - p.reserved_discount);
+    case CloudMarket::Spot: {
+      // Any one of the job's instances being reclaimed stops the whole synchronous job.
+      double lambda = p.spot_preemptions_per_node_hour * nodes / 3600.0;
+      return p.on_demand_usd_per_gpu_hour *
+             spot_effective_multiplier(p.spot_discount, lambda, 0.5 * checkpoint_interval_s, p.spot_restart_s);
+    }
+  }
+  return p.on_demand_usd_per_gpu_hour;
+}
+
+}  // namespace trainsim

@@ -1,0 +1,41 @@
+#pragma once
+// Cloud GPU pricing: on-demand, reserved (committed-use discount) and spot (discount, but
+// preemptions cost lost work and restart time, which stretches the run and raises the
+// effective price). See docs/energy-cost-storage-failures.md#cost.
+#include "models/util/json_reader.hpp"
+
+namespace trainsim {
+
+enum class CloudMarket { OnDemand, Reserved, Spot };
+const char* to_string(CloudMarket m);
+
+struct CloudPricing {
+  CloudMarket market = CloudMarket::OnDemand;
+  double on_demand_usd_per_gpu_hour = 0;
+  double reserved_discount = 0;            ///< fraction off on-demand, [0, 1)
+  double spot_discount = 0;                ///< fraction off on-demand, [0, 1)
+  double spot_preemptions_per_node_hour = 0;  ///< per instance (node)
+  double spot_restart_s = 0;               ///< re-acquire instances, relaunch, reload checkpoint
+};
+
+/// Cited defaults (AWS p5.48xlarge, see cloud_pricing.cpp).
+CloudPricing default_cloud_pricing();
+
+/// Reads a "cloud" object: market ("on_demand" | "reserved" | "spot"), on_demand_usd_per_gpu_hour,
+/// reserved_discount, spot_discount, spot_preemptions_per_node_hour, spot_restart_s; all optional.
+CloudPricing parse_cloud_pricing(const JsonReader& r);
+
+/// Wall-time stretch from preemptions: 1 / (1 - lambda * (lost_work_s + restart_s)), with
+/// lambda the job's preemption rate (1/s). First-order renewal argument: each preemption wastes
+/// lost_work_s + restart_s of wall time. Throws InputError when lambda * waste >= 1 (no progress).
+double preemption_time_multiplier(double preemptions_per_s, double lost_work_s, double restart_s);
+
+/// Cost of spot relative to on-demand for the same useful work:
+/// (1 - discount) x preemption_time_multiplier(...).
+double spot_effective_multiplier(double discount, double preemptions_per_s, double lost_work_s, double restart_s);
+
+/// Effective USD per GPU-hour of useful work for the chosen market, for a job of `nodes` nodes
+/// that checkpoints every `checkpoint_interval_s` (a preemption loses half an interval on average).
+double cloud_effective_usd_per_gpu_hour(const CloudPricing& p, int nodes, double checkpoint_interval_s);
+
+}  // namespace trainsim

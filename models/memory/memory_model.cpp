@@ -1,0 +1,61 @@
+#include "models/memory/memory_model.hpp"
+
+namespace trainsim {
+
+double layer_activation_bytes(const TransformerConfig& c, const LayerShard& s, Recompute r) {
+  const double sb = static_cast<double>(c.seq_len) / s.cp * static_cast<double>(s.micro_batch);
+  const double h = static_cast<double>(c.hidden), kv = static_cast<double>(c.kv_dim());
+  const double eb = activation_bytes(s.precision);
+  const double t = s.tp;
+  const double mask = s.dropout ? 1.0 : 0.0;  // dropout masks are 1 byte per element
+  if (r == Recompute::Full) {
+    // Only each layer's input is kept (2sbh), split over TP with sequence parallelism.
+    return eb * sb * h / (s.sequence_parallel ? t : 1.0);
+  }
+  // Tensors outside the tensor-parallel region (replicated across TP unless SP): both norm inputs,
+  // the QKV and first-MLP inputs, and the two dropout masks. Korthikanti: 10 sbh for GPT in fp16.
+  const double norms_in = 2.0 * eb * sb * h;   // two norm inputs (4 sbh)
+  const double linear_in = 2.0 * eb * sb * h;  // QKV and MLP-up inputs (4 sbh)
+  const double masks = 2.0 * mask * sb * h;           // attention and MLP dropout masks (2sbh)
+  double out_region = norms_in + linear_in + masks;   // = 10 sbh for GPT in fp16
+  // Inside the TP region (split over t): Q, K, V, attention-projection input, MLP activations.
+  const double inner = c.moe ? static_cast<double>(c.moe->expert_ffn) * (c.moe->top_k + c.moe->shared_experts)
+                             : static_cast<double>(c.ffn);
+  const double mlp_act = c.activation == Activation::SwiGLU ? 3.0 * eb * sb * inner  // gate, up, product
+                                                            : 2.0 * eb * sb * inner; // gelu input, down input
+  double in_region = eb * sb * (h + 2.0 * kv) + eb * sb * h + mlp_act;  // = 24 sbh for GPT
+  // Attention scores: softmax output (2), dropout mask (1), dropout output (2) per element: 5as^2b.
+  const double scores_elems = static_cast<double>(c.heads) * sb * static_cast<double>(c.seq_len);
+  double scores = 0;
+  if (s.attention == AttentionImpl::Unfused && r == Recompute::None)
+    scores = (eb + mask + (s.dropout ? eb : 0.0)) * scores_elems;
+  if (s.sequence_parallel) out_region /= t;
+  return out_region + (in_region + scores) / t;
+}
+
+MemoryBreakdown memory_per_gpu(const TransformerConfig& c, const MemoryInputs& in) {
+  MemoryBreakdown m;
+  const double shard_w = in.zero >= 3 ? in.dp : 1.0;
+  const double shard_g = in.zero >= 2 ? in.dp : 1.0;
+  const double shard_o = in.zero >= 1 ? in.dp : 1.0;
+  m.weights = in.params * in.weight_bytes / shard_w;
+  m.gradients = in.params * in.grad_bytes / shard_g;
+  m.optimizer = in.optimizer_offload ? 0.0 : in.params * in.optimizer_bytes / shard_o;
+  const double per_layer = layer_activation_bytes(c, in.shard, in.recompute);
+  m.activations = per_layer * in.layers * in.in_flight;
+  if (in.recompute == Recompute::Full) {
+    // During the backward of one layer its full activations are rebuilt (working set).
+    m.activations += layer_activation_bytes(c, in.shard, Recompute::None);
+  }
+  const double eb = activation_bytes(in.shard.precision);
+  const double tokens = static_cast<double>(c.seq_len) / in.shard.cp * static_cast<double>(in.shard.micro_batch);
+  if (in.last_stage) {
+    // fp32 logits and their gradient for the rank's vocabulary shard (Korthikanti Sec. 4.3).
+    m.activations += 2.0 * 4.0 * tokens * static_cast<double>(c.vocab) / in.shard.tp;
+  }
+  if (in.first_stage) m.activations += eb * tokens * static_cast<double>(c.hidden) * in.in_flight;  // embedding output
+  m.other = in.overhead_bytes;
+  return m;
+}
+
+}  // namespace trainsim

@@ -1,0 +1,284 @@
+#include "models/workload/layer_kernels.hpp"
+
+#include <algorithm>
+
+namespace trainsim {
+
+const char* to_string(Recompute r) {
+  switch (r) {
+    case Recompute::None: return "none";
+    case Recompute::Selective: return "selective";
+    case Recompute::Full: return "full";
+  }
+  return "?";
+}
+const char* to_string(AttentionImpl a) { return a == AttentionImpl::Flash ? "flash" : "unfused"; }
+
+namespace {
+
+struct Dims {
+  double T;        ///< tokens this rank holds in the tensor-parallel region: b * s / cp
+  double Tsp;      ///< tokens per rank outside it (T / tp with sequence parallelism)
+  double h, kv, f, s_kv, heads_local;
+  double eb;       ///< bytes per activation element
+  std::int64_t Ti, hi, tpi;
+};
+
+/// Attention math runs in bf16 in fp8 recipes (Transformer Engine keeps dot-product attention
+/// in bf16 unless fp8 attention is enabled explicitly).
+Precision attention_precision(Precision p) { return p == Precision::FP8 ? Precision::BF16 : p; }
+
+Dims dims(const TransformerConfig& c, const LayerShard& s) {
+  Dims d;
+  d.Ti = s.micro_batch * c.seq_len / s.cp;
+  d.T = static_cast<double>(d.Ti);
+  d.Tsp = s.sequence_parallel ? d.T / s.tp : d.T;
+  d.h = static_cast<double>(c.hidden);
+  d.hi = c.hidden;
+  d.tpi = s.tp;
+  d.kv = static_cast<double>(c.kv_dim());
+  d.f = static_cast<double>(c.ffn);
+  d.s_kv = static_cast<double>(c.seq_len);  // keys seen per query across the ring (context parallel)
+  d.heads_local = static_cast<double>(c.heads) / s.tp;
+  d.eb = activation_bytes(s.precision);
+  return d;
+}
+
+double act_bytes(const Dims& d, double elems) { return elems * d.eb; }
+
+/// Collective on entry to a tensor-parallel region: all-gather with SP, nothing without (the
+/// backward of Megatron's f operator is the all-reduce emitted by the matching exit).
+void tp_enter(std::vector<Kernel>& v, const TransformerConfig&, const LayerShard& s, const Dims& d, const char* name) {
+  if (s.tp > 1 && s.sequence_parallel)
+    v.push_back(collective_kernel(name, CollectiveKind::AllGather, GroupRole::TP, act_bytes(d, d.T * d.h)));
+}
+/// Collective on exit: all-reduce (reduce-scatter with SP) of the row-parallel product's output.
+void tp_exit(std::vector<Kernel>& v, const TransformerConfig&, const LayerShard& s, const Dims& d, const char* name) {
+  if (s.tp > 1)
+    v.push_back(collective_kernel(name, s.sequence_parallel ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce,
+                                  GroupRole::TP, act_bytes(d, d.T * d.h)));
+}
+
+Kernel norm(const char* name, const Dims& d, Precision p) {
+  // Read x, write y (+ stats): 2 passes over the rank's tokens.
+  return memory_kernel(name, 2.0 * act_bytes(d, d.Tsp * d.h), p);
+}
+Kernel dropout_residual(const char* name, const Dims& d, Precision p, bool dropout) {
+  // Read branch and residual, write sum (+ 1-byte mask written when dropout is on).
+  return memory_kernel(name, 3.0 * act_bytes(d, d.Tsp * d.h) + (dropout ? d.Tsp * d.h : 0.0), p);
+}
+
+/// Attention core forward: fused flash kernel, or Megatron's unfused path (two batched products
+/// around a fused scale-mask-softmax and dropout on the s x s scores).
+void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s, const Dims& d,
+                    bool backward) {
+  const std::int64_t b_heads = s.micro_batch * c.heads / s.tp;
+  const std::int64_t sq = c.seq_len / s.cp, hd = c.head_dim();
+  const std::int64_t skv = c.seq_len;  // with ring attention every query meets all keys in cp steps
+  if (s.cp > 1) {
+    // Ring attention (Liu et al. 2023; Megatron context parallelism): K and V blocks travel
+    // around the CP ring, cp-1 steps, overlapped with the block computations.
+    const double kv_block = act_bytes(d, d.T * 2.0 * d.kv / s.tp);
+    v.push_back(collective_kernel(backward ? "cp_ring_kv_grad" : "cp_ring_kv", CollectiveKind::AllGather, GroupRole::CP,
+                                  kv_block * s.cp * (backward ? 2.0 : 1.0)));
+  }
+  if (s.attention == AttentionImpl::Flash) {
+    Kernel a;
+    a.name = backward ? "flash_attention_bwd" : "flash_attention_fwd";
+    a.kind = KernelKind::Attention;
+    a.m = sq;
+    a.n = skv;
+    a.k = hd;
+    a.batch = b_heads;
+    a.causal = true;
+    a.precision = attention_precision(s.precision);
+    // Forward: QK^T and PV, 4 s_q s_kv d per head; backward recomputes QK^T and runs 4 products
+    // more (Dao 2023, FlashAttention-2, Sec. 3): 2.5x the forward.
+    const double fwd = 4.0 * static_cast<double>(sq) * static_cast<double>(skv) * static_cast<double>(hd) *
+                       static_cast<double>(b_heads);
+    a.flops = backward ? 2.5 * fwd : fwd;
+    a.bytes = act_bytes(d, (backward ? 8.0 : 4.0) * d.T * d.h / s.tp);
+    v.push_back(a);
+    return;
+  }
+  const double scores = static_cast<double>(b_heads) * static_cast<double>(sq) * static_cast<double>(skv);
+  if (!backward) {
+    v.push_back(gemm_kernel("attn_scores_qk", sq, skv, hd, b_heads, attention_precision(s.precision), d.eb));
+    // Fused scale-mask-softmax: read and write the scores; dropout: read scores, write probs + mask.
+    v.push_back(memory_kernel("attn_softmax", 2.0 * scores * d.eb, s.precision));
+    if (s.dropout) v.push_back(memory_kernel("attn_dropout", 2.0 * scores * d.eb + scores, s.precision));
+    v.push_back(gemm_kernel("attn_context_pv", sq, hd, skv, b_heads, attention_precision(s.precision), d.eb));
+  } else {
+    const Precision ap = attention_precision(s.precision);
+    v.push_back(gemm_kernel("attn_context_dgrad_p", sq, skv, hd, b_heads, ap, d.eb));
+    v.push_back(gemm_kernel("attn_context_dgrad_v", skv, hd, sq, b_heads, ap, d.eb));
+    if (s.dropout) v.push_back(memory_kernel("attn_dropout_bwd", 2.0 * scores * d.eb + scores, s.precision));
+    v.push_back(memory_kernel("attn_softmax_bwd", 3.0 * scores * d.eb, s.precision));
+    v.push_back(gemm_kernel("attn_scores_dgrad_q", sq, hd, skv, b_heads, ap, d.eb));
+    v.push_back(gemm_kernel("attn_scores_dgrad_k", skv, hd, sq, b_heads, ap, d.eb));
+  }
+}
+
+/// Forward GEMM X(T x k) W(k x n) and its two backward products (data and weight gradients).
+void linear(std::vector<Kernel>& v, const char* name, std::int64_t T, std::int64_t n, std::int64_t k, const LayerShard& s,
+            double eb, bool backward, bool input_cast_fused = false) {
+  if (s.precision == Precision::FP8) {
+    // Transformer Engine quantises each product's input to fp8 (read bf16, write fp8: 3 bytes per
+    // element); the forward cast of a norm-fed product is fused into the norm (LayerNormLinear).
+    const double elems = static_cast<double>(T) * static_cast<double>(backward ? n : k);
+    if (backward || !input_cast_fused)
+      v.push_back(memory_kernel(std::string(name) + (backward ? "_grad_fp8_cast" : "_fp8_cast"), 3.0 * elems, s.precision));
+  }
+  if (backward && !s.gradient_accumulation_fusion) {
+    // Without fused accumulation the weight gradient is written, then added to the accumulated
+    // gradient: read both, write one (Megatron-LM before --gradient-accumulation-fusion, 2022).
+    v.push_back(memory_kernel(std::string(name) + "_grad_accumulate", 3.0 * eb * static_cast<double>(n) * static_cast<double>(k), s.precision));
+  }
+  if (!backward) {
+    v.push_back(gemm_kernel(name, T, n, k, 1, s.precision, eb));
+  } else {
+    v.push_back(gemm_kernel(std::string(name) + "_dgrad", T, k, n, 1, s.precision, eb));
+    v.push_back(gemm_kernel(std::string(name) + "_wgrad", k, n, T, 1, s.precision, eb));
+  }
+}
+
+void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s, const Dims& d, int layer, bool bwd) {
+  const bool moe = c.is_moe_layer(layer);
+  const std::int64_t inner = moe ? c.moe->expert_ffn : c.ffn;
+  const int up_mats = c.activation == Activation::SwiGLU ? 2 : 1;
+  // Tokens each expert-parallel rank processes: every token goes to top_k experts; with EP the
+  // experts are spread over ep ranks, so a rank computes (top_k * T) tokens' worth on average.
+  std::int64_t T = d.Ti;
+  if (moe) {
+    T = static_cast<std::int64_t>(static_cast<double>(d.Ti) * (c.moe->top_k + c.moe->shared_experts) *
+                                  c.moe->capacity_factor);
+    const double dispatch = act_bytes(d, static_cast<double>(d.Ti) * c.moe->top_k * d.h);
+    v.push_back(memory_kernel(bwd ? "moe_router_bwd" : "moe_router", act_bytes(d, d.T * d.h) + d.T * c.moe->experts * 4.0,
+                              s.precision));
+    if (s.ep > 1)
+      v.push_back(collective_kernel(bwd ? "moe_dispatch_grad_a2a" : "moe_dispatch_a2a", CollectiveKind::AllToAll,
+                                    GroupRole::EP, dispatch));
+  }
+  const std::int64_t inner_local = inner / s.tp;
+  if (!bwd) {
+    linear(v, "mlp_up", T, inner_local * up_mats, c.hidden, s, d.eb, false, !moe);
+    v.push_back(memory_kernel(c.activation == Activation::SwiGLU ? "swiglu" : "gelu",
+                              act_bytes(d, static_cast<double>(T) * inner_local * (up_mats + 1)), s.precision));
+    linear(v, "mlp_down", T, c.hidden, inner_local, s, d.eb, false);
+  } else {
+    linear(v, "mlp_down", T, c.hidden, inner_local, s, d.eb, true);
+    v.push_back(memory_kernel(c.activation == Activation::SwiGLU ? "swiglu_bwd" : "gelu_bwd",
+                              act_bytes(d, static_cast<double>(T) * inner_local * (up_mats + 2)), s.precision));
+    linear(v, "mlp_up", T, inner_local * up_mats, c.hidden, s, d.eb, true);
+  }
+  if (moe && s.ep > 1)
+    v.push_back(collective_kernel(bwd ? "moe_combine_grad_a2a" : "moe_combine_a2a", CollectiveKind::AllToAll,
+                                  GroupRole::EP, act_bytes(d, static_cast<double>(d.Ti) * c.moe->top_k * d.h)));
+}
+
+}  // namespace
+
+std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& s, int layer) {
+  const Dims d = dims(c, s);
+  std::vector<Kernel> v;
+  const auto p = s.precision;
+  v.push_back(norm("input_norm", d, p));
+  tp_enter(v, c, s, d, "tp_allgather_attn");
+  linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.h + 2 * d.kv) / s.tp), c.hidden, s, d.eb, false, true);
+  attention_core(v, c, s, d, false);
+  linear(v, "attn_out", d.Ti, c.hidden, c.hidden / s.tp, s, d.eb, false);
+  tp_exit(v, c, s, d, "tp_allreduce_attn");
+  v.push_back(dropout_residual("attn_residual", d, p, s.dropout));
+  v.push_back(norm("post_attn_norm", d, p));
+  tp_enter(v, c, s, d, "tp_allgather_mlp");
+  mlp(v, c, s, d, layer, false);
+  tp_exit(v, c, s, d, "tp_allreduce_mlp");
+  v.push_back(dropout_residual("mlp_residual", d, p, s.dropout));
+  return v;
+}
+
+std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard& s, int layer) {
+  const Dims d = dims(c, s);
+  std::vector<Kernel> v;
+  const auto p = s.precision;
+  Kernel res = dropout_residual("mlp_residual_bwd", d, p, s.dropout);
+  v.push_back(res);
+  tp_enter(v, c, s, d, "tp_allgather_mlp_grad");   // backward of reduce-scatter is all-gather
+  mlp(v, c, s, d, layer, true);
+  tp_exit(v, c, s, d, "tp_allreduce_mlp_grad");    // backward of the column-parallel input copy
+  v.push_back(memory_kernel("post_attn_norm_bwd", 2.0 * norm("", d, p).bytes, p));
+  v.push_back(dropout_residual("attn_residual_bwd", d, p, s.dropout));
+  tp_enter(v, c, s, d, "tp_allgather_attn_grad");
+  linear(v, "attn_out", d.Ti, c.hidden, c.hidden / s.tp, s, d.eb, true);
+  attention_core(v, c, s, d, true);
+  linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.h + 2 * d.kv) / s.tp), c.hidden, s, d.eb, true);
+  tp_exit(v, c, s, d, "tp_allreduce_attn_grad");
+  v.push_back(memory_kernel("input_norm_bwd", 2.0 * norm("", d, p).bytes, p));
+  return v;
+}
+
+std::vector<Kernel> layer_recompute(const TransformerConfig& c, const LayerShard& s, int layer, Recompute r) {
+  if (r == Recompute::None) return {};
+  if (r == Recompute::Full) {
+    auto v = layer_forward(c, s, layer);
+    for (auto& k : v) k.name = "recompute_" + k.name;
+    return v;
+  }
+  // Selective (Korthikanti et al. 2022, Sec. 5): only the attention core's memory-heavy part
+  // (QK^T, softmax, dropout, attention over V). Flash attention already recomputes it in its
+  // backward kernel, so selective recomputation costs nothing more there.
+  std::vector<Kernel> v;
+  if (s.attention == AttentionImpl::Unfused) {
+    const Dims d = dims(c, s);
+    attention_core(v, c, s, d, false);
+    for (auto& k : v) k.name = "recompute_" + k.name;
+    v.erase(std::remove_if(v.begin(), v.end(), [](const Kernel& k) { return k.kind == KernelKind::Collective; }), v.end());
+  }
+  return v;
+}
+
+std::vector<Kernel> embedding_forward(const TransformerConfig& c, const LayerShard& s) {
+  const Dims d = dims(c, s);
+  // Vocabulary-parallel lookup: gather rows, add positions, all-reduce across TP (Megatron
+  // VocabParallelEmbedding); with SP a reduce-scatter.
+  std::vector<Kernel> v;
+  v.push_back(memory_kernel("embedding_lookup", 3.0 * act_bytes(d, d.T * d.h), s.precision));
+  tp_exit(v, c, s, d, "tp_allreduce_embedding");
+  return v;
+}
+
+std::vector<Kernel> embedding_backward(const TransformerConfig& c, const LayerShard& s) {
+  const Dims d = dims(c, s);
+  std::vector<Kernel> v;
+  tp_enter(v, c, s, d, "tp_allgather_embedding_grad");
+  v.push_back(memory_kernel("embedding_grad_scatter", 3.0 * act_bytes(d, d.T * d.h), s.precision));
+  return v;
+}
+
+std::vector<Kernel> head_forward(const TransformerConfig& c, const LayerShard& s) {
+  const Dims d = dims(c, s);
+  std::vector<Kernel> v;
+  v.push_back(norm("final_norm", d, s.precision));
+  tp_enter(v, c, s, d, "tp_allgather_head");
+  const std::int64_t vl = c.vocab / s.tp;
+  linear(v, "logits", d.Ti, vl, c.hidden, s, d.eb, false, true);
+  // Vocab-parallel cross-entropy in fp32: max, sum-exp, target gather; three passes over logits
+  // plus two small all-reduces of per-token statistics.
+  v.push_back(memory_kernel("cross_entropy", 3.0 * 4.0 * d.T * static_cast<double>(vl), s.precision));
+  if (s.tp > 1)
+    v.push_back(collective_kernel("tp_allreduce_ce_stats", CollectiveKind::AllReduce, GroupRole::TP, 3 * 4.0 * d.T));
+  return v;
+}
+
+std::vector<Kernel> head_backward(const TransformerConfig& c, const LayerShard& s) {
+  const Dims d = dims(c, s);
+  std::vector<Kernel> v;
+  const std::int64_t vl = c.vocab / s.tp;
+  v.push_back(memory_kernel("cross_entropy_bwd", 2.0 * 4.0 * d.T * static_cast<double>(vl), s.precision));
+  linear(v, "logits", d.Ti, vl, c.hidden, s, d.eb, true);
+  tp_exit(v, c, s, d, "tp_allreduce_head_grad");
+  v.push_back(memory_kernel("final_norm_bwd", 2.0 * norm("", d, s.precision).bytes, s.precision));
+  return v;
+}
+
+}  // namespace trainsim

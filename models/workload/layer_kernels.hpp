@@ -1,0 +1,45 @@
+#pragma once
+// The kernels one tensor-parallel rank runs for one transformer layer on one micro-batch:
+// forward, backward and recomputation, with the inline tensor-/context-/expert-parallel
+// collectives, following Megatron-LM (Shoeybi et al. 2019; Korthikanti et al. 2022 for sequence
+// parallelism and selective recomputation; Liu et al. 2023 ring attention for context parallelism).
+#include <vector>
+
+#include "models/compute/kernel.hpp"
+#include "models/workload/transformer.hpp"
+
+namespace trainsim {
+
+enum class AttentionImpl { Flash, Unfused };
+enum class Recompute { None, Selective, Full };
+
+/// How one layer is split over a rank.
+struct LayerShard {
+  std::int64_t micro_batch = 1;
+  int tp = 1;
+  bool sequence_parallel = false;
+  int cp = 1;
+  int ep = 1;
+  Precision precision = Precision::BF16;
+  AttentionImpl attention = AttentionImpl::Flash;
+  bool dropout = true;  ///< GPT-style dropout after attention and MLP (Megatron default 0.1)
+  bool gradient_accumulation_fusion = true;  ///< wgrad products accumulate into fp32 main grads in place
+};
+
+/// Kernels in launch order. `layer` selects dense or MoE MLP.
+std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& s, int layer);
+std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard& s, int layer);
+/// What recomputation re-runs before the backward of one layer (empty for Recompute::None).
+std::vector<Kernel> layer_recompute(const TransformerConfig& c, const LayerShard& s, int layer, Recompute r);
+
+/// Word (+ position) embedding lookup on the first pipeline stage.
+std::vector<Kernel> embedding_forward(const TransformerConfig& c, const LayerShard& s);
+std::vector<Kernel> embedding_backward(const TransformerConfig& c, const LayerShard& s);
+/// Final norm, vocabulary-parallel logits and cross-entropy on the last stage.
+std::vector<Kernel> head_forward(const TransformerConfig& c, const LayerShard& s);
+std::vector<Kernel> head_backward(const TransformerConfig& c, const LayerShard& s);
+
+const char* to_string(Recompute r);
+const char* to_string(AttentionImpl a);
+
+}  // namespace trainsim

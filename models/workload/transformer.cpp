@@ -1,0 +1,123 @@
+#include "models/workload/transformer.hpp"
+
+#include "models/util/checked.hpp"
+
+namespace trainsim {
+
+const char* to_string(Activation a) {
+  switch (a) {
+    case Activation::GeLU: return "gelu";
+    case Activation::SwiGLU: return "swiglu";
+    case Activation::ReLU: return "relu";
+  }
+  return "?";
+}
+
+std::int64_t ParamCount::layer_total(const TransformerConfig& c, int layer) const {
+  return attention + norms + (c.is_moe_layer(layer) ? moe_mlp : mlp);
+}
+
+ParamCount count_parameters(const TransformerConfig& c) {
+  const std::int64_t h = c.hidden, f = c.ffn, kv = c.kv_dim();
+  const int b = c.bias ? 1 : 0;
+  ParamCount p;
+  // Attention: Q (h x h), K and V (h x kv each), output (h x h); biases on QKV and output.
+  p.attention = checked_add(checked_mul(h, h + 2 * kv, "attention"), checked_mul(h, h, "attention"), "attention") +
+                b * (h + 2 * kv + h);
+  // MLP: gelu/relu: up h x f, down f x h (+ biases f and h); SwiGLU: gate, up, down (no bias).
+  auto mlp_params = [&](std::int64_t inner) {
+    return checked_mul(c.mlp_matrices(), checked_mul(h, inner, "mlp"), "mlp") + b * (inner + h);
+  };
+  p.mlp = mlp_params(f);
+  if (c.moe) {
+    const auto& m = *c.moe;
+    std::int64_t expert = mlp_params(m.expert_ffn);
+    std::int64_t router = checked_mul(h, m.experts, "router");
+    p.moe_mlp = checked_mul(expert, m.experts + m.shared_experts, "moe") + router;
+    p.moe_active = checked_mul(expert, m.top_k + m.shared_experts, "moe") + router;
+  }
+  // Norms: LayerNorm has gain and bias (2h), RMSNorm a gain (h); two per layer.
+  const std::int64_t norm = (c.norm == NormKind::LayerNorm ? 2 : 1) * h;
+  p.norms = 2 * norm;
+  p.final_norm = norm;
+  p.embedding = checked_mul(c.vocab, h, "embedding") + (c.learned_positions ? checked_mul(c.seq_len, h, "positions") : 0);
+  p.output = c.tied_embeddings ? 0 : checked_mul(c.vocab, h, "output");
+  std::int64_t total = p.embedding + p.output + p.final_norm, active = total;
+  for (int l = 0; l < c.layers; ++l) {
+    total = checked_add(total, p.layer_total(c, l), "parameters");
+    active = checked_add(active, p.attention + p.norms + (c.is_moe_layer(l) ? p.moe_active : p.mlp), "parameters");
+  }
+  p.total = total;
+  p.active = active;
+  return p;
+}
+
+double model_flops_per_iteration(const TransformerConfig& c, std::int64_t global_batch) {
+  // Per token and layer, forward: 2 x (active matrix parameters) for the linear layers plus
+  // 2 x 2 x s x h for attention scores and weighted values (causal masking is not discounted,
+  // following Narayanan et al. and the MFU convention of Chowdhery et al. 2022, appendix B).
+  const double s = static_cast<double>(c.seq_len), h = static_cast<double>(c.hidden);
+  const double tokens = static_cast<double>(global_batch) * s;
+  const ParamCount p = count_parameters(c);
+  double fwd = 0;
+  const double kv = static_cast<double>(c.kv_dim());
+  const double attn_linear = h * (h + 2 * kv) + h * h;
+  for (int l = 0; l < c.layers; ++l) {
+    double mlp_linear = c.is_moe_layer(l)
+                            ? static_cast<double>(c.moe->top_k + c.moe->shared_experts) * c.mlp_matrices() * h *
+                                  static_cast<double>(c.moe->expert_ffn) + h * c.moe->experts
+                            : static_cast<double>(c.mlp_matrices()) * h * static_cast<double>(c.ffn);
+    fwd += 2.0 * (attn_linear + mlp_linear) + 4.0 * s * h;
+  }
+  fwd += 2.0 * h * static_cast<double>(c.vocab);  // logits
+  (void)p;
+  return 3.0 * fwd * tokens;  // backward = 2 x forward
+}
+
+double narayanan_eq3_flops(const TransformerConfig& c, std::int64_t global_batch) {
+  const double B = static_cast<double>(global_batch), s = static_cast<double>(c.seq_len);
+  const double l = c.layers, h = static_cast<double>(c.hidden), V = static_cast<double>(c.vocab);
+  return 96.0 * B * s * l * h * h * (1.0 + s / (6.0 * h) + V / (16.0 * l * h));
+}
+
+TransformerConfig parse_transformer(const JsonReader& r) {
+  r.reject_unknown({"name", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "seq_len", "activation", "norm",
+                    "bias", "position", "tied_embeddings", "moe", "params_b", "source"});
+  TransformerConfig c;
+  c.name = r.opt_str("name").value_or("model");
+  c.layers = static_cast<int>(r.integer("layers", 1, 100000));
+  c.hidden = r.integer("hidden", 1, 10'000'000);
+  c.heads = static_cast<int>(r.integer("heads", 1, 1'000'000));
+  c.kv_heads = static_cast<int>(r.opt_integer("kv_heads", 1, 1'000'000).value_or(c.heads));
+  c.vocab = r.integer("vocab", 1, 100'000'000);
+  c.seq_len = r.integer("seq_len", 1, 100'000'000);
+  auto act = r.opt_choice("activation", {"gelu", "swiglu", "relu"}).value_or("gelu");
+  c.activation = act == "gelu" ? Activation::GeLU : act == "swiglu" ? Activation::SwiGLU : Activation::ReLU;
+  c.ffn = r.opt_integer("ffn", 1, 1'000'000'000).value_or(4 * c.hidden);
+  // Llama-style defaults follow from SwiGLU: RMSNorm, no biases, rotary positions, untied output.
+  const bool llama = c.activation == Activation::SwiGLU;
+  c.norm = r.opt_choice("norm", {"layernorm", "rmsnorm"}).value_or(llama ? "rmsnorm" : "layernorm") == "layernorm"
+               ? NormKind::LayerNorm : NormKind::RMSNorm;
+  c.bias = r.opt_boolean("bias").value_or(!llama);
+  c.learned_positions = r.opt_choice("position", {"learned", "rotary", "alibi"}).value_or(llama ? "rotary" : "learned") == "learned";
+  c.tied_embeddings = r.opt_boolean("tied_embeddings").value_or(!llama);
+  if (c.hidden % c.heads != 0)
+    throw InputError(r.where("heads"), "a divisor of hidden = " + std::to_string(c.hidden), std::to_string(c.heads));
+  if (c.heads % c.kv_heads != 0)
+    throw InputError(r.where("kv_heads"), "a divisor of heads = " + std::to_string(c.heads), std::to_string(c.kv_heads));
+  if (auto m = r.opt_object("moe")) {
+    m->reject_unknown({"experts", "top_k", "expert_ffn", "shared_experts", "moe_every", "moe_layers", "capacity_factor"});
+    MoeConfig moe;
+    moe.experts = static_cast<int>(m->integer("experts", 1, 100000));
+    moe.top_k = static_cast<int>(m->opt_integer("top_k", 1, moe.experts).value_or(2));
+    moe.expert_ffn = m->opt_integer("expert_ffn", 1, 1'000'000'000).value_or(c.ffn);
+    moe.shared_experts = static_cast<int>(m->opt_integer("shared_experts", 0, 1000).value_or(0));
+    moe.moe_every = static_cast<int>(m->opt_integer("moe_every", 1, c.layers).value_or(1));
+    if (auto ml = m->opt_integer("moe_layers", 1, c.layers)) moe.moe_every = std::max<int>(1, c.layers / static_cast<int>(*ml));
+    moe.capacity_factor = m->opt_number("capacity_factor", 0.1, 100).value_or(1.0);
+    c.moe = moe;
+  }
+  return c;
+}
+
+}  // namespace trainsim

@@ -1,0 +1,80 @@
+#pragma once
+// TransformerConfig: the shape of a decoder-only transformer and its exact parameter count.
+// Conventions follow Megatron-LM (Shoeybi et al. 2019; Narayanan et al. SC'21) and the Llama
+// papers (Touvron et al. 2023; Dubey et al. 2024).
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "models/util/json_reader.hpp"
+
+namespace trainsim {
+
+enum class Activation { GeLU, SwiGLU, ReLU };
+enum class NormKind { LayerNorm, RMSNorm };
+
+/// Mixture-of-experts MLP (Fedus et al. 2021; Jiang et al. 2024 Mixtral).
+struct MoeConfig {
+  int experts = 0;
+  int top_k = 1;
+  std::int64_t expert_ffn = 0;  ///< inner size of each expert MLP
+  int shared_experts = 0;
+  int moe_every = 1;            ///< MoE MLP on every n-th layer (1 = all layers)
+  double capacity_factor = 1.0;
+};
+
+struct TransformerConfig {
+  std::string name;
+  int layers = 0;
+  std::int64_t hidden = 0;
+  int heads = 0;
+  int kv_heads = 0;             ///< grouped-query attention; == heads for multi-head attention
+  std::int64_t ffn = 0;         ///< MLP inner size (per matrix for SwiGLU)
+  std::int64_t vocab = 0;
+  std::int64_t seq_len = 0;
+  Activation activation = Activation::GeLU;
+  NormKind norm = NormKind::LayerNorm;
+  bool bias = true;             ///< linear layers carry biases (GPT-2/3 style)
+  bool learned_positions = true;///< learned absolute position embedding (GPT); false = rotary (Llama)
+  bool tied_embeddings = true;  ///< output projection shares the input embedding
+  std::optional<MoeConfig> moe;
+
+  std::int64_t head_dim() const { return hidden / heads; }
+  std::int64_t kv_dim() const { return head_dim() * kv_heads; }
+  int mlp_matrices() const { return activation == Activation::SwiGLU ? 3 : 2; }
+  bool is_moe_layer(int layer) const { return moe && ((layer + 1) % moe->moe_every == 0); }
+  int moe_layers() const { return moe ? layers / moe->moe_every : 0; }
+};
+
+/// Parameter counts, exact for the conventions above.
+struct ParamCount {
+  std::int64_t attention = 0;   ///< per layer: QKV + output projection (+ biases)
+  std::int64_t mlp = 0;         ///< per dense layer (+ biases)
+  std::int64_t moe_mlp = 0;     ///< per MoE layer: all experts + shared experts + router
+  std::int64_t moe_active = 0;  ///< per MoE layer: parameters a token touches (top_k + shared + router)
+  std::int64_t norms = 0;       ///< per layer
+  std::int64_t embedding = 0;   ///< word (+ position) embedding
+  std::int64_t output = 0;      ///< untied output projection (0 when tied)
+  std::int64_t final_norm = 0;
+  std::int64_t layer_total(const TransformerConfig& c, int layer) const;
+  std::int64_t total = 0;
+  std::int64_t active = 0;      ///< per-token active parameters (== total for dense models)
+};
+
+ParamCount count_parameters(const TransformerConfig& c);
+
+/// Model FLOPs of one training iteration (forward + backward, no recomputation), counting
+/// matrix products only, attention included: for a dense GPT this equals Narayanan et al.
+/// (SC'21) eq. (3) scaled by 3/4: 72·B·s·l·h²·(1 + s/6h) + 6·B·s·h·V.
+double model_flops_per_iteration(const TransformerConfig& c, std::int64_t global_batch);
+
+/// Narayanan et al. SC'21 eq. (3): F = 96·B·s·l·h²·(1 + s/(6h) + V/(16·l·h)), which assumes full
+/// activation recomputation (4 forward-equivalents per layer). Used to read published SC'21 numbers.
+double narayanan_eq3_flops(const TransformerConfig& c, std::int64_t global_batch);
+
+/// Reads a model object (`workload.model`). Errors name the JSON path.
+TransformerConfig parse_transformer(const JsonReader& r);
+
+const char* to_string(Activation a);
+
+}  // namespace trainsim

@@ -1,0 +1,81 @@
+#include "sim/analytic/op_costs.hpp"
+
+#include <algorithm>
+
+namespace trainsim {
+
+namespace {
+/// NCCL end-point overhead per inter-node step (proxy thread, NIC doorbell, completion): a few
+/// microseconds on InfiniBand (NCCL tuning tables use ~2-8 us base latencies per algorithm).
+constexpr double kInterNodeEndpointLatency = 3e-6;
+}  // namespace
+
+CollectiveEnv collective_env(const ClusterSpec& c, bool spans_leaves) {
+  CollectiveEnv env;
+  env.intra.bw = c.intra.bw * c.intra.efficiency;
+  env.intra.latency = c.intra.latency_s;
+  env.intra.half_bw_bytes = c.intra.half_bw_bytes;
+  env.inter.half_bw_bytes = c.fabric.half_bw_bytes;
+  const int levels = c.fabric.topology == TopologyKind::SingleSwitch ? 1 : c.fabric.levels;
+  const int hops = spans_leaves ? 2 * levels - 1 : 1;
+  env.inter.bw = c.nic_bw_per_gpu() * c.fabric.efficiency;
+  env.inter.latency = kInterNodeEndpointLatency + hops * c.fabric.hop_latency_s;
+  if (c.fabric.topology == TopologyKind::Cloud) env.inter.latency += 10e-6;  // virtualised NIC + TCP/IP stack
+  if (c.nodes <= 1 || env.inter.bw <= 0) env.inter = env.intra;
+  return env;
+}
+
+OpCosts::OpCosts(const Plan& plan, const ClusterSpec& cluster, const ComputeModel& compute)
+    : plan_(plan), cluster_(cluster) {
+  blocks_.reserve(plan.blocks.size());
+  for (const auto& b : plan.blocks) {
+    BlockCost bc;
+    for (const auto& k : b.kernels) {
+      if (k.kind == KernelKind::Collective)
+        bc.comm += kernel_collective(k);
+      else
+        bc.compute += compute.time(k);
+    }
+    blocks_.push_back(bc);
+  }
+}
+
+GroupShape OpCosts::shape(GroupRole role) const {
+  GroupShape g;
+  g.size = plan_.group_size(role);
+  plan_.group_shape(role, g.ranks_per_node, g.nodes);
+  return g;
+}
+
+static double collective_cost(const ClusterSpec& cluster, CollectiveKind kind, double bytes, const GroupShape& g,
+                              CollectiveAlgorithm algo) {
+  const bool spans = g.nodes > cluster.nodes_per_leaf();
+  CollectiveEnv env = collective_env(cluster, spans);
+  // Rings and the hierarchical algorithm cross each leaf boundary once per ring, far below the
+  // uplink count; all-to-all and trees spread traffic over all uplinks, so an oversubscribed
+  // fabric slows them by its ratio (simgrid engine models this per link).
+  if (spans && (kind == CollectiveKind::AllToAll || algo == CollectiveAlgorithm::Tree))
+    env.inter.bw /= cluster.max_oversubscription();
+  return collective_time(kind, bytes, g, env, algo).seconds;
+}
+
+double OpCosts::kernel_collective(const Kernel& k) const {
+  const auto algo = k.group == GroupRole::TP ? plan_.strategy.tp_algorithm : CollectiveAlgorithm::Auto;
+  return collective_cost(cluster_, k.collective, k.coll_bytes, shape(k.group), algo);
+}
+
+double OpCosts::collective(const Op& op) const {
+  const auto algo = op.group == GroupRole::DP ? plan_.strategy.dp_algorithm : CollectiveAlgorithm::Auto;
+  return collective_cost(cluster_, op.collective, op.bytes, shape(op.group), algo);
+}
+
+double OpCosts::p2p(int stage, int peer_stage, double bytes) const {
+  RankCoord a, b;
+  a.pp = stage;
+  b.pp = peer_stage;
+  const bool same_node = plan_.node_of(plan_.rank_of(a)) == plan_.node_of(plan_.rank_of(b));
+  const auto env = collective_env(cluster_, false);
+  return p2p_time(bytes, same_node ? env.intra : env.inter);
+}
+
+}  // namespace trainsim

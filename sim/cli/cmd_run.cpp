@@ -1,0 +1,48 @@
+// trainsim run SCENARIO.json [--engine analytic|simgrid] [--format text|json|csv] [--trace FILE]
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "sim/analytic/predict.hpp"
+#include "sim/cli/command_registry.hpp"
+#include "sim/report/report.hpp"
+
+namespace trainsim::cli {
+namespace {
+
+struct RunArgs {
+  std::string scenario;
+  std::string engine;
+  std::string format = "text";
+  std::string trace_file;
+};
+
+Action setup(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  app.add_option("scenario", a->scenario, "scenario JSON file")->required();
+  app.add_option("--engine", a->engine, "analytic (default: the scenario's options.engine) or simgrid");
+  app.add_option("--format", a->format, "text, json or csv")->check(CLI::IsMember({"text", "json", "csv"}));
+  app.add_option("--trace", a->trace_file, "write a Chrome/Perfetto trace of the iteration to this file");
+  return [a]() {
+    Scenario sc = load_scenario(a->scenario);
+    const std::string engine = a->engine.empty() ? sc.options.engine : a->engine;
+    Prediction p = predict(sc, engine);
+    if (!a->trace_file.empty()) {
+      std::ofstream out(a->trace_file);
+      if (!out) throw InputError("--trace", "a writable file", "\"" + a->trace_file + "\"");
+      write_chrome_trace(p.trace, out);
+    }
+    if (a->format == "json")
+      std::cout << to_json(p.metrics).dump(2) << "\n";
+    else if (a->format == "csv")
+      print_csv(p.metrics, std::cout);
+    else
+      print_text(p.metrics, std::cout);
+    return 0;
+  };
+}
+
+RegisterCommand reg("run", "predict one training iteration of a scenario and report time, throughput, memory", setup, 10);
+
+}  // namespace
+}  // namespace trainsim::cli

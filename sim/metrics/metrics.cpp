@@ -1,0 +1,160 @@
+#include "sim/metrics/metrics.hpp"
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+#include "sim/plan/pipeline_schedule.hpp"
+#include "sim/plan/planner.hpp"
+
+namespace trainsim {
+
+std::string describe_strategy(const Strategy& s) {
+  std::ostringstream o;
+  o << "tp" << s.tp << " pp" << s.pp << " dp" << s.dp;
+  if (s.cp > 1) o << " cp" << s.cp;
+  if (s.ep > 1) o << " ep" << s.ep;
+  if (s.vp > 1) o << " vp" << s.vp;
+  o << " mb" << s.micro_batch << " gbs" << s.global_batch << " " << to_string(s.schedule);
+  if (s.sequence_parallel) o << " sp";
+  if (s.zero > 0) o << " zero" << s.zero;
+  o << " recompute=" << to_string(s.recompute) << " " << to_string(s.precision) << " attn=" << to_string(s.attention);
+  return o.str();
+}
+
+MemoryReport memory_report(const Scenario& sc, const Plan& plan) {
+  const auto& s = plan.strategy;
+  MemoryReport best;
+  best.capacity = sc.cluster.gpu.hbm_bytes;
+  double worst = -1;
+  LayerShard sh;
+  sh.micro_batch = s.micro_batch;
+  sh.tp = s.tp;
+  sh.sequence_parallel = s.sequence_parallel;
+  sh.cp = s.cp;
+  sh.ep = s.ep;
+  sh.precision = s.precision;
+  sh.attention = s.attention;
+  sh.dropout = s.dropout;
+  sh.gradient_accumulation_fusion = s.gradient_accumulation_fusion;
+  for (int stage = 0; stage < s.pp; ++stage) {
+    MemoryInputs in;
+    in.params = plan.params_per_rank_by_stage[stage];
+    in.dp = s.dp * s.cp;
+    in.zero = s.zero;
+    in.weight_bytes = weight_bytes(s);
+    in.grad_bytes = gradient_bytes(s);
+    in.optimizer_offload = s.optimizer_offload;
+    in.shard = sh;
+    in.recompute = s.recompute;
+    in.layers = plan.model.layers / s.pp;
+    in.in_flight = in_flight_micro_batches(s.schedule, stage, s.pp, static_cast<int>(s.micro_batches()), s.vp);
+    in.first_stage = stage == 0;
+    in.last_stage = stage == s.pp - 1;
+    in.overhead_bytes = sc.options.memory_overhead_bytes;
+    auto m = memory_per_gpu(plan.model, in);
+    if (m.total() > worst) {
+      worst = m.total();
+      best.parts = m;
+      best.stage = stage;
+    }
+  }
+  best.fits = worst <= best.capacity;
+  return best;
+}
+
+namespace {
+
+/// Seconds of [a, b) not covered by the sorted, merged intervals `busy`.
+double uncovered(double a, double b, const std::vector<std::pair<double, double>>& busy) {
+  double free = 0, cur = a;
+  auto it = std::lower_bound(busy.begin(), busy.end(), std::make_pair(a, a),
+                             [](const auto& x, const auto& y) { return x.second < y.first; });
+  for (; it != busy.end() && cur < b; ++it) {
+    if (it->first >= b) break;
+    if (it->first > cur) free += it->first - cur;
+    cur = std::max(cur, it->second);
+  }
+  if (cur < b) free += b - cur;
+  return free;
+}
+
+}  // namespace
+
+Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace) {
+  const auto& s = plan.strategy;
+  Metrics m;
+  m.scenario = sc.name;
+  m.engine = trace.engine;
+  m.gpu = sc.cluster.gpu.name;
+  m.strategy = describe_strategy(s);
+  m.gpus = s.world();
+  m.micro_batches = s.micro_batches();
+  const double T = trace.iteration_time;
+  m.iteration_time_s = T;
+  const double tokens = static_cast<double>(s.global_batch) * plan.model.seq_len;
+  m.tokens_per_s = tokens / T;
+  m.samples_per_s = s.global_batch / T;
+
+  // Model FLOPs by formula; hardware FLOPs add what recomputation re-executes (from the Plan).
+  m.model_flops = model_flops_per_iteration(plan.model, s.global_batch);
+  double recompute_flops = 0;
+  const double ranks_per_stage = static_cast<double>(s.tp) * s.cp * s.dp;
+  for (const auto& prog : plan.programs)
+    for (const auto& op : prog.ops)
+      if (op.kind == OpKind::Compute && op.phase == Phase::Recompute)
+        recompute_flops += plan.blocks[op.block].flops() * ranks_per_stage;
+  m.hardware_flops = m.model_flops + recompute_flops;
+  const double peak = sc.cluster.gpu.peak_flops(s.precision);
+  m.model_tflops_per_gpu = m.model_flops / T / m.gpus / 1e12;
+  m.hardware_tflops_per_gpu = m.hardware_flops / T / m.gpus / 1e12;
+  m.mfu = m.model_tflops_per_gpu * 1e12 / peak;
+  m.hfu = m.hardware_tflops_per_gpu * 1e12 / peak;
+
+  // Breakdown of the busiest stage's representative rank.
+  std::map<int, TimeBreakdown> per_rank;
+  std::map<int, std::vector<std::pair<double, double>>> busy;
+  for (const auto& e : trace.events) {
+    auto& b = per_rank[e.rank];
+    if (e.kind == OpKind::Compute) {
+      const double d = e.end - e.start - e.inner_comm;
+      b.tp_comm_exposed += e.inner_comm;
+      if (e.phase == Phase::Forward) b.forward += d;
+      else if (e.phase == Phase::Backward) b.backward += d;
+      else if (e.phase == Phase::Recompute) b.recompute += d;
+      else b.optimizer += d;
+      busy[e.rank].push_back({e.start, e.end});
+    }
+  }
+  for (auto& [r, v] : busy) {
+    std::sort(v.begin(), v.end());
+    std::vector<std::pair<double, double>> merged;
+    for (const auto& iv : v) {
+      if (!merged.empty() && iv.first <= merged.back().second) merged.back().second = std::max(merged.back().second, iv.second);
+      else merged.push_back(iv);
+    }
+    v = merged;
+  }
+  for (const auto& e : trace.events)
+    if (e.stream == Stream::DpComm) per_rank[e.rank].dp_comm_exposed += uncovered(e.start, e.end, busy[e.rank]);
+  double most = -1;
+  for (auto& [r, b] : per_rank) {
+    const double work = b.forward + b.backward + b.recompute + b.tp_comm_exposed + b.optimizer;
+    if (work > most) {
+      most = work;
+      b.pipeline_bubble = std::max(0.0, T - work - b.dp_comm_exposed);
+      b.stage = plan.coord(r).pp;
+      m.breakdown = b;
+    }
+  }
+
+  m.memory = memory_report(sc, plan);
+  m.train_tokens = sc.workload.train_tokens;
+  if (m.train_tokens > 0) {
+    m.time_to_train_s = m.train_tokens / m.tokens_per_s;
+    m.gpu_hours = m.time_to_train_s / 3600.0 * m.gpus;
+  }
+  return m;
+}
+
+}  // namespace trainsim

@@ -1,0 +1,50 @@
+#pragma once
+// Metrics: what users read — iteration time, throughput, MFU/HFU (Narayanan et al. 2021 and
+// Chowdhery et al. 2022 conventions), the time breakdown of the critical stage, memory per GPU and
+// time-to-train. Computed from a Plan and a Trace, so every engine (and a measured run) shares it.
+#include <string>
+
+#include "models/memory/memory_model.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/trace/trace.hpp"
+
+namespace trainsim {
+
+struct TimeBreakdown {
+  double forward = 0, backward = 0, recompute = 0;
+  double tp_comm_exposed = 0;   ///< inline TP/CP/EP collectives (on the critical path)
+  double pipeline_bubble = 0;   ///< idle compute stream inside the pipeline (incl. waiting for transfers)
+  double dp_comm_exposed = 0;   ///< gradient/parameter synchronisation not hidden behind compute
+  double optimizer = 0;
+  int stage = 0;                ///< the pipeline stage this breakdown describes (the busiest)
+};
+
+struct MemoryReport {
+  MemoryBreakdown parts;
+  double capacity = 0;
+  bool fits = true;
+  int stage = 0;                ///< stage with the largest footprint
+};
+
+struct Metrics {
+  std::string scenario, engine, gpu, strategy;
+  int gpus = 0;
+  double iteration_time_s = 0;
+  double tokens_per_s = 0, samples_per_s = 0;
+  double model_flops = 0, hardware_flops = 0;   ///< per iteration, whole job
+  double model_tflops_per_gpu = 0, hardware_tflops_per_gpu = 0, mfu = 0, hfu = 0;
+  TimeBreakdown breakdown;
+  MemoryReport memory;
+  double train_tokens = 0, time_to_train_s = 0, gpu_hours = 0;
+  std::int64_t micro_batches = 0;
+};
+
+/// Memory of every stage; the report keeps the largest.
+MemoryReport memory_report(const Scenario& sc, const Plan& plan);
+
+Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace);
+
+/// "tp8 pp16 dp8 mb1 gbs1536 1f1b recompute=full" — one line describing the strategy.
+std::string describe_strategy(const Strategy& s);
+
+}  // namespace trainsim

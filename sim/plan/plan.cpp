@@ -1,0 +1,164 @@
+#include "sim/plan/plan.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "models/util/errors.hpp"
+
+namespace trainsim {
+
+double Block::flops() const {
+  double f = 0;
+  for (const auto& k : kernels) f += k.flops;
+  return f;
+}
+
+const char* to_string(OpKind k) {
+  switch (k) {
+    case OpKind::Compute: return "compute";
+    case OpKind::Collective: return "collective";
+    case OpKind::Send: return "send";
+    case OpKind::Recv: return "recv";
+  }
+  return "?";
+}
+const char* to_string(Stream s) {
+  switch (s) {
+    case Stream::Compute: return "compute";
+    case Stream::TpComm: return "tp-comm";
+    case Stream::PpComm: return "pp-comm";
+    case Stream::DpComm: return "dp-comm";
+  }
+  return "?";
+}
+const char* to_string(Phase p) {
+  switch (p) {
+    case Phase::Forward: return "forward";
+    case Phase::Backward: return "backward";
+    case Phase::Recompute: return "recompute";
+    case Phase::GradSync: return "grad-sync";
+    case Phase::ParamSync: return "param-sync";
+    case Phase::Optimizer: return "optimizer";
+  }
+  return "?";
+}
+
+RankCoord Plan::coord(int rank) const {
+  const auto& s = strategy;
+  RankCoord c;
+  c.tp = rank % s.tp;
+  rank /= s.tp;
+  c.cp = rank % s.cp;
+  rank /= s.cp;
+  c.dp = rank % s.dp;
+  c.pp = rank / s.dp;
+  return c;
+}
+
+int Plan::rank_of(const RankCoord& c) const {
+  const auto& s = strategy;
+  return c.tp + s.tp * (c.cp + s.cp * (c.dp + s.dp * c.pp));
+}
+
+int Plan::group_size(GroupRole role) const {
+  const auto& s = strategy;
+  switch (role) {
+    case GroupRole::TP: return s.tp;
+    case GroupRole::CP: return s.cp;
+    case GroupRole::DP: return s.dp * s.cp;  // gradients are reduced over DP x CP (Megatron)
+    case GroupRole::PP: return s.pp;
+    case GroupRole::EP: return s.ep;
+    case GroupRole::EDP: return s.dp * s.cp / s.ep;
+    case GroupRole::Embedding: return s.pp > 1 ? 2 : 1;
+    case GroupRole::None: return 1;
+  }
+  return 1;
+}
+
+std::vector<int> Plan::group_members(int rank, GroupRole role) const {
+  const auto& s = strategy;
+  const RankCoord me = coord(rank);
+  std::vector<int> out;
+  RankCoord c = me;
+  switch (role) {
+    case GroupRole::TP:
+      for (c.tp = 0; c.tp < s.tp; ++c.tp) out.push_back(rank_of(c));
+      break;
+    case GroupRole::CP:
+      for (c.cp = 0; c.cp < s.cp; ++c.cp) out.push_back(rank_of(c));
+      break;
+    case GroupRole::DP:
+      for (c.dp = 0; c.dp < s.dp; ++c.dp)
+        for (c.cp = 0; c.cp < s.cp; ++c.cp) out.push_back(rank_of(c));
+      break;
+    case GroupRole::PP:
+      for (c.pp = 0; c.pp < s.pp; ++c.pp) out.push_back(rank_of(c));
+      break;
+    case GroupRole::EP: {
+      // Expert-parallel groups: consecutive data-parallel (x context) indices (Megatron-Core).
+      const int flat = me.dp * s.cp + me.cp, base = flat / s.ep * s.ep;
+      for (int f = base; f < base + s.ep; ++f) {
+        c.dp = f / s.cp;
+        c.cp = f % s.cp;
+        out.push_back(rank_of(c));
+      }
+      break;
+    }
+    case GroupRole::EDP: {
+      const int flat = me.dp * s.cp + me.cp;
+      for (int f = flat % s.ep; f < s.dp * s.cp; f += s.ep) {
+        c.dp = f / s.cp;
+        c.cp = f % s.cp;
+        out.push_back(rank_of(c));
+      }
+      break;
+    }
+    case GroupRole::Embedding:
+      if (s.pp > 1) {
+        c.pp = 0;
+        out.push_back(rank_of(c));
+        c.pp = s.pp - 1;
+        out.push_back(rank_of(c));
+      } else {
+        out.push_back(rank);
+      }
+      break;
+    case GroupRole::None:
+      out.push_back(rank);
+      break;
+  }
+  return out;
+}
+
+void Plan::group_shape(GroupRole role, int& ranks_per_node, int& nodes) const {
+  // Every group of a role has the same shape under the regular rank order; measure rank 0's.
+  const auto members = group_members(0, role);
+  std::set<int> node_set;
+  for (int r : members) node_set.insert(node_of(r));
+  nodes = static_cast<int>(node_set.size());
+  ranks_per_node = std::max<int>(1, static_cast<int>(members.size()) / std::max(1, nodes));
+}
+
+std::vector<RankOp> Plan::instantiate(int rank) const {
+  const RankCoord me = coord(rank);
+  if (me.pp < 0 || me.pp >= static_cast<int>(programs.size()))
+    throw InternalError("plan: rank " + std::to_string(rank) + " has no program");
+  const auto& prog = programs[me.pp];
+  std::vector<RankOp> out;
+  out.reserve(prog.ops.size());
+  for (const auto& op : prog.ops) {
+    RankOp r;
+    r.op = &op;
+    if (op.kind == OpKind::Send || op.kind == OpKind::Recv) {
+      RankCoord p = me;
+      p.pp = op.peer_stage;
+      r.peer = rank_of(p);
+    } else if (op.kind == OpKind::Collective) {
+      r.members = group_members(rank, op.group);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace trainsim

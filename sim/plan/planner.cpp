@@ -1,0 +1,274 @@
+#include "sim/plan/planner.hpp"
+
+#include "models/util/errors.hpp"
+#include "sim/plan/pipeline_schedule.hpp"
+
+namespace trainsim {
+
+double gradient_bytes(const Strategy& s) {
+  switch (s.precision) {
+    case Precision::FP16: return 2.0;
+    default: return 4.0;
+  }
+}
+double weight_bytes(const Strategy& s) { return activation_bytes(s.precision); }
+
+namespace {
+
+LayerShard shard_of(const Strategy& s) {
+  LayerShard sh;
+  sh.micro_batch = s.micro_batch;
+  sh.tp = s.tp;
+  sh.sequence_parallel = s.sequence_parallel;
+  sh.cp = s.cp;
+  sh.ep = s.ep;
+  sh.precision = s.precision;
+  sh.attention = s.attention;
+  sh.dropout = s.dropout;
+  sh.gradient_accumulation_fusion = s.gradient_accumulation_fusion;
+  return sh;
+}
+
+double layer_params_rank(const TransformerConfig& m, const ParamCount& pc, const Strategy& s, int layer) {
+  double mlp = m.is_moe_layer(layer) ? static_cast<double>(pc.moe_mlp) / s.ep : static_cast<double>(pc.mlp);
+  return (static_cast<double>(pc.attention) + mlp) / s.tp + static_cast<double>(pc.norms);
+}
+
+std::int64_t p2p_tag(int mb, int vs, int vstages, bool forward) {
+  return (static_cast<std::int64_t>(mb) * vstages + vs) * 2 + (forward ? 0 : 1);
+}
+
+}  // namespace
+
+double params_per_rank(const TransformerConfig& m, const Strategy& s, int stage) {
+  const ParamCount pc = count_parameters(m);
+  const int per_chunk = m.layers / (s.pp * s.vp);
+  double p = 0;
+  for (int c = 0; c < s.vp; ++c) {
+    const int first = (c * s.pp + stage) * per_chunk;
+    for (int l = first; l < first + per_chunk; ++l) p += layer_params_rank(m, pc, s, l);
+  }
+  const double vocab_shard = static_cast<double>(m.vocab) * m.hidden / s.tp;
+  if (stage == 0) p += vocab_shard + (m.learned_positions ? static_cast<double>(m.seq_len * m.hidden) : 0.0);
+  if (stage == s.pp - 1) {
+    p += static_cast<double>(pc.final_norm);
+    // Untied output layer, or the tied copy the last stage keeps when the pipeline splits them.
+    if (!m.tied_embeddings || s.pp > 1) p += vocab_shard;
+  }
+  return p;
+}
+
+Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_node) {
+  Plan plan;
+  plan.model = model;
+  plan.strategy = s;
+  plan.gpus_per_node = gpus_per_node;
+  const int P = s.pp, V = s.vp, VS = P * V;
+  const int per_chunk = model.layers / VS;
+  const auto m = static_cast<int>(s.micro_batches());
+  if (m < 1) throw InternalError("planner: no micro-batches (strategy not resolved)");
+  const LayerShard sh = shard_of(s);
+
+  // Blocks: forward, backward and recompute of every virtual stage.
+  std::vector<int> fwd_block(VS), bwd_block(VS), rec_block(VS, -1);
+  plan.virtual_stage_layers.resize(VS);
+  for (int vs = 0; vs < VS; ++vs) {
+    const int first = vs * per_chunk;
+    plan.virtual_stage_layers[vs] = {first, per_chunk};
+    Block f{"forward vstage " + std::to_string(vs), Phase::Forward, vs, first, per_chunk, {}};
+    Block b{"backward vstage " + std::to_string(vs), Phase::Backward, vs, first, per_chunk, {}};
+    Block r{"recompute vstage " + std::to_string(vs), Phase::Recompute, vs, first, per_chunk, {}};
+    auto append = [](std::vector<Kernel>& dst, std::vector<Kernel> src) {
+      dst.insert(dst.end(), std::make_move_iterator(src.begin()), std::make_move_iterator(src.end()));
+    };
+    if (vs == 0) append(f.kernels, embedding_forward(model, sh));
+    for (int l = first; l < first + per_chunk; ++l) {
+      append(f.kernels, layer_forward(model, sh, l));
+      append(r.kernels, layer_recompute(model, sh, l, s.recompute));
+    }
+    if (vs == VS - 1) {
+      append(f.kernels, head_forward(model, sh));
+      append(b.kernels, head_backward(model, sh));
+    }
+    for (int l = first + per_chunk - 1; l >= first; --l) append(b.kernels, layer_backward(model, sh, l));
+    if (vs == 0) append(b.kernels, embedding_backward(model, sh));
+    fwd_block[vs] = static_cast<int>(plan.blocks.size());
+    plan.blocks.push_back(std::move(f));
+    bwd_block[vs] = static_cast<int>(plan.blocks.size());
+    plan.blocks.push_back(std::move(b));
+    if (!r.kernels.empty()) {
+      rec_block[vs] = static_cast<int>(plan.blocks.size());
+      plan.blocks.push_back(std::move(r));
+    }
+  }
+
+  const double act_elems = static_cast<double>(s.micro_batch) * model.seq_len / s.cp * model.hidden;
+  const double p2p_bytes = act_elems * activation_bytes(s.precision) / (s.scatter_gather_p2p ? s.tp : 1);
+  const double gbytes = gradient_bytes(s), wbytes = weight_bytes(s);
+  const int dp_group = s.dp * s.cp;
+  // Megatron's schedules wait for each send before the next compute unless --overlap-p2p-comm.
+  const Stream p2p_stream = s.overlap_p2p_comm ? Stream::PpComm : Stream::Compute;
+
+  plan.programs.resize(P);
+  plan.params_per_rank_by_stage.resize(P);
+  for (int stage = 0; stage < P; ++stage) {
+    auto& prog = plan.programs[stage];
+    prog.stage = stage;
+    auto& ops = prog.ops;
+    auto add = [&ops](Op op) {
+      ops.push_back(std::move(op));
+      return static_cast<int>(ops.size()) - 1;
+    };
+    const double params = params_per_rank(model, s, stage);
+    plan.params_per_rank_by_stage[stage] = params;
+    plan.params_per_stage_rank_max = std::max(plan.params_per_stage_rank_max, params);
+
+    // Last backward step of each chunk: where its gradients become final (for overlap).
+    const auto steps = pipeline_schedule(s.schedule, stage, P, m, V);
+    std::vector<int> last_bwd_of_chunk(V, -1), chunk_grad_ops;
+    for (size_t i = 0; i < steps.size(); ++i)
+      if (!steps[i].forward) last_bwd_of_chunk[steps[i].chunk] = static_cast<int>(i);
+
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const auto& st = steps[i];
+      const int vs = st.chunk * P + stage;
+      Op base;
+      base.micro_batch = st.micro_batch;
+      base.chunk = st.chunk;
+      if (st.forward) {
+        std::vector<int> deps;
+        if (vs > 0) {
+          Op r = base;
+          r.kind = OpKind::Recv;
+          r.stream = Stream::PpComm;
+          r.phase = Phase::Forward;
+          r.peer_stage = (vs - 1) % P;
+          r.bytes = p2p_bytes;
+          r.tag = p2p_tag(st.micro_batch, vs, VS, true);
+          deps.push_back(add(r));
+        }
+        Op c = base;
+        c.kind = OpKind::Compute;
+        c.phase = Phase::Forward;
+        c.block = fwd_block[vs];
+        c.deps = deps;
+        const int ci = add(c);
+        if (vs < VS - 1) {
+          Op snd = base;
+          snd.kind = OpKind::Send;
+          snd.stream = p2p_stream;
+          snd.phase = Phase::Forward;
+          snd.peer_stage = (vs + 1) % P;
+          snd.bytes = p2p_bytes;
+          snd.tag = p2p_tag(st.micro_batch, vs + 1, VS, true);
+          snd.deps = {ci};
+          add(snd);
+        }
+      } else {
+        std::vector<int> deps;
+        if (vs < VS - 1) {
+          Op r = base;
+          r.kind = OpKind::Recv;
+          r.stream = Stream::PpComm;
+          r.phase = Phase::Backward;
+          r.peer_stage = (vs + 1) % P;
+          r.bytes = p2p_bytes;
+          r.tag = p2p_tag(st.micro_batch, vs, VS, false);
+          deps.push_back(add(r));
+        }
+        if (rec_block[vs] >= 0) {
+          Op rc = base;
+          rc.kind = OpKind::Compute;
+          rc.phase = Phase::Recompute;
+          rc.block = rec_block[vs];
+          rc.deps = deps;
+          deps = {add(rc)};
+        }
+        Op c = base;
+        c.kind = OpKind::Compute;
+        c.phase = Phase::Backward;
+        c.block = bwd_block[vs];
+        c.deps = deps;
+        const int ci = add(c);
+        if (vs > 0) {
+          Op snd = base;
+          snd.kind = OpKind::Send;
+          snd.stream = p2p_stream;
+          snd.phase = Phase::Backward;
+          snd.peer_stage = (vs - 1) % P;
+          snd.bytes = p2p_bytes;
+          snd.tag = p2p_tag(st.micro_batch, vs - 1, VS, false);
+          snd.deps = {ci};
+          add(snd);
+        }
+        // Gradient reduction of a chunk, overlapped with later compute when enabled.
+        if (static_cast<int>(i) == last_bwd_of_chunk[st.chunk] && dp_group > 1 && s.overlap_grad_reduce) {
+          Op g;
+          g.kind = OpKind::Collective;
+          g.stream = Stream::DpComm;
+          g.phase = Phase::GradSync;
+          g.chunk = st.chunk;
+          g.group = GroupRole::DP;
+          g.collective = s.zero >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
+          g.bytes = params / V * gbytes;
+          g.deps = {ci};
+          chunk_grad_ops.push_back(add(g));
+        }
+      }
+    }
+    const int last_compute = static_cast<int>(ops.size()) - 1;
+    std::vector<int> sync_deps = chunk_grad_ops;
+    if (dp_group > 1 && !s.overlap_grad_reduce) {
+      Op g;
+      g.kind = OpKind::Collective;
+      g.stream = Stream::DpComm;
+      g.phase = Phase::GradSync;
+      g.group = GroupRole::DP;
+      g.collective = s.zero >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
+      g.bytes = params * gbytes;
+      g.deps = {last_compute};
+      sync_deps.push_back(add(g));
+    }
+    // Tied word embeddings: the first and last stage all-reduce their copies' gradients (Megatron).
+    if (P > 1 && model.tied_embeddings && (stage == 0 || stage == P - 1)) {
+      Op e;
+      e.kind = OpKind::Collective;
+      e.stream = Stream::DpComm;
+      e.phase = Phase::GradSync;
+      e.group = GroupRole::Embedding;
+      e.collective = CollectiveKind::AllReduce;
+      e.bytes = static_cast<double>(model.vocab) * model.hidden / s.tp * gbytes;
+      e.deps = {last_compute};
+      sync_deps.push_back(add(e));
+    }
+    // Optimizer step: Adam over the rank's (sharded) fp32 master weights; memory-bound.
+    // Reads master, m, v, gradient; writes master, m, v and the half-precision weights.
+    const double local = params / (s.zero >= 1 ? dp_group : 1);
+    Block opt{"optimizer stage " + std::to_string(stage), Phase::Optimizer, -1, 0, 0, {}};
+    opt.kernels.push_back(memory_kernel("adam_step", local * (12.0 + gbytes + 12.0 + wbytes), s.precision));
+    const int opt_block = static_cast<int>(plan.blocks.size());
+    plan.blocks.push_back(std::move(opt));
+    Op o;
+    o.kind = OpKind::Compute;
+    o.phase = Phase::Optimizer;
+    o.block = opt_block;
+    o.deps = sync_deps;
+    o.deps.push_back(last_compute);
+    const int oi = add(o);
+    if (dp_group > 1 && s.zero >= 1) {
+      // Distributed optimizer / ZeRO: gather the updated half-precision weights.
+      Op ag;
+      ag.kind = OpKind::Collective;
+      ag.stream = Stream::DpComm;
+      ag.phase = Phase::ParamSync;
+      ag.group = GroupRole::DP;
+      ag.collective = CollectiveKind::AllGather;
+      ag.bytes = params * wbytes;
+      ag.deps = {oi};
+      add(ag);
+    }
+  }
+  return plan;
+}
+
+}  // namespace trainsim

@@ -1,0 +1,20 @@
+#pragma once
+// Planner: turns (model, strategy, cluster shape) into a Plan — the per-stage programs of compute
+// blocks, pipeline sends/receives and data-parallel collectives, with dependencies.
+#include "sim/plan/plan.hpp"
+
+namespace trainsim {
+
+/// `strategy` must be resolved (resolve_strategy). `gpus_per_node` places ranks on nodes.
+Plan build_plan(const TransformerConfig& model, const Strategy& strategy, int gpus_per_node);
+
+/// Parameters one rank of `stage` holds before ZeRO sharding (TP/EP split applied).
+double params_per_rank(const TransformerConfig& model, const Strategy& s, int stage);
+
+/// Bytes per parameter of gradients: fp32 accumulation for bf16/fp8 runs (Megatron
+/// --accumulate-allreduce-grads-in-fp32, required with bf16), the run's half precision otherwise.
+double gradient_bytes(const Strategy& s);
+/// Bytes per parameter of the weights the forward pass reads.
+double weight_bytes(const Strategy& s);
+
+}  // namespace trainsim

@@ -1,0 +1,57 @@
+#include "sim/plan/strategy.hpp"
+
+namespace trainsim {
+
+const char* to_string(ScheduleKind s) {
+  switch (s) {
+    case ScheduleKind::GPipe: return "gpipe";
+    case ScheduleKind::OneFOneB: return "1f1b";
+    case ScheduleKind::Interleaved1F1B: return "interleaved-1f1b";
+  }
+  return "?";
+}
+
+Strategy parse_strategy(const JsonReader& r) {
+  r.reject_unknown({"name", "description", "tp", "pp", "dp", "cp", "ep", "vp", "sequence_parallel", "zero", "recompute",
+                    "schedule", "micro_batch", "global_batch", "precision", "attention", "overlap_grad_reduce",
+                    "overlap_param_gather", "bucket_params", "optimizer_offload", "scatter_gather_p2p", "overlap_p2p_comm", "dropout", "gradient_accumulation_fusion",
+                    "tp_algorithm", "dp_algorithm"});
+  Strategy s;
+  s.tp = static_cast<int>(r.opt_integer("tp", 1, 1 << 20).value_or(1));
+  s.pp = static_cast<int>(r.opt_integer("pp", 1, 1 << 20).value_or(1));
+  s.dp = static_cast<int>(r.opt_integer("dp", 1, 1 << 24).value_or(0));
+  s.cp = static_cast<int>(r.opt_integer("cp", 1, 1 << 20).value_or(1));
+  s.ep = static_cast<int>(r.opt_integer("ep", 1, 1 << 20).value_or(1));
+  s.vp = static_cast<int>(r.opt_integer("vp", 1, 1024).value_or(1));
+  s.sequence_parallel = r.opt_boolean("sequence_parallel").value_or(false);
+  s.zero = static_cast<int>(r.opt_integer("zero", 0, 3).value_or(0));
+  auto rc = r.opt_choice("recompute", {"none", "selective", "full"}).value_or("none");
+  s.recompute = rc == "none" ? Recompute::None : rc == "selective" ? Recompute::Selective : Recompute::Full;
+  auto sched = r.opt_choice("schedule", {"gpipe", "1f1b", "interleaved-1f1b"});
+  if (sched) {
+    s.schedule = *sched == "gpipe" ? ScheduleKind::GPipe : *sched == "1f1b" ? ScheduleKind::OneFOneB
+                                                                           : ScheduleKind::Interleaved1F1B;
+  } else {
+    s.schedule = s.vp > 1 ? ScheduleKind::Interleaved1F1B : ScheduleKind::OneFOneB;
+  }
+  if (s.vp > 1 && s.schedule != ScheduleKind::Interleaved1F1B)
+    throw InputError(r.where("vp"), "1 unless schedule is \"interleaved-1f1b\"", std::to_string(s.vp));
+  s.micro_batch = r.opt_integer("micro_batch", 1, 1 << 24).value_or(1);
+  s.global_batch = r.opt_integer("global_batch", 1, std::int64_t(1) << 40).value_or(0);
+  if (auto p = r.opt_choice("precision", {"fp32", "tf32", "fp16", "bf16", "fp8"})) s.precision = parse_precision(*p);
+  s.attention = r.opt_choice("attention", {"flash", "unfused"}).value_or("flash") == "flash" ? AttentionImpl::Flash
+                                                                                           : AttentionImpl::Unfused;
+  s.overlap_grad_reduce = r.opt_boolean("overlap_grad_reduce").value_or(false);
+  s.overlap_param_gather = r.opt_boolean("overlap_param_gather").value_or(false);
+  s.bucket_params = r.opt_number("bucket_params", 1e3, 1e13).value_or(40e6);
+  s.optimizer_offload = r.opt_boolean("optimizer_offload").value_or(false);
+  s.scatter_gather_p2p = r.opt_boolean("scatter_gather_p2p").value_or(true);
+  s.overlap_p2p_comm = r.opt_boolean("overlap_p2p_comm").value_or(false);
+  s.dropout = r.opt_boolean("dropout").value_or(true);
+  s.gradient_accumulation_fusion = r.opt_boolean("gradient_accumulation_fusion").value_or(true);
+  if (auto a = r.opt_str("tp_algorithm")) s.tp_algorithm = parse_collective_algorithm(*a, r.where("tp_algorithm"));
+  if (auto a = r.opt_str("dp_algorithm")) s.dp_algorithm = parse_collective_algorithm(*a, r.where("dp_algorithm"));
+  return s;
+}
+
+}  // namespace trainsim

@@ -1,0 +1,50 @@
+#pragma once
+// Strategy: how a workload is spread over a cluster. Knob names follow Megatron-LM's arguments
+// (--tensor-model-parallel-size, --pipeline-model-parallel-size, --context-parallel-size,
+// --expert-model-parallel-size, --num-layers-per-virtual-pipeline-stage, --sequence-parallel,
+// --recompute-granularity, --use-distributed-optimizer, --overlap-grad-reduce ...).
+#include <cstdint>
+#include <string>
+
+#include "models/collective/collective_model.hpp"
+#include "models/gpu/precision.hpp"
+#include "models/util/json_reader.hpp"
+#include "models/workload/layer_kernels.hpp"
+
+namespace trainsim {
+
+enum class ScheduleKind { GPipe, OneFOneB, Interleaved1F1B };
+
+struct Strategy {
+  int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
+  int vp = 1;                     ///< virtual pipeline stages (model chunks) per rank
+  bool sequence_parallel = false;
+  int zero = 0;                   ///< 0 none, 1 distributed optimizer, 2 + gradients, 3 + parameters (FSDP)
+  Recompute recompute = Recompute::None;
+  ScheduleKind schedule = ScheduleKind::OneFOneB;
+  std::int64_t micro_batch = 1;
+  std::int64_t global_batch = 0;  ///< sequences per iteration (from the workload unless overridden)
+  Precision precision = Precision::BF16;
+  AttentionImpl attention = AttentionImpl::Flash;
+  bool overlap_grad_reduce = false;   ///< Megatron default off
+  bool overlap_param_gather = false;
+  double bucket_params = 40e6;        ///< gradient bucket size in parameters (Megatron DDP default 40M)
+  bool optimizer_offload = false;
+  bool scatter_gather_p2p = true;
+  bool overlap_p2p_comm = false;      ///< Megatron --overlap-p2p-comm; off: sends block the compute stream     ///< split pipeline sends over TP ranks (Narayanan et al. SC'21 Sec. 4.1)
+  bool dropout = true;
+  bool gradient_accumulation_fusion = true;  ///< Megatron --gradient-accumulation-fusion (2022+)
+  CollectiveAlgorithm tp_algorithm = CollectiveAlgorithm::Auto;
+  CollectiveAlgorithm dp_algorithm = CollectiveAlgorithm::Auto;
+
+  std::int64_t micro_batches() const { return global_batch / (micro_batch * dp); }
+  int world() const { return tp * pp * dp * cp; }
+};
+
+const char* to_string(ScheduleKind s);
+
+/// Reads a strategy object. `dp` may be omitted (derived from the GPU count by the scenario).
+/// Precision and attention may be set here; the workload's global batch fills global_batch.
+Strategy parse_strategy(const JsonReader& r);
+
+}  // namespace trainsim

@@ -1,0 +1,134 @@
+#include "sim/scenario/scenario.hpp"
+
+#include <filesystem>
+
+namespace trainsim {
+
+namespace fs = std::filesystem;
+
+Workload parse_workload(const JsonReader& r) {
+  r.reject_unknown({"name", "description", "source", "model", "global_batch", "train_tokens"});
+  Workload w;
+  w.model = parse_transformer(r.object("model"));
+  w.name = r.opt_str("name").value_or(w.model.name);
+  if (w.model.name == "model") w.model.name = w.name;
+  w.global_batch = r.opt_integer("global_batch", 1, std::int64_t(1) << 40).value_or(0);
+  w.train_tokens = r.opt_number("train_tokens", 0, 1e18).value_or(0);
+  return w;
+}
+
+namespace {
+
+/// A part is inline (object) or a path; a path is looked up next to the scenario, then in the
+/// enclosing scenarios/ folder (so "clusters/dgx-a100.json" works from scenarios/*.json).
+std::pair<nlohmann::json, std::string> resolve_part(const JsonReader& r, const std::string& key,
+                                                   const std::string& base_dir) {
+  if (!r.present(key)) throw InputError(r.where(key), "an object or a path to a JSON file", "nothing (missing)");
+  const auto& v = r.json().at(key);
+  if (v.is_object()) return {v, r.origin()};
+  if (!v.is_string()) throw InputError(r.where(key), "an object or a path to a JSON file", JsonReader::describe(v));
+  fs::path p = v.get<std::string>();
+  std::vector<fs::path> tries;
+  if (p.is_absolute()) {
+    tries.push_back(p);
+  } else {
+    tries.push_back(fs::path(base_dir) / p);
+    for (fs::path d = fs::absolute(base_dir); !d.empty(); d = d.parent_path()) {
+      if (d.filename() == "scenarios") {
+        tries.push_back(d / p);
+        break;
+      }
+      if (d == d.parent_path()) break;
+    }
+    tries.push_back(p);
+  }
+  for (const auto& t : tries)
+    if (fs::is_regular_file(t)) return {read_json_file(t.string()), t.string()};
+  throw InputError(r.where(key), "a path to an existing JSON file", "\"" + p.string() + "\" (not found)");
+}
+
+}  // namespace
+
+void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t workload_global_batch, int gpus,
+                      const std::string& where) {
+  const std::string w = where + ".strategy.";
+  if (s.global_batch == 0) s.global_batch = workload_global_batch;
+  if (s.global_batch == 0)
+    throw InputError(w + "global_batch", "a global batch (in the workload or the strategy)", "nothing (missing)");
+  const long long model_par = static_cast<long long>(s.tp) * s.pp * s.cp;
+  if (s.dp == 0) {
+    if (gpus % model_par != 0)
+      throw InputError(w + "dp", "tp x pp x cp = " + std::to_string(model_par) + " to divide the " +
+                                     std::to_string(gpus) + " GPUs",
+                       "a remainder of " + std::to_string(gpus % model_par));
+    s.dp = static_cast<int>(gpus / model_par);
+  }
+  if (model_par * s.dp != gpus)
+    throw InputError(w + "dp", "tp x pp x dp x cp = the cluster's " + std::to_string(gpus) + " GPUs",
+                     std::to_string(s.tp) + " x " + std::to_string(s.pp) + " x " + std::to_string(s.dp) + " x " +
+                         std::to_string(s.cp) + " = " + std::to_string(model_par * s.dp));
+  if (m.heads % s.tp != 0)
+    throw InputError(w + "tp", "a divisor of the model's " + std::to_string(m.heads) + " attention heads",
+                     std::to_string(s.tp));
+  if (m.ffn % s.tp != 0)
+    throw InputError(w + "tp", "a divisor of the MLP size ffn = " + std::to_string(m.ffn), std::to_string(s.tp));
+  if (m.layers % (s.pp * s.vp) != 0)
+    throw InputError(w + (s.vp > 1 ? "vp" : "pp"),
+                     "pp x vp to divide the model's " + std::to_string(m.layers) + " layers",
+                     "pp = " + std::to_string(s.pp) + ", vp = " + std::to_string(s.vp));
+  if (m.seq_len % s.cp != 0)
+    throw InputError(w + "cp", "a divisor of seq_len = " + std::to_string(m.seq_len), std::to_string(s.cp));
+  if (s.global_batch % (s.micro_batch * s.dp) != 0)
+    throw InputError(w + "micro_batch", "micro_batch x dp (" + std::to_string(s.micro_batch) + " x " +
+                                            std::to_string(s.dp) + ") to divide global_batch = " +
+                                            std::to_string(s.global_batch),
+                     "a remainder of " + std::to_string(s.global_batch % (s.micro_batch * s.dp)));
+  if ((s.dp * s.cp) % s.ep != 0)
+    throw InputError(w + "ep", "a divisor of dp x cp = " + std::to_string(s.dp * s.cp), std::to_string(s.ep));
+  if (s.ep > 1 && !m.moe)
+    throw InputError(w + "ep", "1 for a dense model (no moe section)", std::to_string(s.ep));
+  if (m.moe && m.moe->experts % s.ep != 0)
+    throw InputError(w + "ep", "a divisor of the " + std::to_string(m.moe->experts) + " experts", std::to_string(s.ep));
+  if (s.sequence_parallel && s.tp == 1) s.sequence_parallel = false;  // SP is a no-op without TP
+  if (s.schedule == ScheduleKind::Interleaved1F1B && s.pp == 1)
+    throw InputError(w + "schedule", "a pipeline (pp > 1) for the interleaved schedule", "pp = 1");
+}
+
+Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, const std::string& base_dir) {
+  JsonReader r(j, origin);
+  r.reject_unknown({"name", "description", "cluster", "workload", "strategy", "options"});
+  Scenario sc;
+  sc.origin = origin;
+  sc.name = r.opt_str("name").value_or(fs::path(origin).stem().string());
+
+  auto [cj, corigin] = resolve_part(r, "cluster", base_dir);
+  const std::string cpath = corigin == origin ? "$.cluster" : "$";
+  sc.cluster = parse_cluster(JsonReader(cj, corigin, cpath));
+  sc.cluster_json = cj;
+
+  auto [wj, worigin] = resolve_part(r, "workload", base_dir);
+  sc.workload = parse_workload(JsonReader(wj, worigin, worigin == origin ? "$.workload" : "$"));
+
+  auto [sj, sorigin] = resolve_part(r, "strategy", base_dir);
+  sc.strategy = parse_strategy(JsonReader(sj, sorigin, sorigin == origin ? "$.strategy" : "$"));
+
+  if (auto o = r.opt_object("options")) {
+    o->reject_unknown({"engine", "profile", "memory_overhead_gb"});
+    sc.options.engine = o->opt_choice("engine", {"analytic", "simgrid"}).value_or("analytic");
+    if (auto p = o->opt_str("profile")) {
+      fs::path pp = *p;
+      if (pp.is_relative() && fs::exists(fs::path(base_dir) / pp)) pp = fs::path(base_dir) / pp;
+      sc.options.profile = pp.string();
+    }
+    sc.options.memory_overhead_bytes = o->opt_number("memory_overhead_gb", 0, 1e4).value_or(2.0) * 1e9;
+  }
+  resolve_strategy(sc.strategy, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), origin + ": $");
+  return sc;
+}
+
+Scenario load_scenario(const std::string& file) {
+  auto j = read_json_file(file);
+  return parse_scenario(j, file, fs::path(file).parent_path().string());
+}
+
+}  // namespace trainsim

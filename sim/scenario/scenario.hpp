@@ -1,0 +1,50 @@
+#pragma once
+// Scenario: cluster + workload + strategy + options, loaded from JSON. Each part is an inline
+// object or a path to a JSON file (resolved next to the scenario, then under the scenarios/
+// folder that contains it). Every error names the file and JSON path. See docs/scenarios.md.
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+#include "sim/plan/strategy.hpp"
+#include "topologies/cluster_spec.hpp"
+
+namespace trainsim {
+
+struct Workload {
+  std::string name;
+  TransformerConfig model;
+  std::int64_t global_batch = 0;   ///< sequences per iteration
+  double train_tokens = 0;         ///< token budget of the whole training run (0 = not given)
+};
+
+struct Options {
+  std::string engine = "analytic";
+  std::optional<std::string> profile;  ///< calibration profile (trainsim calibrate) to use
+  double memory_overhead_bytes = 2e9;  ///< CUDA context, NCCL/cuBLAS buffers, fragmentation
+};
+
+struct Scenario {
+  std::string name;
+  std::string origin;           ///< file it came from ("<inline>" otherwise)
+  ClusterSpec cluster;
+  Workload workload;
+  Strategy strategy;
+  Options options;
+  nlohmann::json cluster_json;  ///< the cluster object as read (for power, cost, storage sections)
+};
+
+Workload parse_workload(const JsonReader& r);
+
+/// Loads and validates a scenario file. Throws InputError naming the path on any problem.
+Scenario load_scenario(const std::string& file);
+/// Same from an already parsed object; `base_dir` resolves part paths.
+Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, const std::string& base_dir);
+
+/// Fills derived strategy fields (dp from the GPU count, global batch from the workload) and checks
+/// that the strategy fits the model and cluster; errors name `where` + ".strategy.<field>".
+void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t workload_global_batch, int gpus,
+                      const std::string& where);
+
+}  // namespace trainsim

@@ -1,0 +1,282 @@
+#include "sim/validate/validate.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <ostream>
+
+#include "sim/analytic/predict.hpp"
+#include "sim/report/report.hpp"
+
+namespace trainsim {
+
+namespace {
+
+/// Software era of a record: Megatron-LM as of 2021 (the SC'21 paper and the README's GPT-3
+/// example) ran attention unfused (FlashAttention, Dao et al., came in 2022) and reduced
+/// gradients after the backward pass (no --overlap-grad-reduce). Later frameworks (NeMo,
+/// llm-foundry) use fused attention and overlap gradient reduction by default.
+bool megatron_2021(const PublishedRecord& r) {
+  return r.source.find("Narayanan") != std::string::npos || r.source.find("Megatron-LM README") != std::string::npos;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// NIC line rate of the InfiniBand generation sold with each GPU (SC'21 Sec. 5: HDR 200 Gb/s
+/// for A100; MLPerf DGX H100 system JSON: NDR 400 Gb/s; V100 era: EDR 100 Gb/s).
+double default_nic_gbps(const std::string& gpu) {
+  if (gpu.rfind("V100", 0) == 0) return 100;
+  if (gpu.rfind("A100", 0) == 0) return 200;
+  return 400;
+}
+
+/// Vocabulary of the model family when the record leaves it null (public configs: GPT-2 BPE
+/// padded by Megatron to 51200; Llama 2 32000; Llama 3 128256).
+std::int64_t default_vocab(const std::string& name) {
+  const auto n = lower(name);
+  if (n.find("llama3") != std::string::npos || n.find("llama 3") != std::string::npos ||
+      n.find("llama-3") != std::string::npos)
+    return 128256;
+  if (n.find("llama") != std::string::npos || n.find("mixtral") != std::string::npos) return 32000;
+  return 51200;
+}
+
+double to_metric(const std::string& metric, const Metrics& m, const PublishedRecord& r, const Scenario& sc) {
+  const double N = m.gpus, T = m.iteration_time_s;
+  if (metric == "iteration_time_s") return T;
+  if (metric == "tokens_per_s_per_gpu") return m.tokens_per_s / N;
+  if (metric == "model_tflops_per_gpu") return m.model_tflops_per_gpu;
+  if (metric == "mfu") return m.mfu;
+  if (metric == "hardware_tflops_per_gpu") {
+    // The SC'21 rows count with eq. (3), which assumes full recomputation (schema notes).
+    if (r.notes.find("eq.(3)") != std::string::npos)
+      return narayanan_eq3_flops(sc.workload.model, sc.strategy.global_batch) / T / N / 1e12;
+    return m.hardware_tflops_per_gpu;
+  }
+  throw InputError(r.id + ": $.measured.metric",
+                   "iteration_time_s, model_tflops_per_gpu, hardware_tflops_per_gpu, tokens_per_s_per_gpu or mfu",
+                   "\"" + metric + "\"");
+}
+
+std::vector<std::int64_t> divisors_upto(std::int64_t n, std::int64_t cap) {
+  std::vector<std::int64_t> d;
+  for (std::int64_t i = 1; i <= std::min(n, cap); ++i)
+    if (n % i == 0) d.push_back(i);
+  return d;
+}
+
+}  // namespace
+
+Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>& filled) {
+  if (r.kind != "run") throw InputError("a reference constant, not a run to predict");
+  if (!r.layers || !r.hidden || !r.heads)
+    throw InputError("model shape not published (layers, hidden or heads is null)");
+  if (!r.gpu || !r.gpus) throw InputError("system.gpu or system.gpus is null");
+  if (r.moe) throw InputError("mixture-of-experts records are not modelled yet (issue #7)");
+  if (r.zero && *r.zero >= 2) throw InputError("ZeRO-2/3 (sharded gradients/parameters) is not modelled yet (issue #7)");
+  const std::string where = r.id;
+  auto fill = [&](const std::string& what) { filled.push_back(what); };
+
+  // Model.
+  nlohmann::json model = {{"name", r.model_name.value_or(r.id)}, {"layers", *r.layers}, {"hidden", *r.hidden},
+                          {"heads", *r.heads}, {"seq_len", r.seq_len.value_or(2048)}};
+  if (!r.seq_len) fill("seq_len=2048 (GPT-3 context length)");
+  model["kv_heads"] = r.kv_heads.value_or(*r.heads);
+  std::string act = r.activation.value_or("gelu");
+  if (!r.activation) fill("activation=gelu (GPT-style MLP)");
+  model["activation"] = act;
+  model["ffn"] = r.ffn.value_or(4 * *r.hidden);
+  if (!r.ffn) fill("ffn=4h (GPT MLP)");
+  const auto vocab = r.vocab.value_or(default_vocab(r.model_name.value_or("")));
+  if (!r.vocab) fill("vocab=" + std::to_string(vocab) + " (model family's public config)");
+  model["vocab"] = vocab;
+
+  // Cluster.
+  int gpn = r.gpus_per_node.value_or(8);
+  if (!r.gpus_per_node) fill("gpus_per_node=8 (HGX/DGX board)");
+  if (*r.gpus < gpn) gpn = *r.gpus;
+  if (*r.gpus % gpn != 0) throw InputError(where + ": system.gpus is not a multiple of gpus_per_node");
+  nlohmann::json cluster = {{"name", r.cluster.value_or("published cluster")},
+                            {"gpu", *r.gpu},
+                            {"nodes", *r.gpus / gpn},
+                            {"gpus_per_node", gpn}};
+  cluster["intra_node"] = {{"kind", r.intra_node.value_or("nvswitch")}};
+  if (!r.intra_node) fill("intra_node=nvswitch (SXM boards)");
+  cluster["nics_per_node"] = r.nics_per_node.value_or(gpn);
+  if (!r.nics_per_node) fill("nics_per_node=" + std::to_string(gpn) + " (one NIC per GPU, DGX/HGX reference design)");
+  const double nic = r.nic_gbps.value_or(default_nic_gbps(*r.gpu));
+  if (!r.nic_gbps) fill(fmt::format("nic_gbps={} (InfiniBand generation of the GPU)", nic));
+  cluster["nic_gbps"] = nic;
+  cluster["fabric"] = {{"kind", r.fabric.value_or("infiniband")}, {"topology", "fat-tree"}};
+  if (!r.fabric) fill("fabric=infiniband non-blocking fat-tree");
+
+  // Strategy (knobs with direct rules; searched knobs are handled by validate_record).
+  nlohmann::json st;
+  st["tp"] = r.tp.value_or(1);
+  st["pp"] = r.pp.value_or(1);
+  st["cp"] = r.cp.value_or(1);
+  if (r.dp) st["dp"] = *r.dp;
+  if (!r.tp) fill("tp=1");
+  if (!r.pp) fill("pp=1");
+  const bool old = megatron_2021(r);
+  const int tp = r.tp.value_or(1);
+  const bool sp = r.sequence_parallel.value_or(tp > 1 && !old);
+  if (!r.sequence_parallel && tp > 1) fill(std::string("sequence_parallel=") + (sp ? "true (always at least as fast with TP)" : "false (not in Megatron-LM 2021)"));
+  st["sequence_parallel"] = sp;
+  int dp_guess = r.dp.value_or(*r.gpus / std::max(1, r.tp.value_or(1) * r.pp.value_or(1) * r.cp.value_or(1)));
+  const int zero = r.zero.value_or(dp_guess > 1 && !old ? 1 : 0);
+  if (!r.zero) fill("zero=" + std::to_string(zero) + (zero ? " (distributed optimizer: same traffic, less memory)" : ""));
+  st["zero"] = zero;
+  if (r.schedule) st["schedule"] = *r.schedule;
+  if (r.vp) st["vp"] = *r.vp;
+  if (!r.schedule && r.pp.value_or(1) > 1) {
+    std::string sched = r.vp.value_or(1) > 1 ? "interleaved-1f1b" : "1f1b";
+    st["schedule"] = sched;
+    fill("schedule=" + sched);
+  }
+  if (r.micro_batch) st["micro_batch"] = *r.micro_batch;
+  if (r.recompute) st["recompute"] = *r.recompute;
+  if (!r.global_batch) throw InputError("strategy.global_batch is null");
+  st["global_batch"] = *r.global_batch;
+  st["precision"] = r.precision.value_or("bf16");
+  st["attention"] = old ? "unfused" : "flash";
+  fill(std::string("attention=") + (old ? "unfused (Megatron-LM 2021, before FlashAttention)" : "flash"));
+  st["overlap_grad_reduce"] = !old;
+  st["gradient_accumulation_fusion"] = !old;
+  st["overlap_p2p_comm"] = !old;
+  if (old) fill("gradient_accumulation_fusion=false (Megatron-LM 2021)");
+  if (!old) fill("overlap_grad_reduce=true (NeMo / FSDP default)");
+
+  nlohmann::json scen = {{"name", r.id}, {"cluster", cluster}, {"workload", {{"name", r.model_name.value_or(r.id)}, {"model", model}}},
+                         {"strategy", st}};
+  return parse_scenario(scen, r.id, ".");
+}
+
+ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& opt) {
+  ValidationRow row;
+  row.id = r.id;
+  row.metric = r.metric;
+  row.published = r.value;
+  try {
+    std::vector<std::string> filled;
+    Scenario base = scenario_from_record(r, filled);
+    // Knobs left to search: the run's authors tuned for speed, so take the fastest feasible value.
+    std::vector<std::int64_t> mbs = {base.strategy.micro_batch};
+    if (!r.micro_batch)
+      mbs = divisors_upto(base.strategy.global_batch / base.strategy.dp, 16);
+    std::vector<int> vps = {base.strategy.vp};
+    if (!r.vp && base.strategy.schedule == ScheduleKind::Interleaved1F1B) {
+      vps.clear();
+      const int per_stage = base.workload.model.layers / base.strategy.pp;
+      for (int v = 1; v <= per_stage; ++v)
+        if (per_stage % v == 0) vps.push_back(v);
+    }
+    std::vector<Recompute> rcs = {base.strategy.recompute};
+    if (!r.recompute) rcs = {Recompute::None, Recompute::Selective, Recompute::Full};
+    std::optional<Prediction> best;
+    Scenario best_sc = base;
+    bool best_fits = false;
+    for (auto mb : mbs)
+      for (int v : vps)
+        for (auto rc : rcs) {
+          Scenario sc = base;
+          sc.strategy.micro_batch = mb;
+          sc.strategy.vp = v;
+          sc.strategy.recompute = rc;
+          if (v > 1) sc.strategy.schedule = ScheduleKind::Interleaved1F1B;
+          try {
+            resolve_strategy(sc.strategy, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), r.id);
+            if (sc.strategy.schedule == ScheduleKind::Interleaved1F1B && sc.strategy.micro_batches() % sc.strategy.pp)
+              continue;
+          } catch (const InputError&) {
+            continue;
+          }
+          const auto mem = memory_report(sc, build_plan(sc.workload.model, sc.strategy, sc.cluster.gpus_per_node));
+          if (best && best_fits && !mem.fits) continue;
+          Prediction p = predict(sc, opt.engine);
+          const bool better = !best || (mem.fits && !best_fits) ||
+                              p.metrics.iteration_time_s < best->metrics.iteration_time_s;
+          if (better) {
+            best = std::move(p);
+            best_sc = sc;
+            best_fits = mem.fits;
+          }
+        }
+    if (!best) throw InputError("no feasible setting of the unknown knobs (micro_batch, vp, recompute)");
+    if (!r.micro_batch) filled.push_back("micro_batch=" + std::to_string(best_sc.strategy.micro_batch) + " (fastest that fits)");
+    if (vps.size() > 1) filled.push_back("vp=" + std::to_string(best_sc.strategy.vp) + " (fastest that fits)");
+    if (rcs.size() > 1) filled.push_back(std::string("recompute=") + to_string(best_sc.strategy.recompute) + " (fastest that fits)");
+    if (!best_fits) filled.push_back("WARNING: predicted memory exceeds the GPU in every setting");
+    row.filled = filled;
+    row.predicted = to_metric(r.metric, best->metrics, r, best_sc);
+    row.error_pct = (*row.predicted - r.value) / r.value * 100.0;
+    row.strategy = best->metrics.strategy;
+    row.iteration_time_s = best->metrics.iteration_time_s;
+  } catch (const InputError& e) {
+    row.skipped_reason = e.what();
+  }
+  return row;
+}
+
+ValidationReport validate_records(const std::vector<PublishedRecord>& recs, const ValidateOptions& opt) {
+  ValidationReport rep;
+  double sum = 0;
+  for (const auto& r : recs) {
+    if (!opt.only_prefix.empty() && r.id.rfind(opt.only_prefix, 0) != 0) continue;
+    rep.rows.push_back(validate_record(r, opt));
+    const auto& row = rep.rows.back();
+    if (row.error_pct) {
+      sum += std::fabs(*row.error_pct);
+      ++rep.predicted;
+    } else {
+      ++rep.skipped;
+    }
+  }
+  rep.mape = rep.predicted ? sum / rep.predicted : 0.0;
+  return rep;
+}
+
+nlohmann::json to_json(const ValidationReport& r) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& row : r.rows) {
+    nlohmann::json j = {{"id", row.id}, {"metric", row.metric}, {"published", row.published}, {"filled", row.filled}};
+    j["predicted"] = row.predicted ? nlohmann::json(*row.predicted) : nlohmann::json(nullptr);
+    j["error_pct"] = row.error_pct ? nlohmann::json(*row.error_pct) : nlohmann::json(nullptr);
+    j["skipped_reason"] = row.skipped_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.skipped_reason);
+    if (!row.strategy.empty()) j["strategy"] = row.strategy;
+    rows.push_back(j);
+  }
+  return {{"rows", rows}, {"mape", r.mape}, {"predicted", r.predicted}, {"skipped", r.skipped}};
+}
+
+void print_text(const ValidationReport& r, std::ostream& out) {
+  out << fmt::format("{:<42} {:<24} {:>10} {:>10} {:>8}\n", "id", "metric", "published", "predicted", "error");
+  for (const auto& row : r.rows) {
+    if (row.predicted)
+      out << fmt::format("{:<42} {:<24} {:>10.4g} {:>10.4g} {:>+7.1f}%\n", row.id, row.metric, row.published,
+                         *row.predicted, *row.error_pct);
+    else
+      out << fmt::format("{:<42} {:<24} {:>10.4g} {:>10} skipped: {}\n", row.id, row.metric, row.published, "-",
+                         row.skipped_reason);
+    for (const auto& f : row.filled) out << "      filled: " << f << "\n";
+  }
+  out << fmt::format("\nMAPE {:.2f}% over {} predicted rows ({} skipped)\n", r.mape, r.predicted, r.skipped);
+}
+
+void print_markdown(const ValidationReport& r, std::ostream& out) {
+  out << "| id | metric | published | predicted | error % | strategy used (filled knobs) |\n";
+  out << "| --- | --- | ---: | ---: | ---: | --- |\n";
+  for (const auto& row : r.rows) {
+    if (row.predicted)
+      out << fmt::format("| {} | {} | {:.4g} | {:.4g} | {:+.1f} | {} |\n", row.id, row.metric, row.published,
+                         *row.predicted, *row.error_pct, row.strategy);
+    else
+      out << fmt::format("| {} | {} | {:.4g} | — | skipped | {} |\n", row.id, row.metric, row.published, row.skipped_reason);
+  }
+  out << fmt::format("\n**MAPE {:.2f}%** over {} predicted rows; {} skipped.\n", r.mape, r.predicted, r.skipped);
+}
+
+}  // namespace trainsim

@@ -1,0 +1,51 @@
+#pragma once
+// trainsim validate: predict each published run and compare with the published figure.
+// Unknown (null) knobs are filled by documented rules (docs/validation.md#rules); each filled
+// knob is listed per row. Rows that cannot be predicted yet are reported as skipped, with why.
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/scenario/scenario.hpp"
+#include "sim/validate/published_record.hpp"
+
+namespace trainsim {
+
+struct ValidationRow {
+  std::string id, metric;
+  double published = 0;
+  std::optional<double> predicted;
+  std::optional<double> error_pct;      ///< (predicted - published) / published x 100
+  std::vector<std::string> filled;      ///< "micro_batch=2 (best throughput among feasible)"
+  std::string skipped_reason;           ///< empty when predicted
+  std::string strategy;                 ///< the strategy used, after filling
+  double iteration_time_s = 0;
+};
+
+struct ValidationReport {
+  std::vector<ValidationRow> rows;
+  double mape = 0;                      ///< mean |error_pct| over predicted rows
+  int predicted = 0, skipped = 0;
+};
+
+struct ValidateOptions {
+  std::string engine = "analytic";
+  std::string only_prefix;              ///< keep rows whose id starts with this (empty: all)
+};
+
+/// Builds the scenario a record describes, with every null knob that has a direct rule filled
+/// (knobs needing a search — micro_batch, vp, recompute — are left for predict_record).
+/// Throws InputError with the reason when the record cannot be simulated.
+Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>& filled);
+
+ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& opt);
+ValidationReport validate_records(const std::vector<PublishedRecord>& recs, const ValidateOptions& opt);
+
+nlohmann::json to_json(const ValidationReport& r);
+void print_text(const ValidationReport& r, std::ostream& out);
+/// The per-row table as GitHub markdown (docs/validation.md).
+void print_markdown(const ValidationReport& r, std::ostream& out);
+
+}  // namespace trainsim

@@ -1,0 +1,197 @@
+#include "topologies/cluster_spec.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace trainsim {
+
+namespace {
+// Defaults per link kind. Sources:
+//  NVSwitch (A100): NCCL all-reduce bus bandwidth ~230 GB/s of 300 GB/s per direction
+//    (nccl-tests issue #149, record cal_nccl_allreduce_a100_nvlink) -> efficiency 0.77.
+//  NVSwitch (H100): ring busBW ~370 GB/s of 450 (nccl-tests issue #212) -> 0.82.
+//  InfiniBand HDR/NDR: nccl-tests inter-node busBW reaches ~90-95% of line rate; 0.92 used.
+//  RoCE: ~85% (lossless Ethernet with PFC, same RDMA stack; Llama 3 paper Sec. 3.3 reports
+//    RoCE and IB clusters performing alike at scale, with tuning).
+//  TCP Ethernet (cloud VMs without RDMA): ~70% (kernel TCP stack, NCCL socket transport).
+//  Half-bandwidth message sizes (n_1/2): 16 MB inside a node and 8 MB across nodes, assumed
+//    from the shape of published nccl-tests curves (busBW near peak only beyond a few hundred MB,
+//    nccl-tests issue #212); `trainsim calibrate` measures the real curve.
+//  Latencies: NVLink ~2 us per NCCL step; IB switch hop ~0.13 us plus ~2 us end-point overhead;
+//  Ethernet ToR ~1 us per hop, ~10-25 us host TCP overhead (cloud).
+double default_intra_eff(IntraNodeKind k, double bw) {
+  if (k == IntraNodeKind::PCIe) return 0.80;
+  return bw >= 400e9 ? 0.82 : 0.77;
+}
+double default_fabric_eff(FabricKind k) {
+  switch (k) {
+    case FabricKind::InfiniBand: return 0.92;
+    case FabricKind::RoCE: return 0.85;
+    case FabricKind::Ethernet: return 0.70;
+  }
+  return 0.9;
+}
+double default_hop_latency(FabricKind k) {
+  switch (k) {
+    case FabricKind::InfiniBand: return 1.0e-6;
+    case FabricKind::RoCE: return 1.5e-6;
+    case FabricKind::Ethernet: return 5.0e-6;
+  }
+  return 1e-6;
+}
+}  // namespace
+
+const char* to_string(IntraNodeKind k) {
+  switch (k) {
+    case IntraNodeKind::NVSwitch: return "nvswitch";
+    case IntraNodeKind::NVLinkMesh: return "nvlink-mesh";
+    case IntraNodeKind::PCIe: return "pcie";
+  }
+  return "?";
+}
+const char* to_string(FabricKind k) {
+  switch (k) {
+    case FabricKind::InfiniBand: return "infiniband";
+    case FabricKind::RoCE: return "roce";
+    case FabricKind::Ethernet: return "ethernet";
+  }
+  return "?";
+}
+const char* to_string(TopologyKind k) {
+  switch (k) {
+    case TopologyKind::FatTree: return "fat-tree";
+    case TopologyKind::RailOptimized: return "rail-optimized";
+    case TopologyKind::Dragonfly: return "dragonfly";
+    case TopologyKind::Torus: return "torus";
+    case TopologyKind::Cloud: return "cloud";
+    case TopologyKind::SingleSwitch: return "single-switch";
+  }
+  return "?";
+}
+
+double ClusterSpec::nic_bw_per_gpu() const {
+  if (gpus_per_node <= 0) return 0;
+  return nic_bw * nics_per_node / gpus_per_node;
+}
+
+double ClusterSpec::max_oversubscription() const {
+  double m = 1.0;
+  for (double o : fabric.oversubscription) m = std::max(m, o);
+  return m;
+}
+
+int ClusterSpec::nodes_per_leaf() const {
+  int down = std::max(1, fabric.switch_radix / 2);
+  double o = fabric.oversubscription.empty() ? 1.0 : fabric.oversubscription.front();
+  down = static_cast<int>(std::floor(fabric.switch_radix * o / (1.0 + o)));
+  if (fabric.topology == TopologyKind::RailOptimized) return std::max(1, down);
+  int nics = std::max(1, nics_per_node);
+  return std::max(1, down / nics);
+}
+
+ClusterSpec parse_cluster(const JsonReader& r) {
+  r.reject_unknown({"name", "description", "gpu", "nodes", "gpus_per_node", "intra_node", "nics_per_node",
+                    "nic_gbps", "fabric", "host", "storage", "power", "cost", "reliability"});
+  ClusterSpec c;
+  c.name = r.opt_str("name").value_or("cluster");
+  c.gpu = gpu_by_name(r.str("gpu"), r.where("gpu"));
+  c.nodes = static_cast<int>(r.integer("nodes", 1, 1'000'000));
+  c.gpus_per_node = static_cast<int>(r.integer("gpus_per_node", 1, 64));
+  if (static_cast<long long>(c.nodes) * c.gpus_per_node > 4'000'000)
+    throw InputError(r.where("nodes"), "at most 4,000,000 GPUs in all", std::to_string(c.gpus()));
+
+  // Intra-node fabric.
+  std::string kind = "nvswitch";
+  std::optional<double> intra_gbytes, intra_lat_us, intra_eff;
+  if (auto in = r.opt_object("intra_node")) {
+    in->reject_unknown({"kind", "bandwidth_gbytes_per_s", "latency_us", "efficiency", "half_bandwidth_mb"});
+    if (auto h = in->opt_number("half_bandwidth_mb", 0, 1e6)) c.intra.half_bw_bytes = *h * 1e6;
+    kind = in->opt_choice("kind", {"nvswitch", "nvlink-mesh", "pcie"}).value_or("nvswitch");
+    intra_gbytes = in->opt_number("bandwidth_gbytes_per_s", 0.1, 1e5);
+    intra_lat_us = in->opt_number("latency_us", 0, 1e4);
+    intra_eff = in->opt_number("efficiency", 0.01, 1.0);
+  }
+  c.intra.kind = kind == "nvswitch" ? IntraNodeKind::NVSwitch
+                 : kind == "nvlink-mesh" ? IntraNodeKind::NVLinkMesh : IntraNodeKind::PCIe;
+  double default_bw = c.intra.kind == IntraNodeKind::PCIe || c.gpu.nvlink_bw <= 0 ? c.gpu.pcie_bw : c.gpu.nvlink_bw;
+  c.intra.bw = intra_gbytes ? *intra_gbytes * 1e9 : default_bw;
+  c.intra.latency_s = (intra_lat_us ? *intra_lat_us : (c.intra.kind == IntraNodeKind::PCIe ? 5.0 : 2.0)) * 1e-6;
+  c.intra.efficiency = intra_eff.value_or(default_intra_eff(c.intra.kind, c.intra.bw));
+
+  // NICs.
+  c.nics_per_node = static_cast<int>(r.opt_integer("nics_per_node", 0, 64).value_or(c.nodes > 1 ? 1 : 0));
+  double nic_gbps = r.opt_number("nic_gbps", 0.1, 1e5).value_or(100.0);
+  c.nic_bw = nic_gbps * 1e9 / 8.0;
+  if (c.nodes > 1 && c.nics_per_node == 0)
+    throw InputError(r.where("nics_per_node"), "at least 1 NIC per node when there are several nodes", "0");
+
+  // Inter-node fabric.
+  std::string fkind = "infiniband", topo = "fat-tree";
+  if (auto f = r.opt_object("fabric")) {
+    f->reject_unknown({"kind", "topology", "levels", "switch_radix", "oversubscription", "hop_latency_us",
+                       "efficiency", "core_link_gbps", "dragonfly", "torus_dims", "half_bandwidth_mb"});
+    if (auto h = f->opt_number("half_bandwidth_mb", 0, 1e6)) c.fabric.half_bw_bytes = *h * 1e6;
+    fkind = f->opt_choice("kind", {"infiniband", "roce", "ethernet"}).value_or("infiniband");
+    topo = f->opt_choice("topology", {"fat-tree", "rail-optimized", "dragonfly", "torus", "cloud", "single-switch"})
+               .value_or("fat-tree");
+    c.fabric.kind = fkind == "infiniband" ? FabricKind::InfiniBand : fkind == "roce" ? FabricKind::RoCE : FabricKind::Ethernet;
+    c.fabric.topology = topo == "fat-tree" ? TopologyKind::FatTree
+                        : topo == "rail-optimized" ? TopologyKind::RailOptimized
+                        : topo == "dragonfly" ? TopologyKind::Dragonfly
+                        : topo == "torus" ? TopologyKind::Torus
+                        : topo == "cloud" ? TopologyKind::Cloud : TopologyKind::SingleSwitch;
+    c.fabric.levels = static_cast<int>(f->opt_integer("levels", 1, 4).value_or(c.nodes > 16 ? 3 : 2));
+    c.fabric.switch_radix = static_cast<int>(f->opt_integer("switch_radix", 4, 1024).value_or(40));
+    if (f->present("oversubscription")) {
+      const auto& o = f->json().at("oversubscription");
+      if (o.is_number()) {
+        c.fabric.oversubscription = {f->number("oversubscription", 1.0, 1000.0)};
+      } else if (o.is_array()) {
+        for (size_t i = 0; i < o.size(); ++i) {
+          if (!o[i].is_number() || !(o[i].get<double>() >= 1.0) || o[i].get<double>() > 1000.0)
+            throw InputError(f->where("oversubscription") + "[" + std::to_string(i) + "]",
+                             "a number in [1, 1000]", JsonReader::describe(o[i]));
+          c.fabric.oversubscription.push_back(o[i].get<double>());
+        }
+      } else {
+        throw InputError(f->where("oversubscription"), "a number >= 1 or an array of them per level",
+                         JsonReader::describe(o));
+      }
+    }
+    if (auto l = f->opt_number("hop_latency_us", 0, 1e5)) c.fabric.hop_latency_s = *l * 1e-6;
+    if (auto e = f->opt_number("efficiency", 0.01, 1.0)) c.fabric.efficiency = *e;
+    if (auto cl = f->opt_number("core_link_gbps", 0.1, 1e6)) c.fabric.core_link_bw = *cl * 1e9 / 8;
+    if (auto d = f->opt_object("dragonfly")) {
+      d->reject_unknown({"groups", "routers_per_group", "terminals_per_router", "global_links_per_router"});
+      c.fabric.dragonfly.groups = static_cast<int>(d->integer("groups", 2, 100000));
+      c.fabric.dragonfly.routers_per_group = static_cast<int>(d->integer("routers_per_group", 1, 10000));
+      c.fabric.dragonfly.terminals_per_router = static_cast<int>(d->integer("terminals_per_router", 1, 10000));
+      c.fabric.dragonfly.global_links_per_router = static_cast<int>(d->integer("global_links_per_router", 1, 10000));
+    }
+    if (f->present("torus_dims")) {
+      const auto& t = f->json().at("torus_dims");
+      if (!t.is_array() || t.size() < 2 || t.size() > 3)
+        throw InputError(f->where("torus_dims"), "an array of 2 or 3 positive integers", JsonReader::describe(t));
+      long long prod = 1;
+      for (const auto& x : t) {
+        if (!x.is_number_integer() || x.get<long long>() < 1 || x.get<long long>() > 100000)
+          throw InputError(f->where("torus_dims"), "positive integers", JsonReader::describe(x));
+        c.fabric.torus_dims.push_back(x.get<int>());
+        prod *= x.get<int>();
+      }
+      if (prod != c.nodes)
+        throw InputError(f->where("torus_dims"), "dimensions whose product is nodes = " + std::to_string(c.nodes),
+                         "product " + std::to_string(prod));
+    }
+  }
+  if (c.fabric.oversubscription.empty()) c.fabric.oversubscription = {1.0};
+  if (c.fabric.hop_latency_s <= 0) c.fabric.hop_latency_s = default_hop_latency(c.fabric.kind);
+  if (c.fabric.efficiency <= 0) c.fabric.efficiency = default_fabric_eff(c.fabric.kind);
+  if (c.fabric.core_link_bw <= 0) c.fabric.core_link_bw = c.nic_bw;
+  if (c.fabric.topology == TopologyKind::Dragonfly && c.fabric.dragonfly.groups == 0)
+    throw InputError(r.where("fabric") + ".dragonfly", "an object (groups, routers_per_group, ...) for a dragonfly",
+                     "nothing (missing)");
+  return c;
+}
+
+}  // namespace trainsim
