@@ -68,6 +68,9 @@ const std::vector<GpuSpec> kCatalog = {
     make("H200-SXM-141GB", 66.9, 494.7, 989.4, 1978.9, 141, 4.8, 450, 64, 132, 75, 700, 0.81, 0.90),
     make("B200", 80, 1100, 2250, 4500, 180, 8.0, 900, 64, 148, 140, 1000, 0.81, 0.90),
     make("MI300X", 163.4, 653.7, 1307.4, 2614.9, 192, 5.3, 448, 64, 304, 140, 750, 0.81, 0.85),
+    // CPU-HOST: the hardware backend's CPU device (docs/hardware-backend.md): 2 cores x 2.5 GHz x 32 fp32 FLOP/cycle
+    // (two 256-bit FMA pipes, AVX2; Intel/AMD optimisation manuals) = 0.16 TF; ~10 GB/s streaming; "hbm" = 16 GB RAM.
+    make("CPU-HOST", 0.16, 0.16, 0.16, 0, 16, 0.010, 0, 10, 2, 10, 65, 0.81, 0.90),
 };
 
 std::string lower(std::string s) {

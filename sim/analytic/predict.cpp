@@ -1,12 +1,13 @@
 #include "sim/analytic/predict.hpp"
 
+#include "models/calibration/profile.hpp"
 #include "sim/analytic/analytic_engine.hpp"
 
 namespace trainsim {
 
 namespace {
 ProfileLoader& profile_loader() {
-  static ProfileLoader loader;
+  static ProfileLoader loader = load_compute_profile;  // models/calibration (always linked)
   return loader;
 }
 }  // namespace

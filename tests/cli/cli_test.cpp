@@ -1,0 +1,81 @@
+// The command line: exit statuses and output formats.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sys/wait.h>
+
+namespace {
+struct Result {
+  int status;
+  std::string out;
+};
+Result run(const std::string& args) {
+  const std::string cmd = std::string(TRAINSIM_BINARY_DIR) + "/bin/trainsim " + args + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), buf.size(), p.get())) out += buf.data();
+  const int raw = pclose(p.release());
+  return {WEXITSTATUS(raw), out};
+}
+const std::string kSrc = TRAINSIM_SOURCE_DIR;
+}  // namespace
+
+TEST(Cli, RunDefaultScenarioJson) {
+  auto r = run("run " + kSrc + "/scenarios/default.json --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  for (const char* k : {"iteration_time_s", "tokens_per_s", "samples_per_s", "model_tflops_per_gpu",
+                        "hardware_tflops_per_gpu", "mfu", "hfu", "time_to_train_s", "gpu_hours"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_TRUE(j["memory_gb"].contains("fits"));
+  EXPECT_NEAR(j["tokens_per_s"].get<double>(), 1536.0 * 2048 / j["iteration_time_s"].get<double>(), 1e-6);
+  EXPECT_NEAR(j["mfu"].get<double>(), j["model_tflops_per_gpu"].get<double>() / 312.0, 1e-9);
+}
+
+TEST(Cli, CsvHasHeaderAndOneRow) {
+  auto r = run("run " + kSrc + "/scenarios/default.json --format csv");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto nl = r.out.find('\n');
+  const std::string header = r.out.substr(0, nl), row = r.out.substr(nl + 1);
+  EXPECT_NE(header.find("iteration_time_s"), std::string::npos);
+  // Count cells outside quotes (the scenario name contains a comma and is quoted).
+  auto cells = [](const std::string& line) {
+    int n = 1;
+    bool quoted = false;
+    for (char c : line) {
+      if (c == '"') quoted = !quoted;
+      if (c == ',' && !quoted) ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(cells(header), cells(row.substr(0, row.find('\n'))));
+  EXPECT_GE(cells(header), 30);
+}
+
+TEST(Cli, InputErrorExitsWithStatusTwo) {
+  const std::string f = std::string(TRAINSIM_BINARY_DIR) + "/bad-scenario.json";
+  std::ofstream(f) << R"({"cluster": ")" << kSrc << R"(/scenarios/clusters/dgx-a100-superpod-hdr.json",
+                          "workload": ")" << kSrc << R"(/scenarios/workloads/gpt3-175b.json", "strategy": {"tp": 3, "pp": 1}})";
+  auto r = run("run " + f);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("$.strategy.dp"), std::string::npos) << r.out;  // 3 does not divide 1,024 GPUs
+  auto m = run("run /nonexistent/scenario.json");
+  EXPECT_EQ(m.status, 2);
+  EXPECT_NE(m.out.find("/nonexistent/scenario.json"), std::string::npos) << m.out;
+}
+
+TEST(Cli, ValidateJsonShape) {
+  auto r = run("validate " + kSrc + "/validation/published-runs.jsonl --only sc21_table1_1. --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["rows"].size(), 1u);  // 1.7B
+  for (const auto& row : j["rows"])
+    for (const char* k : {"id", "metric", "published", "predicted", "error_pct", "filled", "skipped_reason"})
+      EXPECT_TRUE(row.contains(k)) << k;
+  EXPECT_EQ(j["predicted"].get<int>(), 1);
+}

@@ -1,0 +1,118 @@
+// Planner invariants: every layer placed once, every micro-batch runs forward and backward on
+// every virtual stage, sends match receives, group sizes multiply to the world size.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "sim/plan/pipeline_schedule.hpp"
+#include "sim/plan/planner.hpp"
+#include "test_support.hpp"
+
+using namespace trainsim;
+using trainsim::testing::make_scenario;
+
+namespace {
+Plan plan_for(const nlohmann::json& strategy) {
+  const auto sc = make_scenario(strategy);
+  return build_plan(sc.workload.model, sc.strategy, sc.cluster.gpus_per_node);
+}
+}  // namespace
+
+class PlannerInvariants : public ::testing::TestWithParam<nlohmann::json> {};
+
+TEST_P(PlannerInvariants, Hold) {
+  const Plan plan = plan_for(GetParam());
+  const auto& s = plan.strategy;
+  const int VS = s.pp * s.vp;
+  // Every layer in exactly one virtual stage.
+  std::vector<int> seen(plan.model.layers, 0);
+  for (const auto& [first, count] : plan.virtual_stage_layers)
+    for (int l = first; l < first + count; ++l) ++seen[l];
+  for (int l = 0; l < plan.model.layers; ++l) EXPECT_EQ(seen[l], 1) << "layer " << l;
+  // Every micro-batch: one forward and one backward per chunk on every stage.
+  const auto m = s.micro_batches();
+  for (const auto& prog : plan.programs) {
+    std::map<std::pair<int, int>, int> fwd, bwd;
+    for (const auto& op : prog.ops) {
+      if (op.kind != OpKind::Compute) continue;
+      if (op.phase == Phase::Forward) ++fwd[{op.micro_batch, op.chunk}];
+      if (op.phase == Phase::Backward) ++bwd[{op.micro_batch, op.chunk}];
+    }
+    EXPECT_EQ(static_cast<std::int64_t>(fwd.size()), m * s.vp);
+    EXPECT_EQ(static_cast<std::int64_t>(bwd.size()), m * s.vp);
+    for (const auto& [k, n] : fwd) EXPECT_EQ(n, 1);
+    for (const auto& [k, n] : bwd) EXPECT_EQ(n, 1);
+    // Dependencies point backwards.
+    for (size_t i = 0; i < prog.ops.size(); ++i)
+      for (int d : prog.ops[i].deps) EXPECT_LT(d, static_cast<int>(i));
+  }
+  // Sends match receives on concrete ranks: (from, to, tag, bytes) multiset equal.
+  std::multiset<std::tuple<int, int, std::int64_t, double>> sends, recvs;
+  for (int r = 0; r < plan.world(); ++r)
+    for (const auto& ro : plan.instantiate(r)) {
+      if (ro.op->kind == OpKind::Send) sends.insert({r, ro.peer, ro.op->tag, ro.op->bytes});
+      if (ro.op->kind == OpKind::Recv) recvs.insert({ro.peer, r, ro.op->tag, ro.op->bytes});
+    }
+  EXPECT_EQ(sends, recvs);
+  EXPECT_EQ(static_cast<int>(sends.size()), plan.world() / s.pp * 2 * static_cast<int>(m) * (VS - 1));
+  // Group sizes multiply to the world; groups partition the ranks.
+  EXPECT_EQ(plan.group_size(GroupRole::TP) * plan.group_size(GroupRole::PP) * plan.group_size(GroupRole::DP), plan.world());
+  for (auto role : {GroupRole::TP, GroupRole::PP, GroupRole::DP, GroupRole::CP}) {
+    std::set<std::vector<int>> groups;
+    for (int r = 0; r < plan.world(); ++r) {
+      auto g = plan.group_members(r, role);
+      EXPECT_EQ(static_cast<int>(g.size()), plan.group_size(role));
+      EXPECT_NE(std::find(g.begin(), g.end(), r), g.end());
+      groups.insert(g);
+    }
+    EXPECT_EQ(static_cast<int>(groups.size()) * plan.group_size(role), plan.world()) << to_string(role);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Strategies, PlannerInvariants,
+    ::testing::Values(nlohmann::json{{"tp", 2}, {"pp", 4}, {"micro_batch", 2}},
+                      nlohmann::json{{"tp", 4}, {"pp", 2}, {"vp", 2}, {"micro_batch", 1}, {"recompute", "full"}},
+                      nlohmann::json{{"tp", 1}, {"pp", 2}, {"cp", 2}, {"schedule", "gpipe"}, {"micro_batch", 4}},
+                      nlohmann::json{{"tp", 8}, {"pp", 1}, {"zero", 1}, {"overlap_grad_reduce", true}},
+                      nlohmann::json{{"tp", 2}, {"pp", 8}, {"micro_batch", 1}, {"sequence_parallel", true}}));
+
+TEST(Planner, TensorParallelGroupsStayInsideANode) {
+  const Plan plan = plan_for({{"tp", 8}, {"pp", 2}});
+  int rpn = 0, nodes = 0;
+  plan.group_shape(GroupRole::TP, rpn, nodes);
+  EXPECT_EQ(nodes, 1);
+  EXPECT_EQ(rpn, 8);
+  plan.group_shape(GroupRole::DP, rpn, nodes);
+  EXPECT_EQ(rpn * nodes, 1);  // dp = 1 here
+}
+
+TEST(PipelineSchedule, OneFOneBWarmupAndOrder) {
+  // Stage 0 of 4 with 8 micro-batches: 3 warm-up forwards, then alternate, then 3 backwards.
+  auto st = pipeline_schedule(ScheduleKind::OneFOneB, 0, 4, 8, 1);
+  ASSERT_EQ(st.size(), 16u);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(st[i].forward);
+  EXPECT_TRUE(st[3].forward);
+  EXPECT_FALSE(st[4].forward);
+  EXPECT_EQ(st[4].micro_batch, 0);
+  for (int i = 13; i < 16; ++i) EXPECT_FALSE(st[i].forward);
+  // The last stage has no warm-up: F0 B0 F1 B1 ...
+  auto last = pipeline_schedule(ScheduleKind::OneFOneB, 3, 4, 8, 1);
+  EXPECT_TRUE(last[0].forward);
+  EXPECT_FALSE(last[1].forward);
+}
+
+TEST(PipelineSchedule, InterleavedVisitsEveryChunk) {
+  auto st = pipeline_schedule(ScheduleKind::Interleaved1F1B, 1, 4, 8, 3);
+  ASSERT_EQ(st.size(), 2u * 8 * 3);
+  // Megatron's warm-up: (p - stage - 1) * 2 + (v - 1) * p forwards = 4 + 8 = 12.
+  int warm = 0;
+  while (st[warm].forward) ++warm;
+  EXPECT_EQ(warm, 13);  // 12 warm-up forwards plus the first forward of the steady phase
+  EXPECT_NEAR(bubble_fraction(4, 8, 3), 3.0 / 24.0, 1e-12);
+}
+
+TEST(PipelineSchedule, InterleavingNeedsMicroBatchesDivisibleByStages) {
+  EXPECT_THROW(pipeline_schedule(ScheduleKind::Interleaved1F1B, 0, 4, 6, 2), InputError);
+}
