@@ -136,7 +136,7 @@ Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace
     v = merged;
   }
   for (const auto& e : trace.events)
-    if (e.stream == Stream::DpComm) per_rank[e.rank].dp_comm_exposed += uncovered(e.start, e.end, busy[e.rank]);
+    if (e.stream == Stream::DpComm || e.stream == Stream::ParamComm) per_rank[e.rank].dp_comm_exposed += uncovered(e.start, e.end, busy[e.rank]);
   double most = -1;
   for (auto& [r, b] : per_rank) {
     const double work = b.forward + b.backward + b.recompute + b.tp_comm_exposed + b.optimizer;
@@ -154,6 +154,8 @@ Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace
     m.time_to_train_s = m.train_tokens / m.tokens_per_s;
     m.gpu_hours = m.time_to_train_s / 3600.0 * m.gpus;
   }
+  // Storage stall, energy, failures and cost from the cluster's optional sections (issue #5).
+  if (T > 0) m.energy_cost = energy_cost_report(sc, plan, trace, m);
   return m;
 }
 

@@ -28,6 +28,7 @@ const char* to_string(Stream s) {
     case Stream::TpComm: return "tp-comm";
     case Stream::PpComm: return "pp-comm";
     case Stream::DpComm: return "dp-comm";
+    case Stream::ParamComm: return "param-comm";
   }
   return "?";
 }

@@ -19,10 +19,10 @@ namespace trainsim {
 
 enum class OpKind { Compute, Collective, Send, Recv };
 /// Streams become trace threads; each runs its ops in order.
-enum class Stream { Compute, TpComm, PpComm, DpComm };
+enum class Stream { Compute, TpComm, PpComm, DpComm, ParamComm };
 enum class Phase { Forward, Backward, Recompute, GradSync, ParamSync, Optimizer };
 
-constexpr int kNumStreams = 4;
+constexpr int kNumStreams = 5;
 
 /// A compute op's kernels (one model-chunk pass, or the optimizer step).
 struct Block {
@@ -31,6 +31,7 @@ struct Block {
   int virtual_stage = -1;
   int first_layer = 0, layers = 0;  ///< transformer layers the block covers
   std::vector<Kernel> kernels;
+  double params = 0;                ///< parameters of the covered layers on one rank (pre-ZeRO)
   double flops() const;
 };
 

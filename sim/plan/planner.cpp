@@ -3,6 +3,8 @@
 #include "models/util/errors.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 
+#include <algorithm>
+
 namespace trainsim {
 
 double gradient_bytes(const Strategy& s) {
@@ -69,37 +71,62 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
   if (m < 1) throw InternalError("planner: no micro-batches (strategy not resolved)");
   const LayerShard sh = shard_of(s);
 
-  // Blocks: forward, backward and recompute of every virtual stage.
-  std::vector<int> fwd_block(VS), bwd_block(VS), rec_block(VS, -1);
+  // Blocks: forward, backward and recompute of every virtual stage, split into units. A unit is
+  // the whole chunk, except with ZeRO-3 / FSDP where each layer is its own unit (FSDP wraps
+  // each transformer block: its parameters are gathered just before use and its gradients
+  // reduce-scattered just after; Zhao et al., "PyTorch FSDP", VLDB 2023, Sec. 3).
+  const bool per_layer_units = s.zero >= 3 && s.dp * s.cp > 1;
+  const ParamCount pc = count_parameters(model);
+  std::vector<std::vector<int>> fwd_units(VS), bwd_units(VS), rec_units(VS);
   plan.virtual_stage_layers.resize(VS);
+  auto append = [](std::vector<Kernel>& dst, std::vector<Kernel> src) {
+    dst.insert(dst.end(), std::make_move_iterator(src.begin()), std::make_move_iterator(src.end()));
+  };
+  auto push = [&plan](Block b) {
+    plan.blocks.push_back(std::move(b));
+    return static_cast<int>(plan.blocks.size()) - 1;
+  };
   for (int vs = 0; vs < VS; ++vs) {
     const int first = vs * per_chunk;
     plan.virtual_stage_layers[vs] = {first, per_chunk};
-    Block f{"forward vstage " + std::to_string(vs), Phase::Forward, vs, first, per_chunk, {}};
-    Block b{"backward vstage " + std::to_string(vs), Phase::Backward, vs, first, per_chunk, {}};
-    Block r{"recompute vstage " + std::to_string(vs), Phase::Recompute, vs, first, per_chunk, {}};
-    auto append = [](std::vector<Kernel>& dst, std::vector<Kernel> src) {
-      dst.insert(dst.end(), std::make_move_iterator(src.begin()), std::make_move_iterator(src.end()));
-    };
-    if (vs == 0) append(f.kernels, embedding_forward(model, sh));
-    for (int l = first; l < first + per_chunk; ++l) {
-      append(f.kernels, layer_forward(model, sh, l));
-      append(r.kernels, layer_recompute(model, sh, l, s.recompute));
+    const int unit_layers = per_layer_units ? 1 : per_chunk;
+    for (int u0 = first; u0 < first + per_chunk; u0 += unit_layers) {
+      const int u1 = u0 + unit_layers;  // [u0, u1)
+      const std::string tag = per_layer_units ? " layer " + std::to_string(u0) : "";
+      Block f{"forward vstage " + std::to_string(vs) + tag, Phase::Forward, vs, u0, unit_layers, {}, 0};
+      Block r{"recompute vstage " + std::to_string(vs) + tag, Phase::Recompute, vs, u0, unit_layers, {}, 0};
+      for (int l = u0; l < u1; ++l) {
+        f.params += layer_params_rank(model, pc, s, l);
+        append(f.kernels, layer_forward(model, sh, l));
+        append(r.kernels, layer_recompute(model, sh, l, s.recompute));
+      }
+      if (vs == 0 && u0 == first) {
+        std::vector<Kernel> k = embedding_forward(model, sh);
+        f.kernels.insert(f.kernels.begin(), k.begin(), k.end());
+        f.params += static_cast<double>(model.vocab) * model.hidden / s.tp;
+      }
+      if (vs == VS - 1 && u1 == first + per_chunk) append(f.kernels, head_forward(model, sh));
+      r.params = f.params;
+      fwd_units[vs].push_back(push(std::move(f)));
+      if (!r.kernels.empty()) rec_units[vs].push_back(push(std::move(r)));
     }
-    if (vs == VS - 1) {
-      append(f.kernels, head_forward(model, sh));
-      append(b.kernels, head_backward(model, sh));
+    // Backward units run in reverse layer order.
+    for (int u1 = first + per_chunk; u1 > first; u1 -= unit_layers) {
+      const int u0 = u1 - unit_layers;
+      const std::string tag = per_layer_units ? " layer " + std::to_string(u0) : "";
+      Block b{"backward vstage " + std::to_string(vs) + tag, Phase::Backward, vs, u0, unit_layers, {}, 0};
+      if (vs == VS - 1 && u1 == first + per_chunk) append(b.kernels, head_backward(model, sh));
+      for (int l = u1 - 1; l >= u0; --l) {
+        b.params += layer_params_rank(model, pc, s, l);
+        append(b.kernels, layer_backward(model, sh, l));
+      }
+      if (vs == 0 && u0 == first) {
+        append(b.kernels, embedding_backward(model, sh));
+        b.params += static_cast<double>(model.vocab) * model.hidden / s.tp;
+      }
+      bwd_units[vs].push_back(push(std::move(b)));
     }
-    for (int l = first + per_chunk - 1; l >= first; --l) append(b.kernels, layer_backward(model, sh, l));
-    if (vs == 0) append(b.kernels, embedding_backward(model, sh));
-    fwd_block[vs] = static_cast<int>(plan.blocks.size());
-    plan.blocks.push_back(std::move(f));
-    bwd_block[vs] = static_cast<int>(plan.blocks.size());
-    plan.blocks.push_back(std::move(b));
-    if (!r.kernels.empty()) {
-      rec_block[vs] = static_cast<int>(plan.blocks.size());
-      plan.blocks.push_back(std::move(r));
-    }
+    std::reverse(rec_units[vs].begin(), rec_units[vs].end());  // recompute follows backward order
   }
 
   const double act_elems = static_cast<double>(s.micro_batch) * model.seq_len / s.cp * model.hidden;
@@ -123,6 +150,21 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
     plan.params_per_rank_by_stage[stage] = params;
     plan.params_per_stage_rank_max = std::max(plan.params_per_stage_rank_max, params);
 
+    // ZeRO-3 parameter all-gather of a unit, prefetched at most one unit ahead: it may start once
+    // the compute two units back has finished (FSDP's forward/backward prefetch of one unit).
+    int prev_compute = -1, prev_compute2 = -1;
+    std::vector<int> unit_grad_ops;
+    auto param_gather = [&](int blk, int) {
+      Op g;
+      g.kind = OpKind::Collective;
+      g.stream = Stream::ParamComm;  // its own stream: gathers run ahead of reduce-scatters
+      g.phase = Phase::ParamSync;
+      g.group = GroupRole::DP;
+      g.collective = CollectiveKind::AllGather;
+      g.bytes = plan.blocks[blk].params * wbytes;
+      if (prev_compute2 >= 0) g.deps = {prev_compute2};
+      return g;
+    };
     // Last backward step of each chunk: where its gradients become final (for overlap).
     const auto steps = pipeline_schedule(s.schedule, stage, P, m, V);
     std::vector<int> last_bwd_of_chunk(V, -1), chunk_grad_ops;
@@ -147,12 +189,19 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
           r.tag = p2p_tag(st.micro_batch, vs, VS, true);
           deps.push_back(add(r));
         }
-        Op c = base;
-        c.kind = OpKind::Compute;
-        c.phase = Phase::Forward;
-        c.block = fwd_block[vs];
-        c.deps = deps;
-        const int ci = add(c);
+        int ci = -1;
+        for (size_t u = 0; u < fwd_units[vs].size(); ++u) {
+          const int blk = fwd_units[vs][u];
+          std::vector<int> cdeps = u == 0 ? deps : std::vector<int>{ci};
+          if (per_layer_units) cdeps.push_back(add(param_gather(blk, ci)));
+          Op c = base;
+          c.kind = OpKind::Compute;
+          c.phase = Phase::Forward;
+          c.block = blk;
+          c.deps = cdeps;
+          prev_compute2 = prev_compute;
+          ci = prev_compute = add(c);
+        }
         if (vs < VS - 1) {
           Op snd = base;
           snd.kind = OpKind::Send;
@@ -176,20 +225,41 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
           r.tag = p2p_tag(st.micro_batch, vs, VS, false);
           deps.push_back(add(r));
         }
-        if (rec_block[vs] >= 0) {
-          Op rc = base;
-          rc.kind = OpKind::Compute;
-          rc.phase = Phase::Recompute;
-          rc.block = rec_block[vs];
-          rc.deps = deps;
-          deps = {add(rc)};
+        int ci = -1;
+        for (size_t u = 0; u < bwd_units[vs].size(); ++u) {
+          const int blk = bwd_units[vs][u];
+          std::vector<int> cdeps = u == 0 ? deps : std::vector<int>{ci};
+          if (per_layer_units) cdeps.push_back(add(param_gather(blk, ci)));
+          if (u < rec_units[vs].size()) {
+            Op rc = base;
+            rc.kind = OpKind::Compute;
+            rc.phase = Phase::Recompute;
+            rc.block = rec_units[vs][u];
+            rc.deps = cdeps;
+            cdeps = {add(rc)};
+          }
+          Op c = base;
+          c.kind = OpKind::Compute;
+          c.phase = Phase::Backward;
+          c.block = blk;
+          c.deps = cdeps;
+          prev_compute2 = prev_compute;
+          ci = prev_compute = add(c);
+          if (per_layer_units) {
+            // FSDP reduce-scatters each unit's gradients as soon as its backward is done.
+            Op g;
+            g.kind = OpKind::Collective;
+            g.stream = Stream::DpComm;
+            g.phase = Phase::GradSync;
+            g.micro_batch = st.micro_batch;
+            g.chunk = st.chunk;
+            g.group = GroupRole::DP;
+            g.collective = CollectiveKind::ReduceScatter;
+            g.bytes = plan.blocks[blk].params * gbytes;
+            g.deps = {ci};
+            unit_grad_ops.push_back(add(g));
+          }
         }
-        Op c = base;
-        c.kind = OpKind::Compute;
-        c.phase = Phase::Backward;
-        c.block = bwd_block[vs];
-        c.deps = deps;
-        const int ci = add(c);
         if (vs > 0) {
           Op snd = base;
           snd.kind = OpKind::Send;
@@ -202,7 +272,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
           add(snd);
         }
         // Gradient reduction of a chunk, overlapped with later compute when enabled.
-        if (static_cast<int>(i) == last_bwd_of_chunk[st.chunk] && dp_group > 1 && s.overlap_grad_reduce) {
+        if (static_cast<int>(i) == last_bwd_of_chunk[st.chunk] && dp_group > 1 && s.overlap_grad_reduce && !per_layer_units) {
           Op g;
           g.kind = OpKind::Collective;
           g.stream = Stream::DpComm;
@@ -218,7 +288,8 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
     }
     const int last_compute = static_cast<int>(ops.size()) - 1;
     std::vector<int> sync_deps = chunk_grad_ops;
-    if (dp_group > 1 && !s.overlap_grad_reduce) {
+    sync_deps.insert(sync_deps.end(), unit_grad_ops.begin(), unit_grad_ops.end());
+    if (dp_group > 1 && !s.overlap_grad_reduce && !per_layer_units) {
       Op g;
       g.kind = OpKind::Collective;
       g.stream = Stream::DpComm;
@@ -255,8 +326,9 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
     o.deps = sync_deps;
     o.deps.push_back(last_compute);
     const int oi = add(o);
-    if (dp_group > 1 && s.zero >= 1) {
-      // Distributed optimizer / ZeRO: gather the updated half-precision weights.
+    if (dp_group > 1 && s.zero >= 1 && !per_layer_units) {
+      // Distributed optimizer / ZeRO-1/2: gather the updated half-precision weights (ZeRO-3
+      // gathers them per unit at the next use instead).
       Op ag;
       ag.kind = OpKind::Collective;
       ag.stream = Stream::DpComm;

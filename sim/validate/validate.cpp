@@ -76,7 +76,6 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
     throw InputError("model shape not published (layers, hidden or heads is null)");
   if (!r.gpu || !r.gpus) throw InputError("system.gpu or system.gpus is null");
   if (r.moe) throw InputError("mixture-of-experts records are not modelled yet (issue #7)");
-  if (r.zero && *r.zero >= 2) throw InputError("ZeRO-2/3 (sharded gradients/parameters) is not modelled yet (issue #7)");
   const std::string where = r.id;
   auto fill = [&](const std::string& what) { filled.push_back(what); };
 

@@ -36,13 +36,15 @@ TEST_P(PlannerInvariants, Hold) {
     std::map<std::pair<int, int>, int> fwd, bwd;
     for (const auto& op : prog.ops) {
       if (op.kind != OpKind::Compute) continue;
-      if (op.phase == Phase::Forward) ++fwd[{op.micro_batch, op.chunk}];
-      if (op.phase == Phase::Backward) ++bwd[{op.micro_batch, op.chunk}];
+      // Count the layers the pass covers (one block per chunk, or one per layer with ZeRO-3).
+      if (op.phase == Phase::Forward) fwd[{op.micro_batch, op.chunk}] += plan.blocks[op.block].layers;
+      if (op.phase == Phase::Backward) bwd[{op.micro_batch, op.chunk}] += plan.blocks[op.block].layers;
     }
     EXPECT_EQ(static_cast<std::int64_t>(fwd.size()), m * s.vp);
     EXPECT_EQ(static_cast<std::int64_t>(bwd.size()), m * s.vp);
-    for (const auto& [k, n] : fwd) EXPECT_EQ(n, 1);
-    for (const auto& [k, n] : bwd) EXPECT_EQ(n, 1);
+    const int per_chunk = plan.model.layers / VS;
+    for (const auto& [k, n] : fwd) EXPECT_EQ(n, per_chunk);
+    for (const auto& [k, n] : bwd) EXPECT_EQ(n, per_chunk);
     // Dependencies point backwards.
     for (size_t i = 0; i < prog.ops.size(); ++i)
       for (int d : prog.ops[i].deps) EXPECT_LT(d, static_cast<int>(i));
@@ -76,7 +78,28 @@ INSTANTIATE_TEST_SUITE_P(
                       nlohmann::json{{"tp", 4}, {"pp", 2}, {"vp", 2}, {"micro_batch", 1}, {"recompute", "full"}},
                       nlohmann::json{{"tp", 1}, {"pp", 2}, {"cp", 2}, {"schedule", "gpipe"}, {"micro_batch", 4}},
                       nlohmann::json{{"tp", 8}, {"pp", 1}, {"zero", 1}, {"overlap_grad_reduce", true}},
-                      nlohmann::json{{"tp", 2}, {"pp", 8}, {"micro_batch", 1}, {"sequence_parallel", true}}));
+                      nlohmann::json{{"tp", 2}, {"pp", 8}, {"micro_batch", 1}, {"sequence_parallel", true}},
+                      nlohmann::json{{"tp", 2}, {"pp", 2}, {"zero", 3}, {"micro_batch", 2}, {"recompute", "full"}}));
+
+TEST(Planner, Zero3GathersEveryLayerAndReduceScattersItsGradients) {
+  // FSDP/ZeRO-3 (Rajbhandari et al. 2020, Sec. 5.3): per micro-batch, parameters are gathered
+  // before the forward and again before the backward of each layer, and gradients are
+  // reduce-scattered after it: 3 x params x 2 bytes of traffic per micro-batch.
+  const Plan plan = plan_for({{"tp", 1}, {"pp", 1}, {"zero", 3}, {"micro_batch", 4}});
+  const auto& s = plan.strategy;
+  double gathered = 0, scattered = 0;
+  int gathers = 0;
+  for (const auto& op : plan.programs[0].ops) {
+    if (op.kind != OpKind::Collective) continue;
+    if (op.collective == CollectiveKind::AllGather) gathered += op.bytes, ++gathers;
+    if (op.collective == CollectiveKind::ReduceScatter) scattered += op.bytes;
+  }
+  const double m = static_cast<double>(s.micro_batches());
+  EXPECT_EQ(gathers, static_cast<int>(2 * m * plan.model.layers));
+  const double params = plan.params_per_rank_by_stage[0];
+  EXPECT_NEAR(gathered, 2 * m * params * 2.0, 0.01 * gathered);   // bf16 weights
+  EXPECT_NEAR(scattered, m * params * 4.0, 0.01 * scattered);     // fp32 gradients (bf16 run)
+}
 
 TEST(Planner, TensorParallelGroupsStayInsideANode) {
   const Plan plan = plan_for({{"tp", 8}, {"pp", 2}});
