@@ -13,7 +13,7 @@ double ComputeModel::gemm_efficiency(std::int64_t m, std::int64_t n, std::int64_
   // limits, gemm_max_efficiency); (2) the K loop amortises each tile's prologue/epilogue, so short
   // K loses efficiency (NVIDIA "Matrix Multiplication Background" guide, arithmetic intensity);
   // (3) a product with fewer output tiles than SMs leaves SMs idle (partial first wave; Hopper
-  // cuBLAS kernels are persistent, so later partial waves are mostly hidden).
+  // cuBLAS kernels are persistent, so later partial waves are mostly hidden);
   return gemm_efficiency(m, n, k, batch, Precision::BF16);
 }
 
@@ -27,7 +27,15 @@ double ComputeModel::gemm_efficiency(std::int64_t m, std::int64_t n, std::int64_
   const double tiles = std::ceil(static_cast<double>(m) / kTileM) * std::ceil(static_cast<double>(n) / kTileN) *
                        static_cast<double>(std::max<std::int64_t>(batch, 1));
   const double occupancy = std::min(1.0, tiles / std::max(1, gpu_.sm_count));
-  return gpu_.gemm_max_efficiency * (K / (K + k_half)) * occupancy;
+  // (4) tile quantization: output tiles are computed whole, so a dimension that is not a multiple
+  // of the tile wastes the padded part (NVIDIA "Matrix Multiplication Background" guide, "Tile
+  // Quantization"): e.g. a head dimension of 96 fills 3/4 of a 128-wide tile.
+  auto fill = [](std::int64_t d, double tile) {
+    const double x = static_cast<double>(std::max<std::int64_t>(d, 1));
+    return x / (std::ceil(x / tile) * tile);
+  };
+  const double tile_fill = fill(m, kTileM) * fill(n, kTileN);
+  return gpu_.gemm_max_efficiency * (K / (K + k_half)) * occupancy * tile_fill;
 }
 
 double ComputeModel::memory_time(double bytes) const {

@@ -154,6 +154,9 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& origi
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(origin, "valid JSON", std::string("a syntax error (") + e.what() + ")");
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. out_of_range 406: a number literal beyond double range ("1E28256"); found by fuzzing.
+    throw InputError(origin, "valid JSON with numbers in double range", std::string("(") + e.what() + ")");
   }
 }
 

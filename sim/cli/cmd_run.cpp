@@ -6,6 +6,7 @@
 #include "sim/analytic/predict.hpp"
 #include "sim/cli/command_registry.hpp"
 #include "sim/report/report.hpp"
+#include "sim/simgrid/link_report.hpp"
 
 namespace trainsim::cli {
 namespace {
@@ -15,6 +16,7 @@ struct RunArgs {
   std::string engine;
   std::string format = "text";
   std::string trace_file;
+  bool link_report = false;
 };
 
 Action setup(CLI::App& app) {
@@ -23,10 +25,14 @@ Action setup(CLI::App& app) {
   app.add_option("--engine", a->engine, "analytic (default: the scenario's options.engine) or simgrid");
   app.add_option("--format", a->format, "text, json or csv")->check(CLI::IsMember({"text", "json", "csv"}));
   app.add_option("--trace", a->trace_file, "write a Chrome/Perfetto trace of the iteration to this file");
+  app.add_flag("--link-report", a->link_report, "print bytes and utilisation per link class and the 10 busiest links (simgrid engine)");
   return [a]() {
     Scenario sc = load_scenario(a->scenario);
     const std::string engine = a->engine.empty() ? sc.options.engine : a->engine;
-    Prediction p = predict(sc, engine);
+    LinkStatsObserver links;
+    std::vector<ExecutionObserver*> observers;
+    if (a->link_report) observers.push_back(&links);
+    Prediction p = predict(sc, engine, observers);
     if (!a->trace_file.empty()) {
       std::ofstream out(a->trace_file);
       if (!out) throw InputError("--trace", "a writable file", "\"" + a->trace_file + "\"");
@@ -38,6 +44,7 @@ Action setup(CLI::App& app) {
       print_csv(p.metrics, std::cout);
     else
       print_text(p.metrics, std::cout);
+    if (a->link_report) print_link_report(links.stats, std::cout);
     return 0;
   };
 }

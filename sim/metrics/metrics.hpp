@@ -5,6 +5,7 @@
 #include <string>
 
 #include "models/memory/memory_model.hpp"
+#include "sim/metrics/energy_cost.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/trace/trace.hpp"
 
@@ -37,6 +38,8 @@ struct Metrics {
   MemoryReport memory;
   double train_tokens = 0, time_to_train_s = 0, gpu_hours = 0;
   std::int64_t micro_batches = 0;
+  /// Storage stall, energy, failures/goodput and cost (sim/metrics/energy_cost.hpp; issue #5).
+  EnergyCostReport energy_cost;
 };
 
 /// Memory of every stage; the report keeps the largest.

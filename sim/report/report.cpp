@@ -4,6 +4,8 @@
 
 #include <functional>
 
+#include "sim/report/energy_cost_report.hpp"
+
 namespace trainsim {
 
 nlohmann::json to_json(const Metrics& m) {
@@ -45,6 +47,7 @@ nlohmann::json to_json(const Metrics& m) {
   j["time_to_train_s"] = m.time_to_train_s;
   j["time_to_train_days"] = m.time_to_train_s / 86400.0;
   j["gpu_hours"] = m.gpu_hours;
+  add_energy_cost_json(m.energy_cost, j);  // storage, energy, reliability, cost (issue #5)
   return j;
 }
 
@@ -87,6 +90,7 @@ void print_text(const Metrics& m, std::ostream& out) {
   if (m.train_tokens > 0)
     out << fmt::format("\n  training {:.3g} tokens: {} wall-clock, {:.3g} GPU-hours\n", m.train_tokens,
                        human_seconds(m.time_to_train_s), m.gpu_hours);
+  print_energy_cost_text(m.energy_cost, out);  // storage, energy, reliability, cost (issue #5)
 }
 
 std::vector<std::pair<std::string, std::string>> flatten(const nlohmann::json& j) {

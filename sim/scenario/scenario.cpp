@@ -89,6 +89,12 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
     throw InputError(w + "ep", "1 for a dense model (no moe section)", std::to_string(s.ep));
   if (m.moe && m.moe->experts % s.ep != 0)
     throw InputError(w + "ep", "a divisor of the " + std::to_string(m.moe->experts) + " experts", std::to_string(s.ep));
+  // Plans hold one op per micro-batch, chunk and stage: bound them so that a typo (a global batch
+  // of 10^12) is an error, not an out-of-memory.
+  const long double plan_ops = static_cast<long double>(s.micro_batches()) * s.vp * s.pp * (m.layers / (s.pp * s.vp));
+  if (plan_ops > 5e7L)
+    throw InputError(w + "global_batch", "at most 5e7 (micro-batches x layers) per iteration",
+                     std::to_string(s.micro_batches()) + " micro-batches x " + std::to_string(m.layers) + " layers");
   if (s.sequence_parallel && s.tp == 1) s.sequence_parallel = false;  // SP is a no-op without TP
   if (s.schedule == ScheduleKind::Interleaved1F1B && s.pp == 1)
     throw InputError(w + "schedule", "a pipeline (pp > 1) for the interleaved schedule", "pp = 1");

@@ -90,3 +90,16 @@ TEST(ScenarioLoading, ShippedScenariosLoadAndResolve) {
   EXPECT_EQ(sc.strategy.global_batch, 1536);
   EXPECT_EQ(sc.workload.model.layers, 96);
 }
+
+TEST(ScenarioErrors, HugeNumberLiteralIsAnInputError) {
+  // Regression (fuzz_scenario): nlohmann/json throws out_of_range, not parse_error, for 1E28256.
+  auto msg = error_of([] { parse_json_text(R"({"cluster": {"nodes": 1E28256}})", "f.json"); });
+  EXPECT_NE(msg.find("f.json"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("number"), std::string::npos) << msg;
+}
+
+TEST(ScenarioErrors, GiganticPlansAreRefused) {
+  // A global batch of 2^40 sequences would need ~10^12 plan ops: an input error, not an OOM.
+  auto msg = error_of([] { make_scenario({{"tp", 1}}, small_cluster(), small_gpt(), 1 << 30); });
+  EXPECT_NE(msg.find("$.strategy.global_batch"), std::string::npos) << msg;
+}

@@ -1,0 +1,184 @@
+#include "sim/metrics/energy_cost.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "models/compute/compute_model.hpp"
+#include "models/cost/cloud_pricing.hpp"
+#include "models/cost/onprem_tco.hpp"
+#include "models/power/power_spec.hpp"
+#include "models/reliability/failure_model.hpp"
+#include "models/storage/checkpoint_io.hpp"
+#include "models/storage/data_loading.hpp"
+#include "models/storage/storage_spec.hpp"
+#include "sim/analytic/predict.hpp"
+#include "sim/metrics/activity.hpp"
+#include "sim/metrics/metrics.hpp"
+#include "topologies/fabric_graph.hpp"
+
+namespace trainsim {
+
+namespace {
+
+/// Tokenised data: one int32 id per token (Megatron-LM's indexed datasets store int32 ids when the
+/// vocabulary exceeds 65,535 entries, uint16 below; int32 is the conservative choice).
+constexpr double kBytesPerToken = 4.0;
+/// One file (or object) per sample: the worst case for metadata / request latency. Packed shards
+/// (WebDataset, Megatron .bin) open far fewer files; this default never under-predicts a stall.
+constexpr double kSamplesPerFile = 1.0;
+/// Checkpointed bytes per parameter with mixed-precision Adam: bf16 weights (2) + fp32 master
+/// weights, Adam m and v (4 + 4 + 4). Gradients are not saved. (Rajbhandari et al., ZeRO, SC'20,
+/// count 16 bytes of model state per parameter, the extra 2 being the bf16 gradients.)
+constexpr double kCheckpointBytesPerParam = 14.0;
+/// Pinned device-to-host copy reaches 47 GB/s of the H100's 64 GB/s PCIe Gen5 x16 link
+/// (shared/reference/h100-measured.md); the same fraction is applied to other GPUs' host links.
+constexpr double kD2hFractionOfPcie = 47.0 / 64.0;
+
+/// Fabric switches (leaf, spine, core, routers, torus switches) serving the job's nodes: the whole
+/// cluster's count from the Fabric graph scaled by the job's share of the nodes. In-node switches
+/// (NVSwitch, PCIe) are part of the host power. Falls back to one leaf per nodes_per_leaf() nodes
+/// when the graph cannot be built.
+int job_switches(const ClusterSpec& c, int job_nodes) {
+  double total = 0;
+  try {
+    Fabric f(c);
+    for (VertexKind k : {VertexKind::Leaf, VertexKind::Spine, VertexKind::Core, VertexKind::Router,
+                         VertexKind::TorusSwitch})
+      total += static_cast<double>(f.count(k));
+  } catch (const std::exception&) {
+    total = std::ceil(c.nodes / static_cast<double>(std::max(1, c.nodes_per_leaf())));
+  }
+  if (c.nodes <= 0) return 0;
+  return static_cast<int>(std::ceil(total * std::min(1.0, job_nodes / static_cast<double>(c.nodes)) - 1e-9));
+}
+
+}  // namespace
+
+JsonReader cluster_reader(const Scenario& sc) {
+  const nlohmann::json cj = sc.cluster_json.is_object() ? sc.cluster_json : nlohmann::json::object();
+  // The cluster is inline in the scenario ($.cluster) or its own file ($); Scenario keeps only the
+  // object, so look at how the scenario file names it.
+  std::string origin = sc.origin, path = "$.cluster";
+  std::error_code ec;
+  if (!sc.origin.empty() && std::filesystem::is_regular_file(sc.origin, ec)) {
+    try {
+      const auto sj = read_json_file(sc.origin);
+      if (sj.is_object() && sj.contains("cluster") && sj.at("cluster").is_string()) {
+        origin = sj.at("cluster").get<std::string>();
+        path = "$";
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  return JsonReader(cj, origin, path);
+}
+
+EnergyCostReport energy_cost_report(const Scenario& sc, const Plan& plan, const Trace& trace, const Metrics& m) {
+  EnergyCostReport rep;
+  const JsonReader cr = cluster_reader(sc);
+  const ClusterSpec& c = sc.cluster;
+  const int gpus = m.gpus;
+  const int nodes = std::max(1, (gpus + c.gpus_per_node - 1) / std::max(1, c.gpus_per_node));
+  const double T = m.iteration_time_s;
+  const double seq = static_cast<double>(plan.model.seq_len);
+  const double samples = static_cast<double>(plan.strategy.global_batch);
+  const double tokens_per_iteration = samples * seq;
+  const double iterations = m.train_tokens > 0 ? m.train_tokens / tokens_per_iteration : 0.0;
+
+  // 1. Storage: data loading and the stall it leaves after prefetching.
+  StorageSpec storage = default_storage_spec(nodes);
+  if (auto s = cr.opt_object("storage")) storage = parse_storage(*s, nodes);
+  DataLoadDemand d;
+  d.samples_per_iteration = samples;
+  d.bytes_per_sample = seq * kBytesPerToken;
+  d.samples_per_file = kSamplesPerFile;
+  d.dataset_bytes = m.train_tokens * kBytesPerToken;
+  d.epoch = 0;  // LLM pre-training reads its corpus about once
+  d.nodes = nodes;
+  const DataLoadResult load = data_loading(storage, d, T, true);
+  auto& st = rep.storage;
+  st.source = storage.source == DataSource::ObjectStore ? "object_store" : "parallel_fs";
+  st.tier = load.tier;
+  st.bytes_per_sample = d.bytes_per_sample;
+  st.bytes_per_iteration = samples * d.bytes_per_sample;
+  st.load_s = load.load_s;
+  st.data_stall_s = load.stall_s;
+  st.iteration_time_with_io_s = T + load.stall_s;
+  const double Tio = st.iteration_time_with_io_s;
+
+  // 2. Energy of one iteration (the stall keeps the GPUs idle).
+  const PowerSpec power = power_from_cluster(cr, c.gpu, c.gpus_per_node);
+  const ComputeModel cm(c.gpu, load_profile_for(sc));
+  auto& en = rep.energy;
+  en.activity = activity_from_trace(plan, trace, cm, T);
+  en.activity.idle_s += load.stall_s;
+  en.counts.gpus = gpus;
+  en.counts.nodes = nodes;
+  en.counts.nics = nodes * c.nics_per_node;
+  en.counts.switches = job_switches(c, nodes);
+  en.counts.ports_per_switch = c.fabric.switch_radix;
+  en.counts.storage_servers = storage.source == DataSource::ParallelFs ? storage.pfs.servers : 0;
+  en.per_iteration = iteration_energy(power, en.activity, en.counts);
+  en.iterations = iterations;
+  en.pue = power.pue;
+  en.carbon_g_per_kwh = power.carbon_g_per_kwh;
+  en.run_kwh = run_energy_kwh(en.per_iteration, iterations);
+  en.co2_kg = co2_kg(en.run_kwh, power.carbon_g_per_kwh);
+
+  // 3. Reliability: checkpoint size and time, MTBF, Daly's interval, expected wall time.
+  FailureRates rates = default_failure_rates();
+  if (auto r = cr.opt_object("reliability")) rates = parse_reliability(*r);
+  auto& rl = rep.reliability;
+  rl.state_bytes = static_cast<double>(count_parameters(plan.model).total) * kCheckpointBytesPerParam;
+  const CheckpointIo ck = checkpoint_io(storage, rl.state_bytes, nodes, gpus, c.gpu.pcie_bw * kD2hFractionOfPcie, false);
+  rl.checkpoint_write_s = ck.write_s;
+  rl.checkpoint_restore_s = ck.restore_s;
+  rl.checkpoint_blocking_s = ck.blocking_s;
+  rl.restart_s = rates.restart_s;
+  rl.job_mtbf_s = job_mtbf_s(rates, gpus, nodes, en.counts.nics);
+  rl.ideal_time_to_train_s = iterations * Tio;
+  if (std::isfinite(rl.job_mtbf_s)) {
+    rl.young_interval_s = young_interval_s(ck.blocking_s, rl.job_mtbf_s);
+    rl.daly_interval_s = daly_interval_s(ck.blocking_s, rl.job_mtbf_s);
+    rl.expected = time_to_train(rl.ideal_time_to_train_s, ck.blocking_s, rates.restart_s, rl.job_mtbf_s,
+                                rates.checkpoint_interval_s);
+  } else {  // no failures: nothing to checkpoint against
+    rl.expected.wall_s = rl.ideal_time_to_train_s;
+    rl.expected.goodput = 1.0;
+  }
+  const double goodput = rl.expected.goodput > 0 ? rl.expected.goodput : 1.0;
+  en.run_kwh_with_failures = en.run_kwh / goodput;  // wasted time drawn at the average power
+  en.co2_kg_with_failures = co2_kg(en.run_kwh_with_failures, power.carbon_g_per_kwh);
+
+  // 4. Cost.
+  CostSpec cost;
+  cost.cloud = default_cloud_pricing();
+  cost.on_prem = default_onprem_tco();
+  if (auto r = cr.opt_object("cost")) cost = parse_cost(*r);
+  auto& co = rep.cost;
+  if (cost.model == CostModel::Cloud) {
+    co.model = "cloud";
+    co.market = to_string(cost.cloud.market);
+    const double interval = std::isfinite(rl.expected.interval_s) ? rl.expected.interval_s : 0.0;
+    co.usd_per_hour = cloud_cluster_usd_per_hour(cost.cloud, gpus, nodes, interval);
+  } else {
+    co.model = "on_prem";
+    const int sw = en.counts.switches, ss = en.counts.storage_servers;
+    co.capex_usd = onprem_capex_usd(cost.on_prem, nodes, sw, ss);
+    const OnPremHourly h = onprem_cost_per_hour(cost.on_prem, nodes, sw, ss, en.per_iteration.average_power_w);
+    co.onprem_capital_usd_per_hour = h.capital_usd;
+    co.onprem_maintenance_usd_per_hour = h.maintenance_usd;
+    co.onprem_energy_usd_per_hour = h.energy_usd;
+    co.onprem_utilisation = cost.on_prem.utilisation;
+    co.usd_per_hour = h.total_usd();
+  }
+  co.usd_per_gpu_hour = co.usd_per_hour / std::max(1, gpus);
+  co.run = run_cost(co.usd_per_hour, Tio, iterations, tokens_per_iteration);
+  co.usd_per_run_with_failures = co.usd_per_hour * rl.expected.wall_s / 3600.0;
+  if (cost.roi) co.roi = roi(*cost.roi);
+  rep.valid = true;
+  return rep;
+}
+
+}  // namespace trainsim

@@ -1,0 +1,414 @@
+#include "sim/simgrid/flow_scheduler.hpp"
+
+#include <simgrid/s4u.hpp>
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_set>
+
+#include "models/util/errors.hpp"
+#include "sim/simgrid/comm_mapping.hpp"
+
+namespace trainsim {
+
+namespace sg4 = simgrid::s4u;
+
+struct FlowScheduler::JobData {
+  const SimJob* job = nullptr;
+  std::unique_ptr<ComputeModel> compute;
+  std::unique_ptr<OpCosts> costs;
+  std::vector<int> rep_of_rank;  ///< -1: not simulated (a folded sibling)
+  std::vector<StageTemplate> stages;
+  Trace trace;
+  int gpu(int rank) const { return job->gpu_of_rank.empty() ? rank : job->gpu_of_rank[rank]; }
+};
+
+struct FlowScheduler::Active {
+  std::vector<sg4::CommPtr> comms;
+  std::vector<int> flow;  ///< index into flows_
+  std::vector<int> task;
+};
+
+namespace {
+std::uint64_t tag_key(int rep, std::int64_t tag) {
+  return (static_cast<std::uint64_t>(rep) << 40) ^ static_cast<std::uint64_t>(tag & ((1ll << 40) - 1));
+}
+}  // namespace
+
+FlowScheduler::FlowScheduler(const Fabric& f, const std::vector<SimJob>& jobs, const SimOptions& opt)
+    : fabric_(f), opt_(opt), gpn_(f.spec().gpus_per_node), active_(std::make_unique<Active>()) {
+  int g = 0;
+  for (const auto& j : jobs) g = std::gcd(g, std::gcd(j.plan->strategy.tp, gpn_));
+  fold_ = opt.fold ? std::max(1, g) : 1;
+  for (const auto& j : jobs) {
+    auto d = std::make_unique<JobData>();
+    d->job = &j;
+    d->compute = std::make_unique<ComputeModel>(j.cluster.gpu, j.profile);
+    d->costs = std::make_unique<OpCosts>(*j.plan, j.cluster, *d->compute);
+    d->trace.engine = "simgrid";
+    const Plan& plan = *j.plan;
+    if (!j.gpu_of_rank.empty() && static_cast<int>(j.gpu_of_rank.size()) != plan.world())
+      throw InternalError("simgrid engine: placement size differs from the job's world size");
+    d->rep_of_rank.assign(plan.world(), -1);
+    for (int r = 0; r < plan.world(); ++r) {
+      const RankCoord c = plan.coord(r);
+      if (c.tp % fold_ != 0) continue;
+      Rep rep;
+      rep.job = static_cast<int>(jobs_.size());
+      rep.rank = r;
+      rep.gpu = d->gpu(r);
+      rep.stage = c.pp;
+      d->rep_of_rank[r] = static_cast<int>(reps_.size());
+      d->trace.ranks.push_back(r);
+      reps_.push_back(std::move(rep));
+    }
+    for (const auto& prog : plan.programs) {
+      StageTemplate st;
+      const size_t n = prog.ops.size();
+      st.succ.resize(n);
+      st.pending0.assign(n, 0);
+      st.ordinal.assign(n, -1);
+      int prev_on_stream[kNumStreams];
+      std::fill(prev_on_stream, prev_on_stream + kNumStreams, -1);
+      std::unordered_map<int, int> role_count;
+      for (size_t i = 0; i < n; ++i) {
+        const Op& op = prog.ops[i];
+        std::vector<int> deps = op.deps;
+        const int s = static_cast<int>(op.stream);
+        if (op.kind != OpKind::Recv) {
+          if (prev_on_stream[s] >= 0) deps.push_back(prev_on_stream[s]);
+          prev_on_stream[s] = static_cast<int>(i);
+        }
+        std::sort(deps.begin(), deps.end());
+        deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+        st.pending0[i] = static_cast<int>(deps.size());
+        for (int dd : deps) st.succ[dd].push_back(static_cast<int>(i));
+        if (op.kind == OpKind::Collective) st.ordinal[i] = role_count[static_cast<int>(op.group)]++;
+      }
+      d->stages.push_back(std::move(st));
+    }
+    jobs_.push_back(std::move(d));
+  }
+  std::vector<std::size_t> events(jobs_.size(), 0);
+  for (const auto& r : reps_) events[r.job] += jobs_[r.job]->stages[r.stage].pending0.size();
+  for (size_t j = 0; j < jobs_.size(); ++j) jobs_[j]->trace.events.reserve(events[j]);
+  for (auto& r : reps_) {
+    const auto& st = jobs_[r.job]->stages[r.stage];
+    r.pending = st.pending0;
+    r.start.assign(st.pending0.size(), 0.0);
+    remaining_ += st.pending0.size();
+  }
+}
+
+FlowScheduler::~FlowScheduler() = default;
+
+std::vector<int> FlowScheduler::rep_gpus() const {
+  std::vector<int> g;
+  g.reserve(reps_.size());
+  for (const auto& r : reps_) g.push_back(r.gpu);
+  return g;
+}
+
+int FlowScheduler::group_of(int job, int rank, GroupRole role) {
+  const std::uint64_t key = (static_cast<std::uint64_t>(job) << 48) | (static_cast<std::uint64_t>(role) << 40) |
+                            static_cast<std::uint64_t>(rank);
+  auto it = group_index_.find(key);
+  if (it != group_index_.end()) return it->second;
+  const auto& d = *jobs_[job];
+  Group g;
+  for (int m : d.job->plan->group_members(rank, role))
+    if (d.rep_of_rank[m] >= 0) g.reps.push_back(d.rep_of_rank[m]);
+  const int m = static_cast<int>(g.reps.size());
+  const int node0 = reps_[g.reps[0]].gpu / gpn_;
+  int k = 0;
+  for (int r : g.reps) k += reps_[r].gpu / gpn_ == node0;
+  g.next.assign(m, -1);
+  for (int j = 0; j < m; ++j) {
+    const int nx = (j + k) % m;
+    if (reps_[g.reps[nx]].gpu / gpn_ != reps_[g.reps[j]].gpu / gpn_) g.next[j] = nx;
+  }
+  const int idx = static_cast<int>(groups_.size());
+  for (int r : g.reps) group_index_[(key & ~((1ull << 40) - 1)) | static_cast<std::uint64_t>(reps_[r].rank)] = idx;
+  groups_.push_back(std::move(g));
+  return idx;
+}
+
+int FlowScheduler::peer_rep(const Rep& r, const Op& op) const {
+  const auto& d = *jobs_[r.job];
+  RankCoord c = d.job->plan->coord(r.rank);
+  c.pp = op.peer_stage;
+  return d.rep_of_rank[d.job->plan->rank_of(c)];
+}
+
+std::vector<std::pair<int, int>> FlowScheduler::gpu_pairs() {
+  std::unordered_set<std::uint64_t> seen;
+  std::vector<std::pair<int, int>> out;
+  auto add = [&](int a, int b) {
+    if (a / gpn_ == b / gpn_) return;
+    if (seen.insert((static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint32_t>(b)).second) out.emplace_back(a, b);
+  };
+  for (const auto& r : reps_) {
+    const auto& ops = jobs_[r.job]->job->plan->programs[r.stage].ops;
+    for (const Op& op : ops) {
+      if (op.kind == OpKind::Send) {
+        add(r.gpu, reps_[peer_rep(r, op)].gpu);
+      } else if (op.kind == OpKind::Collective) {
+        const Group& g = groups_[group_of(r.job, r.rank, op.group)];
+        for (size_t j = 0; j < g.reps.size(); ++j)
+          if (g.next[j] >= 0) add(reps_[g.reps[j]].gpu, reps_[g.reps[g.next[j]]].gpu);
+      }
+    }
+  }
+  return out;
+}
+
+int FlowScheduler::new_task(Task t) {
+  if (!free_tasks_.empty()) {
+    const int i = free_tasks_.back();
+    free_tasks_.pop_back();
+    tasks_[i] = t;
+    return i;
+  }
+  tasks_.push_back(t);
+  return static_cast<int>(tasks_.size()) - 1;
+}
+
+void FlowScheduler::at(double t, int task) { timers_.push({t, seq_++, task}); }
+
+void FlowScheduler::launch_flow(int task, int src, int dst, const CommMapping& m, double& max_latency) {
+  const int route = platform_->route_id(src, dst);
+  if (route < 0) throw InternalError("simgrid engine: no route prepared for a flow");
+  max_latency = std::max(max_latency, platform_->route(route).latency);
+  const auto bytes = static_cast<std::uint64_t>(std::llround(m.flow_bytes));
+  active_->comms.push_back(sg4::Comm::sendto_async(platform_->host(src), platform_->host(dst), bytes));
+  active_->flow.push_back(static_cast<int>(flows_.size()));
+  active_->task.push_back(task);
+  flows_.push_back({route, sg4::Engine::get_clock(), 0.0, m.wire_bytes, m.flow_bytes});
+  ++tasks_[task].flows_left;
+}
+
+void FlowScheduler::start_op(int rep, int i, double t) {
+  Rep& r = reps_[rep];
+  auto& d = *jobs_[r.job];
+  const Op& op = d.job->plan->programs[r.stage].ops[i];
+  r.start[i] = t;
+  switch (op.kind) {
+    case OpKind::Compute:
+      at(t + d.costs->block(op.block).total(), new_task({Task::OpDone, rep, i}));
+      return;
+    case OpKind::Recv: {
+      const std::uint64_t k = tag_key(rep, op.tag);
+      if (sent_.count(k)) {
+        sent_.erase(k);
+        at(t, new_task({Task::OpDone, rep, i}));
+      } else {
+        waiting_[k] = {rep, i};
+      }
+      return;
+    }
+    case OpKind::Send: {
+      const int peer = peer_rep(r, op);
+      const bool same_node = reps_[peer].gpu / gpn_ == r.gpu / gpn_;
+      const CommMapping m = map_p2p(op.bytes, same_node, d.job->cluster);
+      const int task = new_task({Task::SendDone, rep, i});
+      if (!m.inter_node) {
+        at(t + m.analytic_s, task);
+        return;
+      }
+      double lat = 0;
+      launch_flow(task, r.gpu, reps_[peer].gpu, m, lat);
+      tasks_[task].residual = m.residual(lat);
+      return;
+    }
+    case OpKind::Collective: {
+      const int g = group_of(r.job, r.rank, op.group);
+      const std::uint64_t key = (static_cast<std::uint64_t>(g) << 24) | static_cast<std::uint64_t>(
+                                    d.stages[r.stage].ordinal[i]);
+      auto it = coll_index_.find(key);
+      if (it == coll_index_.end()) {
+        it = coll_index_.emplace(key, static_cast<int>(colls_.size())).first;
+        colls_.push_back({r.job, g, {}, 0.0});
+      }
+      Coll& c = colls_[it->second];
+      c.arrived.emplace_back(rep, i);
+      const Group& grp = groups_[g];
+      if (c.arrived.size() < grp.reps.size()) return;
+      const int ci = it->second;
+      coll_index_.erase(it);
+      c.launch = t;
+      for (const auto& [mr, mo] : c.arrived) reps_[mr].start[mo] = t;
+      const auto forced = op.group == GroupRole::DP ? d.job->plan->strategy.dp_algorithm : CollectiveAlgorithm::Auto;
+      const CommMapping m = map_collective(op.collective, op.bytes, d.costs->shape(op.group), d.job->cluster, forced);
+      const int task = new_task({Task::CollDone, -1, -1, ci});
+      double lat = 0;
+      if (m.inter_node)
+        for (size_t j = 0; j < grp.reps.size(); ++j)
+          if (grp.next[j] >= 0) launch_flow(task, reps_[grp.reps[j]].gpu, reps_[grp.reps[grp.next[j]]].gpu, m, lat);
+      if (tasks_[task].flows_left == 0)
+        at(t + m.analytic_s, task);
+      else
+        tasks_[task].residual = m.residual(lat);
+      return;
+    }
+  }
+}
+
+void FlowScheduler::finish_op(int rep, int i, double t) {
+  Rep& r = reps_[rep];
+  auto& d = *jobs_[r.job];
+  const Op& op = d.job->plan->programs[r.stage].ops[i];
+  TraceEvent e;
+  e.rank = r.rank;
+  e.op = i;
+  e.kind = op.kind;
+  e.stream = op.stream;
+  e.phase = op.phase;
+  e.micro_batch = op.micro_batch;
+  e.chunk = op.chunk;
+  e.start = r.start[i];
+  e.end = t;
+  e.bytes = op.kind == OpKind::Compute ? 0.0 : op.bytes;
+  e.inner_comm = op.kind == OpKind::Compute ? d.costs->block(op.block).comm : 0.0;
+  e.name = op_label(op);
+  d.trace.events.push_back(std::move(e));
+  d.trace.iteration_time = std::max(d.trace.iteration_time, t);
+  --remaining_;
+  for (int s : d.stages[r.stage].succ[i])
+    if (--r.pending[s] == 0) start_op(rep, s, t);
+}
+
+void FlowScheduler::task_done(int id, double t) {
+  const Task task = tasks_[id];
+  free_tasks_.push_back(id);
+  if (task.kind == Task::CollDone) {
+    Coll& c = colls_[task.coll];
+    auto arrived = std::move(c.arrived);
+    for (const auto& [rep, op] : arrived) finish_op(rep, op, t);
+    return;
+  }
+  finish_op(task.rep, task.op, t);
+  if (task.kind == Task::SendDone) {
+    const Rep& r = reps_[task.rep];
+    const Op& op = jobs_[r.job]->job->plan->programs[r.stage].ops[task.op];
+    const std::uint64_t k = tag_key(peer_rep(r, op), op.tag);
+    auto w = waiting_.find(k);
+    if (w != waiting_.end()) {
+      const auto [rep, i] = w->second;
+      waiting_.erase(w);
+      finish_op(rep, i, t);
+    } else {
+      sent_[k] = t;
+    }
+  }
+}
+
+void FlowScheduler::run(const SgPlatform& platform) {
+  platform_ = &platform;
+  for (int rep = 0; rep < static_cast<int>(reps_.size()); ++rep) {
+    const auto& pend = reps_[rep].pending;
+    for (int i = 0; i < static_cast<int>(pend.size()); ++i)
+      if (pend[i] == 0) start_op(rep, i, 0.0);
+  }
+  auto& A = *active_;
+  constexpr double kTimeEps = 1e-12;
+  while (true) {
+    const double now = sg4::Engine::get_clock();
+    while (!timers_.empty() && timers_.top().t <= now + kTimeEps) {
+      const Timer tm = timers_.top();
+      timers_.pop();
+      task_done(tm.task, std::max(tm.t, 0.0));
+    }
+    if (A.comms.empty() && timers_.empty()) break;
+    const double next = timers_.empty() ? -1.0 : timers_.top().t;
+    if (A.comms.empty()) {
+      sg4::this_actor::sleep_until(next);
+      continue;
+    }
+    const ssize_t k = sg4::Comm::wait_any_for(A.comms, next < 0 ? -1.0 : std::max(0.0, next - now));
+    if (k < 0) continue;
+    const double t = sg4::Engine::get_clock();
+    const int task = A.task[k];
+    flows_[A.flow[k]].t1 = t;
+    A.comms[k] = std::move(A.comms.back());
+    A.comms.pop_back();
+    A.flow[k] = A.flow.back();
+    A.flow.pop_back();
+    A.task[k] = A.task.back();
+    A.task.pop_back();
+    if (--tasks_[task].flows_left == 0) at(t + tasks_[task].residual, task);
+  }
+  if (remaining_ != 0)
+    throw InternalError("simgrid engine: the plan deadlocks (" + std::to_string(remaining_) + " ops never ran)");
+}
+
+SimResult FlowScheduler::take_result(const LinkFolding& folding, const SgPlatform& platform) {
+  SimResult res;
+  res.fold = fold_;
+  res.flows = flows_.size();
+  double horizon = 0;
+  for (auto& d : jobs_) {
+    auto& ev = d->trace.events;
+    std::sort(ev.begin(), ev.end(), [](const TraceEvent& a, const TraceEvent& b) {
+      if (a.start != b.start) return a.start < b.start;
+      if (a.rank != b.rank) return a.rank < b.rank;
+      return a.op < b.op;
+    });
+    horizon = std::max(horizon, d->trace.iteration_time);
+    res.traces.push_back(std::move(d->trace));
+  }
+  // Link statistics: bytes per platform link, and utilisation from each flow's mean rate.
+  const auto& links = folding.links();
+  std::vector<double> bytes(links.size(), 0.0), padded(links.size(), 0.0), peak(links.size(), 0.0);
+  std::vector<std::pair<double, double>> sweep;  // (time, +/- rate) per link, built link by link
+  std::vector<std::vector<int>> flows_of(opt_.link_stats ? links.size() : 0);
+  for (int fi = 0; fi < static_cast<int>(flows_.size()); ++fi) {
+    const auto& fl = flows_[fi];
+    for (int l : platform.route(fl.route).links) {
+      bytes[l] += fl.wire * links[l].divisor;
+      padded[l] += fl.padded;
+      if (opt_.link_stats) flows_of[l].push_back(fi);
+    }
+  }
+  for (size_t l = 0; l < flows_of.size(); ++l) {
+    sweep.clear();
+    for (int fi : flows_of[l]) {
+      const auto& fl = flows_[fi];
+      const double dt = fl.t1 - fl.t0;
+      if (dt <= 0) continue;
+      sweep.emplace_back(fl.t0, fl.padded / dt);
+      sweep.emplace_back(fl.t1, -fl.padded / dt);
+    }
+    std::sort(sweep.begin(), sweep.end());
+    double cur = 0;
+    for (const auto& [t, dr] : sweep) peak[l] = std::max(peak[l], cur += dr);
+    peak[l] = std::min(1.0, peak[l] / links[l].capacity);
+  }
+  res.links.horizon = horizon;
+  std::vector<LinkClassStats> cls(kLinkClassCount);
+  std::vector<int> used;
+  for (size_t l = 0; l < links.size(); ++l) {
+    if (bytes[l] <= 0) continue;
+    used.push_back(static_cast<int>(l));
+    auto& c = cls[static_cast<int>(links[l].cls)];
+    const double mean = horizon > 0 ? padded[l] / (links[l].capacity * horizon) : 0.0;
+    c.links += 1;
+    c.bytes += bytes[l];
+    c.peak_util = std::max(c.peak_util, peak[l]);
+    c.mean_util += mean;
+  }
+  for (int k = 0; k < kLinkClassCount; ++k) {
+    if (cls[k].links == 0) continue;
+    cls[k].cls = to_string(static_cast<LinkClass>(k));
+    cls[k].mean_util /= cls[k].links;
+    res.links.classes.push_back(cls[k]);
+  }
+  std::stable_sort(used.begin(), used.end(), [&](int a, int b) { return bytes[a] > bytes[b]; });
+  for (size_t j = 0; j < used.size() && j < 10; ++j) {
+    const int l = used[j];
+    res.links.top.push_back({links[l].name, to_string(links[l].cls), bytes[l], peak[l],
+                             horizon > 0 ? padded[l] / (links[l].capacity * horizon) : 0.0});
+  }
+  return res;
+}
+
+}  // namespace trainsim
