@@ -27,16 +27,7 @@ MemoryReport memory_report(const Scenario& sc, const Plan& plan) {
   MemoryReport best;
   best.capacity = sc.cluster.gpu.hbm_bytes;
   double worst = -1;
-  LayerShard sh;
-  sh.micro_batch = s.micro_batch;
-  sh.tp = s.tp;
-  sh.sequence_parallel = s.sequence_parallel;
-  sh.cp = s.cp;
-  sh.ep = s.ep;
-  sh.precision = s.precision;
-  sh.attention = s.attention;
-  sh.dropout = s.dropout;
-  sh.gradient_accumulation_fusion = s.gradient_accumulation_fusion;
+  const LayerShard sh = layer_shard(s);
   for (int stage = 0; stage < s.pp; ++stage) {
     MemoryInputs in;
     in.params = plan.params_per_rank_by_stage[stage];

@@ -15,9 +15,7 @@ double gradient_bytes(const Strategy& s) {
 }
 double weight_bytes(const Strategy& s) { return activation_bytes(s.precision); }
 
-namespace {
-
-LayerShard shard_of(const Strategy& s) {
+LayerShard layer_shard(const Strategy& s) {
   LayerShard sh;
   sh.micro_batch = s.micro_batch;
   sh.tp = s.tp;
@@ -30,6 +28,8 @@ LayerShard shard_of(const Strategy& s) {
   sh.gradient_accumulation_fusion = s.gradient_accumulation_fusion;
   return sh;
 }
+
+namespace {
 
 double layer_params_rank(const TransformerConfig& m, const ParamCount& pc, const Strategy& s, int layer) {
   double mlp = m.is_moe_layer(layer) ? static_cast<double>(pc.moe_mlp) / s.ep : static_cast<double>(pc.mlp);
@@ -69,7 +69,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
   const int per_chunk = model.layers / VS;
   const auto m = static_cast<int>(s.micro_batches());
   if (m < 1) throw InternalError("planner: no micro-batches (strategy not resolved)");
-  const LayerShard sh = shard_of(s);
+  const LayerShard sh = layer_shard(s);
 
   // Blocks: forward, backward and recompute of every virtual stage, split into units. A unit is
   // the whole chunk, except with ZeRO-3 / FSDP where each layer is its own unit (FSDP wraps

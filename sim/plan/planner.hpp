@@ -11,6 +11,9 @@ Plan build_plan(const TransformerConfig& model, const Strategy& strategy, int gp
 /// Parameters one rank of `stage` holds before ZeRO sharding (TP/EP split applied).
 double params_per_rank(const TransformerConfig& model, const Strategy& s, int stage);
 
+/// How one layer is split over a rank under `s` (micro-batch, TP/SP, CP, EP, precision, kernels).
+LayerShard layer_shard(const Strategy& s);
+
 /// Bytes per parameter of gradients: fp32 accumulation for bf16/fp8 runs (Megatron
 /// --accumulate-allreduce-grads-in-fp32, required with bf16), the run's half precision otherwise.
 double gradient_bytes(const Strategy& s);
