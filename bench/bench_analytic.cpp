@@ -46,3 +46,4 @@ static void BM_ScoreStrategies(benchmark::State& state) {
   state.counters["strategies_per_s"] = benchmark::Counter(static_cast<double>(scored), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ScoreStrategies)->Unit(benchmark::kMillisecond);
+BENCHMARK_MAIN();
