@@ -38,7 +38,7 @@ MemoryReport memory_report(const Scenario& sc, const Plan& plan) {
     in.optimizer_offload = s.optimizer_offload;
     in.shard = sh;
     in.recompute = s.recompute;
-    in.layers = plan.model.layers / s.pp;
+    in.layers = stage_layers(plan.model, s, stage);
     in.in_flight = in_flight_micro_batches(s.schedule, stage, s.pp, static_cast<int>(s.micro_batches()), s.vp);
     in.first_stage = stage == 0;
     in.last_stage = stage == s.pp - 1;

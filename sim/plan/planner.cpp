@@ -42,13 +42,38 @@ std::int64_t p2p_tag(int mb, int vs, int vstages, bool forward) {
 
 }  // namespace
 
+std::vector<std::pair<int, int>> virtual_stage_layer_ranges(int layers, int VS) {
+  if (VS < 1 || layers < VS) throw InternalError("planner: fewer layers than virtual stages");
+  std::vector<int> count(VS, layers / VS);
+  int extra = layers % VS;
+  // Middle stages take the extra layers first; the first and last take them only when every
+  // middle stage already has one.
+  for (int vs = 1; vs + 1 < VS && extra > 0; ++vs, --extra) ++count[vs];
+  if (extra > 0) ++count[0], --extra;
+  if (extra > 0) ++count[VS - 1], --extra;
+  std::vector<std::pair<int, int>> out(VS);
+  int first = 0;
+  for (int vs = 0; vs < VS; ++vs) {
+    out[vs] = {first, count[vs]};
+    first += count[vs];
+  }
+  return out;
+}
+
+int stage_layers(const TransformerConfig& m, const Strategy& s, int stage) {
+  const auto ranges = virtual_stage_layer_ranges(m.layers, s.pp * s.vp);
+  int n = 0;
+  for (int c = 0; c < s.vp; ++c) n += ranges[c * s.pp + stage].second;
+  return n;
+}
+
 double params_per_rank(const TransformerConfig& m, const Strategy& s, int stage) {
   const ParamCount pc = count_parameters(m);
-  const int per_chunk = m.layers / (s.pp * s.vp);
+  const auto ranges = virtual_stage_layer_ranges(m.layers, s.pp * s.vp);
   double p = 0;
   for (int c = 0; c < s.vp; ++c) {
-    const int first = (c * s.pp + stage) * per_chunk;
-    for (int l = first; l < first + per_chunk; ++l) p += layer_params_rank(m, pc, s, l);
+    const auto [first, count] = ranges[c * s.pp + stage];
+    for (int l = first; l < first + count; ++l) p += layer_params_rank(m, pc, s, l);
   }
   const double vocab_shard = static_cast<double>(m.vocab) * m.hidden / s.tp;
   if (stage == 0) p += vocab_shard + (m.learned_positions ? static_cast<double>(m.seq_len * m.hidden) : 0.0);
@@ -66,7 +91,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
   plan.strategy = s;
   plan.gpus_per_node = gpus_per_node;
   const int P = s.pp, V = s.vp, VS = P * V;
-  const int per_chunk = model.layers / VS;
+  const auto ranges = virtual_stage_layer_ranges(model.layers, VS);
   const auto m = static_cast<int>(s.micro_batches());
   if (m < 1) throw InternalError("planner: no micro-batches (strategy not resolved)");
   const LayerShard sh = layer_shard(s);
@@ -87,8 +112,8 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
     return static_cast<int>(plan.blocks.size()) - 1;
   };
   for (int vs = 0; vs < VS; ++vs) {
-    const int first = vs * per_chunk;
-    plan.virtual_stage_layers[vs] = {first, per_chunk};
+    const auto [first, per_chunk] = ranges[vs];
+    plan.virtual_stage_layers[vs] = ranges[vs];
     const int unit_layers = per_layer_units ? 1 : per_chunk;
     for (int u0 = first; u0 < first + per_chunk; u0 += unit_layers) {
       const int u1 = u0 + unit_layers;  // [u0, u1)

@@ -8,6 +8,15 @@ namespace trainsim {
 /// `strategy` must be resolved (resolve_strategy). `gpus_per_node` places ranks on nodes.
 Plan build_plan(const TransformerConfig& model, const Strategy& strategy, int gpus_per_node);
 
+/// Layer ranges [first, first + count) of each virtual stage (vs = chunk * pp + stage). Layers
+/// split evenly; when they do not divide, the first and last virtual stages (which also hold the
+/// embedding and the output layer) get the fewer layers, as Llama 3 405B did: 126 layers on 16
+/// stages, one layer less on the first and last (Dubey et al. 2024, Sec. 3.3.2).
+std::vector<std::pair<int, int>> virtual_stage_layer_ranges(int layers, int virtual_stages);
+
+/// Transformer layers one rank of `stage` holds (all its chunks).
+int stage_layers(const TransformerConfig& m, const Strategy& s, int stage);
+
 /// Parameters one rank of `stage` holds before ZeRO sharding (TP/EP split applied).
 double params_per_rank(const TransformerConfig& model, const Strategy& s, int stage);
 

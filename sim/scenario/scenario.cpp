@@ -72,9 +72,9 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
                      std::to_string(s.tp));
   if (m.ffn % s.tp != 0)
     throw InputError(w + "tp", "a divisor of the MLP size ffn = " + std::to_string(m.ffn), std::to_string(s.tp));
-  if (m.layers % (s.pp * s.vp) != 0)
+  if (m.layers < s.pp * s.vp)
     throw InputError(w + (s.vp > 1 ? "vp" : "pp"),
-                     "pp x vp to divide the model's " + std::to_string(m.layers) + " layers",
+                     "pp x vp at most the model's " + std::to_string(m.layers) + " layers",
                      "pp = " + std::to_string(s.pp) + ", vp = " + std::to_string(s.vp));
   if (m.seq_len % s.cp != 0)
     throw InputError(w + "cp", "a divisor of seq_len = " + std::to_string(m.seq_len), std::to_string(s.cp));
@@ -91,7 +91,7 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
     throw InputError(w + "ep", "a divisor of the " + std::to_string(m.moe->experts) + " experts", std::to_string(s.ep));
   // Plans hold one op per micro-batch, chunk and stage: bound them so that a typo (a global batch
   // of 10^12) is an error, not an out-of-memory.
-  const long double plan_ops = static_cast<long double>(s.micro_batches()) * s.vp * s.pp * (m.layers / (s.pp * s.vp));
+  const long double plan_ops = static_cast<long double>(s.micro_batches()) * m.layers;
   if (plan_ops > 5e7L)
     throw InputError(w + "global_batch", "at most 5e7 (micro-batches x layers) per iteration",
                      std::to_string(s.micro_batches()) + " micro-batches x " + std::to_string(m.layers) + " layers");

@@ -169,9 +169,10 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
     std::vector<int> vps = {base.strategy.vp};
     if (!r.vp && base.strategy.schedule == ScheduleKind::Interleaved1F1B) {
       vps.clear();
-      const int per_stage = base.workload.model.layers / base.strategy.pp;
-      for (int v = 1; v <= per_stage; ++v)
-        if (per_stage % v == 0) vps.push_back(v);
+      // Megatron-LM (2021-2024) needs pp x vp to divide the layers for interleaving.
+      const int layers = base.workload.model.layers, pp = base.strategy.pp;
+      for (int v = 1; v * pp <= layers; ++v)
+        if (layers % (v * pp) == 0) vps.push_back(v);
     }
     std::vector<Recompute> rcs = {base.strategy.recompute};
     if (!r.recompute) rcs = {Recompute::None, Recompute::Selective, Recompute::Full};

@@ -139,3 +139,22 @@ TEST(PipelineSchedule, InterleavedVisitsEveryChunk) {
 TEST(PipelineSchedule, InterleavingNeedsMicroBatchesDivisibleByStages) {
   EXPECT_THROW(pipeline_schedule(ScheduleKind::Interleaved1F1B, 0, 4, 6, 2), InputError);
 }
+
+TEST(Planner, UnevenLayersGoToTheMiddleStages) {
+  // Llama 3 405B: 126 layers on 16 stages, one layer less on the first and the last stage
+  // (Dubey et al. 2024, Sec. 3.3.2).
+  const auto r = virtual_stage_layer_ranges(126, 16);
+  EXPECT_EQ(r.front().second, 7);
+  EXPECT_EQ(r.back().second, 7);
+  int total = 0;
+  for (int vs = 0; vs < 16; ++vs) {
+    if (vs > 0 && vs < 15) {
+      EXPECT_EQ(r[vs].second, 8);
+    }
+    EXPECT_EQ(r[vs].first, total);
+    total += r[vs].second;
+  }
+  EXPECT_EQ(total, 126);
+  // Divisible counts split evenly.
+  for (const auto& [first, n] : virtual_stage_layer_ranges(96, 16)) EXPECT_EQ(n, 6);
+}
