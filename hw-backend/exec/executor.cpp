@@ -159,19 +159,7 @@ MeasuredRun execute(const Plan& plan, Device& dev, MPI_Comm world, const RunOpti
         rec.kernels = {all[i + 3], all[i + 4], all[i + 5], all[i + 6]};
         recs[r].push_back(rec);
         const Op& op = *prog.at(rec.op).op;
-        TraceEvent e;
-        e.rank = r;
-        e.op = rec.op;
-        e.kind = op.kind;
-        e.stream = op.stream;
-        e.phase = op.phase;
-        e.micro_batch = op.micro_batch;
-        e.chunk = op.chunk;
-        e.start = rec.start;
-        e.end = rec.end;
-        e.bytes = op.kind == OpKind::Compute ? 0 : op.bytes;
-        e.inner_comm = rec.kernels.collective;
-        e.name = op_label(op);
+        TraceEvent e = trace_event(op, r, rec.op, rec.start, rec.end, rec.kernels.collective);
         t.iteration_time = std::max(t.iteration_time, rec.end);
         t.events.push_back(std::move(e));
       }

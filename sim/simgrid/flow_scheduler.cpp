@@ -257,19 +257,8 @@ void FlowScheduler::finish_op(int rep, int i, double t) {
   Rep& r = reps_[rep];
   auto& d = *jobs_[r.job];
   const Op& op = d.job->plan->programs[r.stage].ops[i];
-  TraceEvent e;
-  e.rank = r.rank;
-  e.op = i;
-  e.kind = op.kind;
-  e.stream = op.stream;
-  e.phase = op.phase;
-  e.micro_batch = op.micro_batch;
-  e.chunk = op.chunk;
-  e.start = r.start[i];
-  e.end = t;
-  e.bytes = op.kind == OpKind::Compute ? 0.0 : op.bytes;
-  e.inner_comm = op.kind == OpKind::Compute ? d.costs->block(op.block).comm : 0.0;
-  e.name = op_label(op);
+  TraceEvent e = trace_event(op, r.rank, i, r.start[i], t,
+                             op.kind == OpKind::Compute ? d.costs->block(op.block).comm : 0.0);
   d.trace.events.push_back(std::move(e));
   d.trace.iteration_time = std::max(d.trace.iteration_time, t);
   --remaining_;

@@ -22,6 +22,23 @@ std::string op_label(const Op& op) {
   return s;
 }
 
+TraceEvent trace_event(const Op& op, int rank, int index, double start, double end, double inner_comm) {
+  TraceEvent e;
+  e.rank = rank;
+  e.op = index;
+  e.kind = op.kind;
+  e.stream = op.stream;
+  e.phase = op.phase;
+  e.micro_batch = op.micro_batch;
+  e.chunk = op.chunk;
+  e.start = start;
+  e.end = end;
+  e.bytes = op.kind == OpKind::Compute ? 0.0 : op.bytes;
+  e.inner_comm = inner_comm;
+  e.name = op_label(op);
+  return e;
+}
+
 void write_chrome_trace(const Trace& t, std::ostream& out) {
   // Trace Event Format (Google, "Trace Event Format" doc): complete events "X" in microseconds.
   nlohmann::json events = nlohmann::json::array();

@@ -54,6 +54,10 @@ class TraceRecorder : public ExecutionObserver {
 /// Chrome trace JSON (one process per rank, one thread per stream), opened by Perfetto.
 void write_chrome_trace(const Trace& t, std::ostream& out);
 
+/// The trace event of plan op `index` of `rank` that ran over [start, end); `inner_comm` is the
+/// part of a compute block spent in inline collectives. Every backend records ops through this.
+TraceEvent trace_event(const Op& op, int rank, int index, double start, double end, double inner_comm = 0.0);
+
 /// Human-readable name of an op ("F mb3 c0", "B mb3 c1", "allreduce dp", ...).
 std::string op_label(const Op& op);
 

