@@ -160,6 +160,17 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
   const int dp_group = s.dp * s.cp;
   // Megatron's schedules wait for each send before the next compute unless --overlap-p2p-comm.
   const Stream p2p_stream = s.overlap_p2p_comm ? Stream::PpComm : Stream::Compute;
+  // A pipeline send or receive of one micro-batch's activations (or their gradients).
+  auto p2p = [&](Op op, OpKind kind, Phase phase, int peer_stage, std::int64_t tag, std::vector<int> deps) {
+    op.kind = kind;
+    op.stream = kind == OpKind::Send ? p2p_stream : Stream::PpComm;
+    op.phase = phase;
+    op.peer_stage = peer_stage;
+    op.bytes = p2p_bytes;
+    op.tag = tag;
+    op.deps = std::move(deps);
+    return op;
+  };
 
   plan.programs.resize(P);
   plan.params_per_rank_by_stage.resize(P);
@@ -205,14 +216,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       if (st.forward) {
         std::vector<int> deps;
         if (vs > 0) {
-          Op r = base;
-          r.kind = OpKind::Recv;
-          r.stream = Stream::PpComm;
-          r.phase = Phase::Forward;
-          r.peer_stage = (vs - 1) % P;
-          r.bytes = p2p_bytes;
-          r.tag = p2p_tag(st.micro_batch, vs, VS, true);
-          deps.push_back(add(r));
+          deps.push_back(add(p2p(base, OpKind::Recv, Phase::Forward, (vs - 1) % P, p2p_tag(st.micro_batch, vs, VS, true), {})));
         }
         int ci = -1;
         for (size_t u = 0; u < fwd_units[vs].size(); ++u) {
@@ -228,27 +232,12 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
           ci = prev_compute = add(c);
         }
         if (vs < VS - 1) {
-          Op snd = base;
-          snd.kind = OpKind::Send;
-          snd.stream = p2p_stream;
-          snd.phase = Phase::Forward;
-          snd.peer_stage = (vs + 1) % P;
-          snd.bytes = p2p_bytes;
-          snd.tag = p2p_tag(st.micro_batch, vs + 1, VS, true);
-          snd.deps = {ci};
-          add(snd);
+          add(p2p(base, OpKind::Send, Phase::Forward, (vs + 1) % P, p2p_tag(st.micro_batch, vs + 1, VS, true), {ci}));
         }
       } else {
         std::vector<int> deps;
         if (vs < VS - 1) {
-          Op r = base;
-          r.kind = OpKind::Recv;
-          r.stream = Stream::PpComm;
-          r.phase = Phase::Backward;
-          r.peer_stage = (vs + 1) % P;
-          r.bytes = p2p_bytes;
-          r.tag = p2p_tag(st.micro_batch, vs, VS, false);
-          deps.push_back(add(r));
+          deps.push_back(add(p2p(base, OpKind::Recv, Phase::Backward, (vs + 1) % P, p2p_tag(st.micro_batch, vs, VS, false), {})));
         }
         int ci = -1;
         for (size_t u = 0; u < bwd_units[vs].size(); ++u) {
@@ -286,15 +275,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
           }
         }
         if (vs > 0) {
-          Op snd = base;
-          snd.kind = OpKind::Send;
-          snd.stream = p2p_stream;
-          snd.phase = Phase::Backward;
-          snd.peer_stage = (vs - 1) % P;
-          snd.bytes = p2p_bytes;
-          snd.tag = p2p_tag(st.micro_batch, vs - 1, VS, false);
-          snd.deps = {ci};
-          add(snd);
+          add(p2p(base, OpKind::Send, Phase::Backward, (vs - 1) % P, p2p_tag(st.micro_batch, vs - 1, VS, false), {ci}));
         }
         // Gradient reduction of a chunk, overlapped with later compute when enabled.
         if (static_cast<int>(i) == last_bwd_of_chunk[st.chunk] && dp_group > 1 && s.overlap_grad_reduce && !per_layer_units) {

@@ -8,30 +8,13 @@
 
 #include "models/gpu/gpu_catalog.hpp"
 #include "topologies/fabric_export.hpp"
+#include "sim_test_util.hpp"
 
 namespace trainsim {
 namespace {
 
-ClusterSpec small_cluster() {
-  ClusterSpec c;
-  c.name = "xmltest";
-  c.gpu = gpu_by_name("H100-SXM5-80GB");
-  c.nodes = 4;
-  c.gpus_per_node = 2;
-  c.intra = {IntraNodeKind::NVSwitch, 450e9, 2e-6, 0.8};
-  c.nics_per_node = 2;
-  c.nic_bw = 50e9;
-  c.fabric.topology = TopologyKind::FatTree;
-  c.fabric.levels = 2;
-  c.fabric.switch_radix = 4;  // 2 NICs per leaf -> 4 leaves, 2 uplinks each, 2 spines
-  c.fabric.oversubscription = {1.0};
-  c.fabric.hop_latency_s = 1e-6;
-  c.fabric.core_link_bw = 50e9;
-  return c;
-}
-
 void load_and_check(SimgridRouting routing, const char* file) {
-  Fabric f(small_cluster());
+  Fabric f(sgtest::tiny_cluster());  // 4 leaves of 2 NICs, 2 uplinks each, 2 spines
   const auto path = std::filesystem::temp_directory_path() / file;
   {
     std::ofstream os(path);
