@@ -68,6 +68,22 @@ Kernel dropout_residual(const char* name, const Dims& d, Precision p, bool dropo
   return memory_kernel(name, 3.0 * act_bytes(d, d.Tsp * d.h) + (dropout ? d.Tsp * d.h : 0.0), p);
 }
 
+/// Separate bias kernels when they are not fused (LayerShard::fused_bias false, GPT biases).
+/// Forward: PyTorch <= 1.9 runs F.linear on a 3-D input as matmul followed by an in-place bias
+/// add (at::linear), so the QKV product's bias costs a read and a write of its output; the other
+/// biases are already folded into Megatron's fused bias-GeLU and bias-dropout-add kernels.
+void bias_add(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s, const Dims& d, const char* name,
+              double width) {
+  if (!s.fused_bias && c.bias) v.push_back(memory_kernel(name, 2.0 * act_bytes(d, d.T * width), s.precision));
+}
+/// Backward: each bias gradient is a separate reduction over the tokens that reads the output
+/// gradient once (autograd sum of the broadcast bias; Transformer Engine instead fuses it into
+/// the weight-gradient product's epilogue). `tokens` is d.T inside the TP region, d.Tsp outside.
+void bias_grad(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s, const Dims& d, const char* name,
+               double tokens, double width) {
+  if (!s.fused_bias && c.bias) v.push_back(memory_kernel(name, act_bytes(d, tokens * width), s.precision));
+}
+
 /// Attention core forward: fused flash kernel, or Megatron's unfused path (two batched products
 /// around a fused scale-mask-softmax and dropout on the s x s scores).
 void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s, const Dims& d,
@@ -108,14 +124,21 @@ void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const La
     v.push_back(memory_kernel("attn_softmax", 2.0 * scores * d.eb, s.precision));
     if (s.dropout) v.push_back(memory_kernel("attn_dropout", 2.0 * scores * d.eb + scores, s.precision));
     v.push_back(gemm_kernel("attn_context_pv", sq, hd, skv, b_heads, attention_precision(s.precision), d.eb));
+    // The context comes out as [b*heads, s, d] and is put back in [s, b, h] order by
+    // permute(...).contiguous() (Megatron-LM CoreAttention, unfused path): read and write.
+    v.push_back(memory_kernel("attn_context_copy", 2.0 * act_bytes(d, d.T * d.h / s.tp), s.precision));
   } else {
     const Precision ap = attention_precision(s.precision);
+    v.push_back(memory_kernel("attn_context_copy_bwd", 2.0 * act_bytes(d, d.T * d.h / s.tp), s.precision));
     v.push_back(gemm_kernel("attn_context_dgrad_p", sq, skv, hd, b_heads, ap, d.eb));
     v.push_back(gemm_kernel("attn_context_dgrad_v", skv, hd, sq, b_heads, ap, d.eb));
     if (s.dropout) v.push_back(memory_kernel("attn_dropout_bwd", 2.0 * scores * d.eb + scores, s.precision));
     v.push_back(memory_kernel("attn_softmax_bwd", 3.0 * scores * d.eb, s.precision));
     v.push_back(gemm_kernel("attn_scores_dgrad_q", sq, hd, skv, b_heads, ap, d.eb));
     v.push_back(gemm_kernel("attn_scores_dgrad_k", skv, hd, sq, b_heads, ap, d.eb));
+    // Q, K and V are views of the QKV product's output (split along the last dimension); the
+    // split's backward concatenates their three gradients into one tensor: read and write.
+    v.push_back(memory_kernel("attn_qkv_grad_concat", 2.0 * act_bytes(d, d.T * (d.h + 2.0 * d.kv) / s.tp), s.precision));
   }
 }
 
@@ -169,6 +192,7 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
     linear(v, "mlp_down", T, c.hidden, inner_local, s, d.eb, true);
     v.push_back(memory_kernel(c.activation == Activation::SwiGLU ? "swiglu_bwd" : "gelu_bwd",
                               act_bytes(d, static_cast<double>(T) * inner_local * (up_mats + 2)), s.precision));
+    bias_grad(v, c, s, d, "mlp_up_bias_grad", static_cast<double>(T), static_cast<double>(inner_local * up_mats));
     linear(v, "mlp_up", T, inner_local * up_mats, c.hidden, s, d.eb, true);
   }
   if (moe && s.ep > 1)
@@ -185,6 +209,7 @@ std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& 
   v.push_back(norm("input_norm", d, p));
   tp_enter(v, c, s, d, "tp_allgather_attn");
   linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.h + 2 * d.kv) / s.tp), c.hidden, s, d.eb, false, true);
+  bias_add(v, c, s, d, "qkv_bias_add", (d.h + 2 * d.kv) / s.tp);
   attention_core(v, c, s, d, false);
   linear(v, "attn_out", d.Ti, c.hidden, c.hidden / s.tp, s, d.eb, false);
   tp_exit(v, c, s, d, "tp_allreduce_attn");
@@ -203,14 +228,17 @@ std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard&
   const auto p = s.precision;
   Kernel res = dropout_residual("mlp_residual_bwd", d, p, s.dropout);
   v.push_back(res);
+  bias_grad(v, c, s, d, "mlp_down_bias_grad", d.Tsp, d.h);
   tp_enter(v, c, s, d, "tp_allgather_mlp_grad");   // backward of reduce-scatter is all-gather
   mlp(v, c, s, d, layer, true);
   tp_exit(v, c, s, d, "tp_allreduce_mlp_grad");    // backward of the column-parallel input copy
   v.push_back(memory_kernel("post_attn_norm_bwd", 2.0 * norm("", d, p).bytes, p));
   v.push_back(dropout_residual("attn_residual_bwd", d, p, s.dropout));
+  bias_grad(v, c, s, d, "attn_out_bias_grad", d.Tsp, d.h);
   tp_enter(v, c, s, d, "tp_allgather_attn_grad");
   linear(v, "attn_out", d.Ti, c.hidden, c.hidden / s.tp, s, d.eb, true);
   attention_core(v, c, s, d, true);
+  bias_grad(v, c, s, d, "qkv_bias_grad", d.T, (d.h + 2 * d.kv) / s.tp);
   linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.h + 2 * d.kv) / s.tp), c.hidden, s, d.eb, true);
   tp_exit(v, c, s, d, "tp_allreduce_attn_grad");
   v.push_back(memory_kernel("input_norm_bwd", 2.0 * norm("", d, p).bytes, p));
@@ -262,9 +290,11 @@ std::vector<Kernel> head_forward(const TransformerConfig& c, const LayerShard& s
   tp_enter(v, c, s, d, "tp_allgather_head");
   const std::int64_t vl = c.vocab / s.tp;
   linear(v, "logits", d.Ti, vl, c.hidden, s, d.eb, false, true);
-  // Vocab-parallel cross-entropy in fp32: max, sum-exp, target gather; three passes over logits
-  // plus two small all-reduces of per-token statistics.
-  v.push_back(memory_kernel("cross_entropy", 3.0 * 4.0 * d.T * static_cast<double>(vl), s.precision));
+  // Vocab-parallel cross-entropy in fp32 (Megatron-LM mpu/cross_entropy.py, 2020-2024): the
+  // logits are cast to fp32 (read eb, write 4), then max (read 4), subtract the max in place
+  // (read+write 8), exp in place (8), sum (read 4) and divide in place (8), the softmax kept for
+  // the backward; plus two small all-reduces of per-token statistics.
+  v.push_back(memory_kernel("cross_entropy", (d.eb + 36.0) * d.T * static_cast<double>(vl), s.precision));
   if (s.tp > 1)
     v.push_back(collective_kernel("tp_allreduce_ce_stats", CollectiveKind::AllReduce, GroupRole::TP, 3 * 4.0 * d.T));
   return v;
@@ -274,7 +304,9 @@ std::vector<Kernel> head_backward(const TransformerConfig& c, const LayerShard& 
   const Dims d = dims(c, s);
   std::vector<Kernel> v;
   const std::int64_t vl = c.vocab / s.tp;
-  v.push_back(memory_kernel("cross_entropy_bwd", 2.0 * 4.0 * d.T * static_cast<double>(vl), s.precision));
+  // Backward: the saved softmax minus the one-hot target, scaled in place by the loss gradient
+  // (read+write 8), and cast back to the logits' precision (read 4, write eb).
+  v.push_back(memory_kernel("cross_entropy_bwd", (12.0 + d.eb) * d.T * static_cast<double>(vl), s.precision));
   linear(v, "logits", d.Ti, vl, c.hidden, s, d.eb, true);
   tp_exit(v, c, s, d, "tp_allreduce_head_grad");
   v.push_back(memory_kernel("final_norm_bwd", 2.0 * norm("", d, s.precision).bytes, s.precision));

@@ -24,6 +24,11 @@ struct LayerShard {
   AttentionImpl attention = AttentionImpl::Flash;
   bool dropout = true;  ///< GPT-style dropout after attention and MLP (Megatron default 0.1)
   bool gradient_accumulation_fusion = true;  ///< wgrad products accumulate into fp32 main grads in place
+  /// Bias add and bias gradient fused into the products' epilogues or the neighbouring
+  /// element-wise kernels (Transformer Engine, cuBLASLt epilogues). false: Megatron-LM 2021 on
+  /// PyTorch <= 1.9, where the QKV product's bias is a separate add and every bias gradient a
+  /// separate reduction over the tokens.
+  bool fused_bias = true;
 };
 
 /// Kernels in launch order. `layer` selects dense or MoE MLP.

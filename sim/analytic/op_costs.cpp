@@ -41,9 +41,15 @@ OpCosts::OpCosts(const Plan& plan, const ClusterSpec& cluster, const ComputeMode
 }
 
 GroupShape OpCosts::shape(GroupRole role) const {
+  const auto i = static_cast<std::size_t>(role);
+  if (i < shapes_.size() && shape_known_[i]) return shapes_[i];
   GroupShape g;
   g.size = plan_.group_size(role);
   plan_.group_shape(role, g.ranks_per_node, g.nodes);
+  if (i < shapes_.size()) {
+    shapes_[i] = g;
+    shape_known_[i] = true;
+  }
   return g;
 }
 

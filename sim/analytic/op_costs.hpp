@@ -2,6 +2,7 @@
 // OpCosts: the closed-form duration of every Plan op on a cluster — compute blocks through the
 // ComputeModel, collectives and pipeline transfers through the alpha-beta collective model over
 // the node/fabric hierarchy. Shared by the analytic engine and (for compute) the SimGrid engine.
+#include <array>
 #include <vector>
 
 #include "models/collective/collective_model.hpp"
@@ -38,6 +39,9 @@ class OpCosts {
   const Plan& plan_;
   const ClusterSpec& cluster_;
   std::vector<BlockCost> blocks_;
+  /// Group shape per GroupRole, computed on first use (every group of a role has the same shape).
+  mutable std::array<GroupShape, 8> shapes_{};
+  mutable std::array<bool, 8> shape_known_{};
 };
 
 }  // namespace trainsim

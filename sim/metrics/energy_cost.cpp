@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "models/compute/compute_model.hpp"
 #include "models/cost/cloud_pricing.hpp"
@@ -39,7 +41,16 @@ constexpr double kD2hFractionOfPcie = 47.0 / 64.0;
 /// cluster's count from the Fabric graph scaled by the job's share of the nodes. In-node switches
 /// (NVSwitch, PCIe) are part of the host power. Falls back to one leaf per nodes_per_leaf() nodes
 /// when the graph cannot be built.
-int job_switches(const ClusterSpec& c, int job_nodes) {
+/// The cluster's switch count, memoised by cluster description: building the Fabric graph of a
+/// large cluster takes milliseconds, and a strategy search asks for it thousands of times.
+double cluster_switches(const ClusterSpec& c, const nlohmann::json& cluster_json) {
+  static std::mutex mu;
+  static std::map<std::string, double> memo;
+  const std::string key = cluster_json.dump() + "|" + std::to_string(c.nodes);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = memo.find(key); it != memo.end()) return it->second;
+  }
   double total = 0;
   try {
     Fabric f(c);
@@ -49,6 +60,14 @@ int job_switches(const ClusterSpec& c, int job_nodes) {
   } catch (const std::exception&) {
     total = std::ceil(c.nodes / static_cast<double>(std::max(1, c.nodes_per_leaf())));
   }
+  std::lock_guard<std::mutex> lock(mu);
+  if (memo.size() > 4096) memo.clear();
+  memo[key] = total;
+  return total;
+}
+
+int job_switches(const ClusterSpec& c, const nlohmann::json& cluster_json, int job_nodes) {
+  const double total = cluster_switches(c, cluster_json);
   if (c.nodes <= 0) return 0;
   return static_cast<int>(std::ceil(total * std::min(1.0, job_nodes / static_cast<double>(c.nodes)) - 1e-9));
 }
@@ -75,14 +94,21 @@ JsonReader cluster_reader(const Scenario& sc) {
 }
 
 EnergyCostReport energy_cost_report(const Scenario& sc, const Plan& plan, const Trace& trace, const Metrics& m) {
+  const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
+  return energy_cost_report(sc, plan.strategy, activity_from_trace(plan, trace, cm, m.iteration_time_s), m);
+}
+
+EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy, const ActivityBreakdown& activity,
+                                    const Metrics& m) {
   EnergyCostReport rep;
+  const TransformerConfig& model = sc.workload.model;
   const JsonReader cr = cluster_reader(sc);
   const ClusterSpec& c = sc.cluster;
   const int gpus = m.gpus;
   const int nodes = std::max(1, (gpus + c.gpus_per_node - 1) / std::max(1, c.gpus_per_node));
   const double T = m.iteration_time_s;
-  const double seq = static_cast<double>(plan.model.seq_len);
-  const double samples = static_cast<double>(plan.strategy.global_batch);
+  const double seq = static_cast<double>(model.seq_len);
+  const double samples = static_cast<double>(strategy.global_batch);
   const double tokens_per_iteration = samples * seq;
   const double iterations = m.train_tokens > 0 ? m.train_tokens / tokens_per_iteration : 0.0;
 
@@ -109,14 +135,13 @@ EnergyCostReport energy_cost_report(const Scenario& sc, const Plan& plan, const 
 
   // 2. Energy of one iteration (the stall keeps the GPUs idle).
   const PowerSpec power = power_from_cluster(cr, c.gpu, c.gpus_per_node);
-  const ComputeModel cm(c.gpu, load_profile_for(sc));
   auto& en = rep.energy;
-  en.activity = activity_from_trace(plan, trace, cm, T);
+  en.activity = activity;
   en.activity.idle_s += load.stall_s;
   en.counts.gpus = gpus;
   en.counts.nodes = nodes;
   en.counts.nics = nodes * c.nics_per_node;
-  en.counts.switches = job_switches(c, nodes);
+  en.counts.switches = job_switches(c, sc.cluster_json, nodes);
   en.counts.ports_per_switch = c.fabric.switch_radix;
   en.counts.storage_servers = storage.source == DataSource::ParallelFs ? storage.pfs.servers : 0;
   en.per_iteration = iteration_energy(power, en.activity, en.counts);
@@ -130,7 +155,7 @@ EnergyCostReport energy_cost_report(const Scenario& sc, const Plan& plan, const 
   FailureRates rates = default_failure_rates();
   if (auto r = cr.opt_object("reliability")) rates = parse_reliability(*r);
   auto& rl = rep.reliability;
-  rl.state_bytes = static_cast<double>(count_parameters(plan.model).total) * kCheckpointBytesPerParam;
+  rl.state_bytes = static_cast<double>(count_parameters(model).total) * kCheckpointBytesPerParam;
   const CheckpointIo ck = checkpoint_io(storage, rl.state_bytes, nodes, gpus, c.gpu.pcie_bw * kD2hFractionOfPcie, false);
   rl.checkpoint_write_s = ck.write_s;
   rl.checkpoint_restore_s = ck.restore_s;

@@ -80,5 +80,9 @@ JsonReader cluster_reader(const Scenario& sc);
 
 /// Everything above for one predicted iteration. Throws InputError on a bad cluster section.
 EnergyCostReport energy_cost_report(const Scenario& sc, const Plan& plan, const Trace& trace, const Metrics& m);
+/// The same from a per-GPU activity already known (the closed-form scorer of sim/search): `m`
+/// supplies gpus, iteration_time_s and train_tokens; `s` the global batch.
+EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& s, const ActivityBreakdown& activity,
+                                    const Metrics& m);
 
 }  // namespace trainsim

@@ -1,6 +1,7 @@
 #include "sim/plan/planner.hpp"
 
 #include "models/util/errors.hpp"
+#include "models/workload/optimizer_kernels.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 
 #include <algorithm>
@@ -26,6 +27,7 @@ LayerShard layer_shard(const Strategy& s) {
   sh.attention = s.attention;
   sh.dropout = s.dropout;
   sh.gradient_accumulation_fusion = s.gradient_accumulation_fusion;
+  sh.fused_bias = s.fused_bias;
   return sh;
 }
 
@@ -67,22 +69,30 @@ int stage_layers(const TransformerConfig& m, const Strategy& s, int stage) {
   return n;
 }
 
-double params_per_rank(const TransformerConfig& m, const Strategy& s, int stage) {
+std::vector<double> params_per_rank_by_stage(const TransformerConfig& m, const Strategy& s) {
   const ParamCount pc = count_parameters(m);
   const auto ranges = virtual_stage_layer_ranges(m.layers, s.pp * s.vp);
-  double p = 0;
-  for (int c = 0; c < s.vp; ++c) {
-    const auto [first, count] = ranges[c * s.pp + stage];
-    for (int l = first; l < first + count; ++l) p += layer_params_rank(m, pc, s, l);
-  }
   const double vocab_shard = static_cast<double>(m.vocab) * m.hidden / s.tp;
-  if (stage == 0) p += vocab_shard + (m.learned_positions ? static_cast<double>(m.seq_len * m.hidden) : 0.0);
-  if (stage == s.pp - 1) {
-    p += static_cast<double>(pc.final_norm);
-    // Untied output layer, or the tied copy the last stage keeps when the pipeline splits them.
-    if (!m.tied_embeddings || s.pp > 1) p += vocab_shard;
+  std::vector<double> out(s.pp, 0.0);
+  for (int stage = 0; stage < s.pp; ++stage) {
+    double p = 0;
+    for (int c = 0; c < s.vp; ++c) {
+      const auto [first, count] = ranges[c * s.pp + stage];
+      for (int l = first; l < first + count; ++l) p += layer_params_rank(m, pc, s, l);
+    }
+    if (stage == 0) p += vocab_shard + (m.learned_positions ? static_cast<double>(m.seq_len * m.hidden) : 0.0);
+    if (stage == s.pp - 1) {
+      p += static_cast<double>(pc.final_norm);
+      // Untied output layer, or the tied copy the last stage keeps when the pipeline splits them.
+      if (!m.tied_embeddings || s.pp > 1) p += vocab_shard;
+    }
+    out[stage] = p;
   }
-  return p;
+  return out;
+}
+
+double params_per_rank(const TransformerConfig& m, const Strategy& s, int stage) {
+  return params_per_rank_by_stage(m, s).at(stage);
 }
 
 Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_node) {
@@ -173,7 +183,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
   };
 
   plan.programs.resize(P);
-  plan.params_per_rank_by_stage.resize(P);
+  plan.params_per_rank_by_stage = params_per_rank_by_stage(model, s);
   for (int stage = 0; stage < P; ++stage) {
     auto& prog = plan.programs[stage];
     prog.stage = stage;
@@ -182,8 +192,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       ops.push_back(std::move(op));
       return static_cast<int>(ops.size()) - 1;
     };
-    const double params = params_per_rank(model, s, stage);
-    plan.params_per_rank_by_stage[stage] = params;
+    const double params = plan.params_per_rank_by_stage[stage];
     plan.params_per_stage_rank_max = std::max(plan.params_per_stage_rank_max, params);
 
     // ZeRO-3 parameter all-gather of a unit, prefetched at most one unit ahead: it may start once
@@ -318,11 +327,11 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       e.deps = {last_compute};
       sync_deps.push_back(add(e));
     }
-    // Optimizer step: Adam over the rank's (sharded) fp32 master weights; memory-bound.
-    // Reads master, m, v, gradient; writes master, m, v and the half-precision weights.
+    // Optimizer step: mixed-precision Adam over the rank's (sharded) fp32 master weights;
+    // memory-bound passes (models/workload/optimizer_kernels.hpp).
     const double local = params / (s.zero >= 1 ? dp_group : 1);
     Block opt{"optimizer stage " + std::to_string(stage), Phase::Optimizer, -1, 0, 0, {}};
-    opt.kernels.push_back(memory_kernel("adam_step", local * (12.0 + gbytes + 12.0 + wbytes), s.precision));
+    opt.kernels = optimizer_step_kernels(local, gbytes, wbytes, s.precision);
     const int opt_block = static_cast<int>(plan.blocks.size());
     plan.blocks.push_back(std::move(opt));
     Op o;

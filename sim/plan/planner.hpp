@@ -19,6 +19,8 @@ int stage_layers(const TransformerConfig& m, const Strategy& s, int stage);
 
 /// Parameters one rank of `stage` holds before ZeRO sharding (TP/EP split applied).
 double params_per_rank(const TransformerConfig& model, const Strategy& s, int stage);
+/// The same for every stage at once.
+std::vector<double> params_per_rank_by_stage(const TransformerConfig& model, const Strategy& s);
 
 /// How one layer is split over a rank under `s` (micro-batch, TP/SP, CP, EP, precision, kernels).
 LayerShard layer_shard(const Strategy& s);

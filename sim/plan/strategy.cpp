@@ -14,7 +14,7 @@ const char* to_string(ScheduleKind s) {
 Strategy parse_strategy(const JsonReader& r) {
   r.reject_unknown({"name", "description", "tp", "pp", "dp", "cp", "ep", "vp", "sequence_parallel", "zero", "recompute",
                     "schedule", "micro_batch", "global_batch", "precision", "attention", "overlap_grad_reduce",
-                    "overlap_param_gather", "bucket_params", "optimizer_offload", "scatter_gather_p2p", "overlap_p2p_comm", "dropout", "gradient_accumulation_fusion",
+                    "overlap_param_gather", "bucket_params", "optimizer_offload", "scatter_gather_p2p", "overlap_p2p_comm", "dropout", "gradient_accumulation_fusion", "fused_bias",
                     "tp_algorithm", "dp_algorithm"});
   Strategy s;
   s.tp = static_cast<int>(r.opt_integer("tp", 1, 1 << 20).value_or(1));
@@ -49,6 +49,7 @@ Strategy parse_strategy(const JsonReader& r) {
   s.overlap_p2p_comm = r.opt_boolean("overlap_p2p_comm").value_or(false);
   s.dropout = r.opt_boolean("dropout").value_or(true);
   s.gradient_accumulation_fusion = r.opt_boolean("gradient_accumulation_fusion").value_or(true);
+  s.fused_bias = r.opt_boolean("fused_bias").value_or(true);
   if (auto a = r.opt_str("tp_algorithm")) s.tp_algorithm = parse_collective_algorithm(*a, r.where("tp_algorithm"));
   if (auto a = r.opt_str("dp_algorithm")) s.dp_algorithm = parse_collective_algorithm(*a, r.where("dp_algorithm"));
   return s;

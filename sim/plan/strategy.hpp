@@ -34,6 +34,7 @@ struct Strategy {
   bool overlap_p2p_comm = false;      ///< Megatron --overlap-p2p-comm; off: sends block the compute stream     ///< split pipeline sends over TP ranks (Narayanan et al. SC'21 Sec. 4.1)
   bool dropout = true;
   bool gradient_accumulation_fusion = true;  ///< Megatron --gradient-accumulation-fusion (2022+)
+  bool fused_bias = true;  ///< bias add/gradient fused into neighbouring kernels (false: Megatron-LM 2021, PyTorch <= 1.9)
   CollectiveAlgorithm tp_algorithm = CollectiveAlgorithm::Auto;
   CollectiveAlgorithm dp_algorithm = CollectiveAlgorithm::Auto;
 

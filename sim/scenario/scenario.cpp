@@ -132,6 +132,19 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, cons
   return sc;
 }
 
+nlohmann::json inline_scenario_parts(const nlohmann::json& j, const std::string& origin, const std::string& base_dir) {
+  JsonReader r(j, origin);
+  if (!j.is_object()) throw InputError(origin + ": $", "a scenario object", JsonReader::describe(j));
+  nlohmann::json out = j;
+  for (const char* part : {"cluster", "workload", "strategy"}) out[part] = resolve_part(r, part, base_dir).first;
+  if (out.contains("options") && out["options"].is_object() && out["options"].contains("profile") &&
+      out["options"]["profile"].is_string()) {
+    fs::path pp = out["options"]["profile"].get<std::string>();
+    if (pp.is_relative() && fs::exists(fs::path(base_dir) / pp)) out["options"]["profile"] = (fs::path(base_dir) / pp).string();
+  }
+  return out;
+}
+
 Scenario load_scenario(const std::string& file) {
   auto j = read_json_file(file);
   return parse_scenario(j, file, fs::path(file).parent_path().string());

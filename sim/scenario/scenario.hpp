@@ -42,6 +42,10 @@ Scenario load_scenario(const std::string& file);
 /// Same from an already parsed object; `base_dir` resolves part paths.
 Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, const std::string& base_dir);
 
+/// The scenario object with its cluster, workload and strategy parts inlined (paths resolved as
+/// parse_scenario does), so fields can be overridden before parsing (trainsim sweep / search).
+nlohmann::json inline_scenario_parts(const nlohmann::json& j, const std::string& origin, const std::string& base_dir);
+
 /// Fills derived strategy fields (dp from the GPU count, global batch from the workload) and checks
 /// that the strategy fits the model and cluster; errors name `where` + ".strategy.<field>".
 void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t workload_global_batch, int gpus,

@@ -145,8 +145,9 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
   fill(std::string("attention=") + (old ? "unfused (Megatron-LM 2021, before FlashAttention)" : "flash"));
   st["overlap_grad_reduce"] = !old;
   st["gradient_accumulation_fusion"] = !old;
+  st["fused_bias"] = !old;
   st["overlap_p2p_comm"] = !old;
-  if (old) fill("gradient_accumulation_fusion=false (Megatron-LM 2021)");
+  if (old) fill("gradient_accumulation_fusion=false, fused_bias=false (Megatron-LM 2021 on PyTorch 1.8)");
   if (!old) fill("overlap_grad_reduce=true (NeMo / FSDP default)");
 
   nlohmann::json scen = {{"name", r.id}, {"cluster", cluster}, {"workload", {{"name", r.model_name.value_or(r.id)}, {"model", model}}},

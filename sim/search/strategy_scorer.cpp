@@ -1,0 +1,222 @@
+#include "sim/search/strategy_scorer.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "models/workload/optimizer_kernels.hpp"
+#include "sim/analytic/op_costs.hpp"
+#include "sim/analytic/predict.hpp"
+#include "sim/plan/pipeline_schedule.hpp"
+#include "sim/plan/planner.hpp"
+
+namespace trainsim {
+
+namespace {
+
+/// A Plan without programs: enough for group shapes, rank placement and the memory report.
+Plan plan_shell(const TransformerConfig& model, const Strategy& s, int gpus_per_node) {
+  Plan p;
+  p.model = model;
+  p.strategy = s;
+  p.gpus_per_node = gpus_per_node;
+  p.params_per_rank_by_stage = params_per_rank_by_stage(model, s);
+  for (double v : p.params_per_rank_by_stage) p.params_per_stage_rank_max = std::max(p.params_per_stage_rank_max, v);
+  return p;
+}
+
+Op collective_op(GroupRole group, CollectiveKind kind, double bytes) {
+  Op op;
+  op.kind = OpKind::Collective;
+  op.group = group;
+  op.collective = kind;
+  op.bytes = bytes;
+  return op;
+}
+
+}  // namespace
+
+StrategyScorer::StrategyScorer(const Scenario& base) : base_(base), compute_(base.cluster.gpu, load_profile_for(base)) {}
+
+StrategyScorer::PhaseCost StrategyScorer::cost_kernels(const std::vector<Kernel>& ks, const OpCosts& costs) const {
+  PhaseCost c;
+  for (const auto& k : ks) {
+    if (k.kind == KernelKind::Collective) {
+      c.comm += costs.kernel_collective(k);
+      continue;
+    }
+    const double t = compute_.time(k);
+    c.compute += t;
+    if (k.kind == KernelKind::Gemm || k.kind == KernelKind::Attention) c.compute_bound += t;
+    c.flops += k.flops;
+  }
+  return c;
+}
+
+const StrategyScorer::LayerCost& StrategyScorer::layer_cost(const Strategy& s, const OpCosts& costs, int layer) const {
+  const auto& m = base_.workload.model;
+  // Kind: 0 dense layer, 1 MoE layer, 2 embedding (layer == kEmbedding), 3 output layer (kHead).
+  const int kind = layer == kEmbedding ? 2 : layer == kHead ? 3 : m.is_moe_layer(layer) ? 1 : 0;
+  // Everything a layer's kernels and their collective groups depend on.
+  const LayerKey key{s.tp, s.cp, s.ep, s.dp, s.micro_batch, s.sequence_parallel ? 1 : 0, static_cast<int>(s.precision),
+                     static_cast<int>(s.attention), s.dropout ? 1 : 0, (s.gradient_accumulation_fusion ? 1 : 0) + (s.fused_bias ? 2 : 0),
+                     static_cast<int>(s.recompute), static_cast<int>(s.tp_algorithm), kind};
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second;
+  const LayerShard sh = layer_shard(s);
+  LayerCost lc;
+  if (kind == 2) {
+    lc.fwd = cost_kernels(embedding_forward(m, sh), costs);
+    lc.bwd = cost_kernels(embedding_backward(m, sh), costs);
+  } else if (kind == 3) {
+    lc.fwd = cost_kernels(head_forward(m, sh), costs);
+    lc.bwd = cost_kernels(head_backward(m, sh), costs);
+  } else {
+    lc.fwd = cost_kernels(layer_forward(m, sh, layer), costs);
+    lc.bwd = cost_kernels(layer_backward(m, sh, layer), costs);
+    lc.rec = cost_kernels(layer_recompute(m, sh, layer, s.recompute), costs);
+  }
+  return cache_.emplace(key, lc).first->second;
+}
+
+FastScore StrategyScorer::score(const Strategy& s) const {
+  const auto& model = base_.workload.model;
+  const auto& cluster = base_.cluster;
+  const Plan shell = plan_shell(model, s, cluster.gpus_per_node);
+  const OpCosts costs(shell, cluster, compute_);
+  const int P = s.pp, V = s.vp, VS = P * V;
+  const auto ranges = virtual_stage_layer_ranges(model.layers, VS);
+  const auto m = static_cast<double>(s.micro_batches());
+  const int dp_group = s.dp * s.cp;
+  const bool per_layer_units = s.zero >= 3 && dp_group > 1;
+  const double gbytes = gradient_bytes(s), wbytes = weight_bytes(s);
+  const auto pc = count_parameters(model);
+
+  // Embedding (first stage) and output layer (last stage): costed once per strategy.
+  const LayerCost& emb = layer_cost(s, costs, kEmbedding);
+  const LayerCost& head = layer_cost(s, costs, kHead);
+  const PhaseCost &emb_f = emb.fwd, &emb_b = emb.bwd, &head_f = head.fwd, &head_b = head.bwd;
+  const double p2p_bytes =
+      static_cast<double>(s.micro_batch) * model.seq_len / s.cp * model.hidden * activation_bytes(s.precision) /
+      (s.scatter_gather_p2p ? s.tp : 1);
+
+  // One micro-batch through every chunk of each stage.
+  std::vector<double> t_stage(P, 0.0), bwd_chunk(P, 0.0);
+  double compute_bound_mb = 0, memory_mb = 0, comm_mb = 0, rec_flops_mb = 0;  // summed over stages
+  for (int st = 0; st < P; ++st) {
+    double t = 0, bwd = 0;
+    for (int c = 0; c < V; ++c) {
+      const int vs = c * P + st;
+      const auto [first, count] = ranges[vs];
+      for (int l = first; l < first + count; ++l) {
+        const LayerCost& lc = layer_cost(s, costs, l);
+        const double f = lc.fwd.compute + lc.fwd.comm, b = lc.bwd.compute + lc.bwd.comm + lc.rec.compute + lc.rec.comm;
+        if (per_layer_units) {
+          // FSDP: each layer's parameters all-gathered before its forward and its backward (prefetched
+          // one layer ahead), gradients reduce-scattered after its backward on another stream.
+          const double lp = (static_cast<double>(pc.attention) +
+                             (model.is_moe_layer(l) ? static_cast<double>(pc.moe_mlp) / s.ep : static_cast<double>(pc.mlp))) /
+                                s.tp +
+                            static_cast<double>(pc.norms);
+          const double ag = costs.collective(collective_op(GroupRole::DP, CollectiveKind::AllGather, lp * wbytes));
+          const double rs = costs.collective(collective_op(GroupRole::DP, CollectiveKind::ReduceScatter, lp * gbytes));
+          t += std::max(f, ag) + std::max(b, std::max(ag, rs));
+          comm_mb += std::max(0.0, ag - f) + std::max(0.0, std::max(ag, rs) - b);
+        } else {
+          t += f + b;
+        }
+        bwd += b;
+        compute_bound_mb += lc.fwd.compute_bound + lc.bwd.compute_bound + lc.rec.compute_bound;
+        memory_mb += (lc.fwd.compute - lc.fwd.compute_bound) + (lc.bwd.compute - lc.bwd.compute_bound) +
+                     (lc.rec.compute - lc.rec.compute_bound);
+        comm_mb += lc.fwd.comm + lc.bwd.comm + lc.rec.comm;
+        rec_flops_mb += lc.rec.flops * s.tp;  // every TP rank recomputes its shard
+      }
+      if (vs == 0) {
+        t += emb_f.compute + emb_f.comm + emb_b.compute + emb_b.comm;
+        memory_mb += emb_f.compute + emb_b.compute;
+        comm_mb += emb_f.comm + emb_b.comm;
+      }
+      if (vs == VS - 1) {
+        t += head_f.compute + head_f.comm + head_b.compute + head_b.comm;
+        compute_bound_mb += head_f.compute_bound + head_b.compute_bound;
+        memory_mb += head_f.compute - head_f.compute_bound + head_b.compute - head_b.compute_bound;
+        comm_mb += head_f.comm + head_b.comm;
+      }
+      // Without --overlap-p2p-comm a send holds the compute stream (Megatron's blocking p2p).
+      if (!s.overlap_p2p_comm) {
+        if (vs < VS - 1) t += costs.p2p(st, (vs + 1) % P, p2p_bytes);
+        if (vs > 0) t += costs.p2p(st, (vs - 1) % P, p2p_bytes);
+      }
+    }
+    t_stage[st] = t;
+    bwd_chunk[st] = bwd / V;
+  }
+  const int slowest = static_cast<int>(std::max_element(t_stage.begin(), t_stage.end()) - t_stage.begin());
+  const double t_max = t_stage[slowest];
+  double t_sum = 0;
+  for (double t : t_stage) t_sum += t;
+  const double t_pipe = m * t_max + (t_sum - t_max) / V;
+
+  // Gradient synchronisation, optimizer step and parameter gather of each stage after its last backward.
+  FastScore out;
+  double T = 0;
+  for (int st = 0; st < P; ++st) {
+    const double params = shell.params_per_rank_by_stage[st];
+    // Stage st finishes its last backward about st backward chunks before stage 0 (1F1B drain).
+    const double end = t_pipe - st * bwd_chunk[st];
+    double sync = 0;
+    if (dp_group > 1 && !per_layer_units) {
+      const auto kind = s.zero >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
+      const double full = costs.collective(collective_op(GroupRole::DP, kind, params * gbytes));
+      // --overlap-grad-reduce starts a chunk's reduction after its last backward: only the last
+      // chunk's (1/v of the gradients) stays exposed when there are several chunks.
+      sync = s.overlap_grad_reduce && V > 1 ? costs.collective(collective_op(GroupRole::DP, kind, params / V * gbytes)) : full;
+    } else if (per_layer_units) {
+      const double lp = params / std::max(1, stage_layers(model, s, st));
+      sync = costs.collective(collective_op(GroupRole::DP, CollectiveKind::ReduceScatter, lp * gbytes));
+    }
+    if (P > 1 && model.tied_embeddings && (st == 0 || st == P - 1))
+      sync += costs.collective(collective_op(GroupRole::Embedding, CollectiveKind::AllReduce,
+                                             static_cast<double>(model.vocab) * model.hidden / s.tp * gbytes));
+    const double local = params / (s.zero >= 1 ? dp_group : 1);
+    double opt = 0;
+    for (const auto& k : optimizer_step_kernels(local, gbytes, wbytes, s.precision)) opt += compute_.time(k);
+    double gather = 0;
+    if (dp_group > 1 && s.zero >= 1 && !per_layer_units)
+      gather = costs.collective(collective_op(GroupRole::DP, CollectiveKind::AllGather, params * wbytes));
+    const double done = end + sync + opt + gather;
+    if (done > T) {
+      T = done;
+      out.dp_exposed_s = sync + gather;
+      out.optimizer_s = opt;
+    }
+  }
+  out.iteration_time_s = T;
+  out.pipeline_bubble_s = t_pipe - m * t_max;
+
+  // Throughput and FLOP rates as Metrics defines them.
+  const double gpus = static_cast<double>(s.world());
+  const double tokens = static_cast<double>(s.global_batch) * model.seq_len;
+  out.tokens_per_s = tokens / T;
+  const double model_flops = model_flops_per_iteration(model, s.global_batch);
+  const double ranks_per_stage = static_cast<double>(s.dp) * s.cp;  // rec_flops_mb already counts TP ranks
+  const double hw_flops = model_flops + rec_flops_mb * m * ranks_per_stage;
+  const double peak = cluster.gpu.peak_flops(s.precision);
+  out.model_tflops_per_gpu = model_flops / T / gpus / 1e12;
+  out.hardware_tflops_per_gpu = hw_flops / T / gpus / 1e12;
+  out.mfu = out.model_tflops_per_gpu * 1e12 / peak;
+  out.hfu = out.hardware_tflops_per_gpu * 1e12 / peak;
+  if (base_.workload.train_tokens > 0) out.time_to_train_s = base_.workload.train_tokens / out.tokens_per_s;
+
+  // Per-GPU activity (mean over stages), the rest of the iteration idle.
+  auto& a = out.activity;
+  a.compute_s = compute_bound_mb * m / P;
+  a.memory_s = memory_mb * m / P + out.optimizer_s;
+  a.comm_s = comm_mb * m / P + out.dp_exposed_s;
+  a.idle_s = std::max(0.0, T - a.compute_s - a.memory_s - a.comm_s);
+
+  out.memory = memory_report(base_, shell);  // reads the strategy from the shell
+  return out;
+}
+
+}  // namespace trainsim

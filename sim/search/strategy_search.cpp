@@ -1,0 +1,210 @@
+#include "sim/search/strategy_search.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "models/util/errors.hpp"
+#include "sim/analytic/predict.hpp"
+#include "sim/metrics/energy_cost.hpp"
+#include "sim/search/sweep_spec.hpp"
+
+namespace trainsim {
+
+Objective parse_objective(const std::string& s) {
+  if (s == "time") return Objective::Time;
+  if (s == "cost") return Objective::Cost;
+  if (s == "energy") return Objective::Energy;
+  throw InputError("--objective", "time, cost or energy", "\"" + s + "\"");
+}
+
+const char* to_string(Objective o) {
+  switch (o) {
+    case Objective::Time: return "time";
+    case Objective::Cost: return "cost";
+    case Objective::Energy: return "energy";
+  }
+  return "?";
+}
+
+namespace {
+
+double objective_value(const Candidate& c, Objective o) {
+  switch (o) {
+    case Objective::Time: return c.time_s;
+    case Objective::Cost: return c.cost_usd;
+    case Objective::Energy: return c.energy_kwh;
+  }
+  return c.time_s;
+}
+
+bool dominates(const Candidate& a, const Candidate& b) {
+  const bool no_worse = a.time_s <= b.time_s && a.cost_usd <= b.cost_usd && a.energy_kwh <= b.energy_kwh;
+  const bool better = a.time_s < b.time_s || a.cost_usd < b.cost_usd || a.energy_kwh < b.energy_kwh;
+  return no_worse && better;
+}
+
+/// Time, cost and energy of a scored candidate (the run when there is a token budget).
+void fill_objectives(Candidate& c, const Scenario& sc, bool per_run) {
+  Metrics m;
+  m.gpus = c.gpus;
+  m.iteration_time_s = c.score.iteration_time_s;
+  m.train_tokens = sc.workload.train_tokens;
+  const EnergyCostReport ec = energy_cost_report(sc, c.strategy, c.score.activity, m);
+  if (per_run) {
+    c.time_s = ec.reliability.ideal_time_to_train_s;
+    c.cost_usd = ec.cost.run.usd_per_run;
+    c.energy_kwh = ec.energy.run_kwh;
+  } else {
+    c.time_s = ec.storage.iteration_time_with_io_s;
+    c.cost_usd = ec.cost.run.usd_per_iteration;
+    c.energy_kwh = ec.energy.per_iteration.total_j() / 3.6e6;
+  }
+}
+
+}  // namespace
+
+void mark_pareto(std::vector<Candidate>& cands) {
+  std::vector<std::size_t> front;
+  // Sorted by time, a candidate can only be dominated by one before it (or an equal-time one).
+  std::vector<std::size_t> order(cands.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) {
+    if (cands[a].time_s != cands[b].time_s) return cands[a].time_s < cands[b].time_s;
+    if (cands[a].cost_usd != cands[b].cost_usd) return cands[a].cost_usd < cands[b].cost_usd;
+    return cands[a].energy_kwh < cands[b].energy_kwh;
+  });
+  for (std::size_t i : order) {
+    bool dominated = false;
+    for (std::size_t f : front)
+      if (dominates(cands[f], cands[i]) ||
+          (cands[f].time_s == cands[i].time_s && cands[f].cost_usd == cands[i].cost_usd && cands[f].energy_kwh == cands[i].energy_kwh)) {
+        dominated = true;
+        break;
+      }
+    if (!dominated) front.push_back(i);
+  }
+  for (auto& c : cands) c.pareto = false;
+  for (std::size_t f : front) cands[f].pareto = true;
+}
+
+SearchResult search_strategies(const nlohmann::json& base_json, const std::string& origin, const std::string& base_dir,
+                               const SearchOptions& opt) {
+  SearchResult res;
+  res.objective = opt.objective;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<int> counts = opt.gpu_counts;
+  const Scenario base = parse_scenario(base_json, origin, base_dir);
+  if (counts.empty()) counts.push_back(base.cluster.gpus());
+  res.per_run = base.workload.train_tokens > 0;
+
+  for (int gpus : counts) {
+    nlohmann::json params;
+    params["cluster.gpus"] = gpus;
+    const Scenario sc = parse_scenario(apply_overrides(base_json, params, origin + ": --max-gpus", base_dir), origin, base_dir);
+    const StrategyScorer scorer(sc);
+    const StrategySpace space = opt.space ? *opt.space : default_space(sc.workload.model, sc.cluster.gpus_per_node);
+    enumerate_strategies(space, sc.workload.model, base.strategy, gpus, sc.strategy.global_batch, [&](const Strategy& s0) {
+      ++res.enumerated;
+      Strategy s = s0;
+      try {
+        resolve_strategy(s, sc.workload.model, sc.workload.global_batch, gpus, "search");
+      } catch (const InputError&) {
+        ++res.invalid;
+        return;
+      }
+      Candidate c;
+      c.strategy = s;
+      c.gpus = gpus;
+      c.score = scorer.score(s);
+      if (!c.score.memory.fits) {
+        ++res.over_memory;
+        return;
+      }
+      fill_objectives(c, sc, res.per_run);
+      if ((opt.deadline_s > 0 && c.time_s > opt.deadline_s) || (opt.budget_usd > 0 && c.cost_usd > opt.budget_usd)) {
+        ++res.over_constraints;
+        return;
+      }
+      res.candidates.push_back(std::move(c));
+    });
+  }
+  res.scoring_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::stable_sort(res.candidates.begin(), res.candidates.end(), [&](const Candidate& a, const Candidate& b) {
+    return objective_value(a, opt.objective) < objective_value(b, opt.objective);
+  });
+  mark_pareto(res.candidates);
+
+  // Confirm the top K with a full engine; the best is the best confirmed one.
+  std::string engine = opt.confirm_engine;
+  if (engine.empty()) engine = base.options.engine;  // the scenario's own engine (analytic by default)
+  const int k = std::min<int>(opt.top_k, static_cast<int>(res.candidates.size()));
+  for (int i = 0; i < k; ++i) {
+    auto& c = res.candidates[i];
+    nlohmann::json params;
+    params["cluster.gpus"] = c.gpus;
+    Scenario sc = parse_scenario(apply_overrides(base_json, params, origin, base_dir), origin, base_dir);
+    sc.strategy = c.strategy;
+    const Prediction p = predict(sc, engine);
+    c.confirmed_engine = engine;
+    c.confirmed_iteration_time_s = p.metrics.iteration_time_s;
+    const auto& ec = p.metrics.energy_cost;
+    if (res.per_run) {
+      c.time_s = ec.reliability.ideal_time_to_train_s;
+      c.cost_usd = ec.cost.run.usd_per_run;
+      c.energy_kwh = ec.energy.run_kwh;
+    } else {
+      c.time_s = ec.storage.iteration_time_with_io_s;
+      c.cost_usd = ec.cost.run.usd_per_iteration;
+      c.energy_kwh = ec.energy.per_iteration.total_j() / 3.6e6;
+    }
+  }
+  for (int i = 0; i < k; ++i)
+    if (!res.best || objective_value(res.candidates[i], opt.objective) < objective_value(*res.best, opt.objective))
+      res.best = res.candidates[i];
+  return res;
+}
+
+nlohmann::json to_json(const SearchResult& r) {
+  auto cand = [&](const Candidate& c) {
+    nlohmann::json j;
+    j["strategy"] = describe_strategy(c.strategy);
+    j["params"] = {{"cluster.gpus", c.gpus},
+                   {"strategy.tp", c.strategy.tp},
+                   {"strategy.pp", c.strategy.pp},
+                   {"strategy.dp", c.strategy.dp},
+                   {"strategy.cp", c.strategy.cp},
+                   {"strategy.ep", c.strategy.ep},
+                   {"strategy.vp", c.strategy.vp},
+                   {"strategy.micro_batch", c.strategy.micro_batch},
+                   {"strategy.zero", c.strategy.zero},
+                   {"strategy.recompute", to_string(c.strategy.recompute)}};
+    j["gpus"] = c.gpus;
+    j["iteration_time_s"] = c.confirmed_engine.empty() ? c.score.iteration_time_s : c.confirmed_iteration_time_s;
+    j["time_to_train_s"] = r.per_run ? c.time_s : 0.0;
+    j["time_s"] = c.time_s;
+    j["cost_usd"] = c.cost_usd;
+    j["energy_kwh"] = c.energy_kwh;
+    j["memory_gb"] = c.score.memory.parts.total() / 1e9;
+    j["mfu"] = c.score.mfu;
+    j["fits"] = c.score.memory.fits;
+    j["pareto"] = c.pareto;
+    j["confirmed_engine"] = c.confirmed_engine.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.confirmed_engine);
+    return j;
+  };
+  nlohmann::json j;
+  j["objective"] = to_string(r.objective);
+  j["per"] = r.per_run ? "training run" : "iteration";
+  j["enumerated"] = r.enumerated;
+  j["invalid"] = r.invalid;
+  j["over_memory"] = r.over_memory;
+  j["over_constraints"] = r.over_constraints;
+  j["feasible"] = r.candidates.size();
+  // The best 200 and every Pareto point (thousands of candidates would bloat the output).
+  j["candidates"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < r.candidates.size(); ++i)
+    if (i < 200 || r.candidates[i].pareto) j["candidates"].push_back(cand(r.candidates[i]));
+  j["best"] = r.best ? cand(*r.best) : nlohmann::json(nullptr);
+  return j;
+}
+
+}  // namespace trainsim

@@ -1,0 +1,183 @@
+#include "sim/search/sweep_spec.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "models/util/errors.hpp"
+#include "models/util/json_reader.hpp"
+
+namespace fs = std::filesystem;
+
+namespace trainsim {
+
+namespace {
+
+const std::vector<std::string> kRoots = {"name", "cluster", "workload", "strategy", "options"};
+
+void check_path(const std::string& path, const std::string& where) {
+  const auto dot = path.find('.');
+  const std::string root = path.substr(0, dot);
+  if (std::find(kRoots.begin(), kRoots.end(), root) == kRoots.end() || path.empty() || path.back() == '.' ||
+      path.find("..") != std::string::npos)
+    throw InputError(where, "a dotted scenario field such as \"strategy.tp\" or \"cluster.gpus\"",
+                     "\"" + path + "\"");
+}
+
+/// Cartesian product of `grid` (object of arrays) crossed with each of `bases`.
+std::vector<nlohmann::json> expand(const JsonReader& grid, std::vector<nlohmann::json> bases) {
+  for (const auto& [key, values] : grid.json().items()) {
+    check_path(key, grid.where(key));
+    if (!values.is_array() || values.empty())
+      throw InputError(grid.where(key), "a non-empty array of values", JsonReader::describe(values));
+    if (bases.size() * values.size() > kMaxSweepPoints)
+      throw InputError(grid.where(key), "at most " + std::to_string(kMaxSweepPoints) + " points in all",
+                       std::to_string(bases.size()) + " x " + std::to_string(values.size()) + " points");
+    std::vector<nlohmann::json> next;
+    next.reserve(bases.size() * values.size());
+    for (const auto& b : bases)
+      for (const auto& v : values) {
+        nlohmann::json p = b;
+        p[key] = v;
+        next.push_back(std::move(p));
+      }
+    bases = std::move(next);
+  }
+  return bases;
+}
+
+}  // namespace
+
+SweepSpec parse_sweep(const nlohmann::json& j, const std::string& origin, const std::string& base_dir) {
+  JsonReader r(j, origin);
+  if (!j.is_object()) throw InputError(origin + ": $", "a sweep object", JsonReader::describe(j));
+  r.reject_unknown({"name", "description", "base", "grid", "points", "engine", "output"});
+  SweepSpec spec;
+  spec.origin = origin;
+  spec.base_dir = base_dir;
+  if (!r.present("base")) throw InputError(r.where("base"), "a scenario object or a path to one", "nothing (missing)");
+  const auto& b = j.at("base");
+  std::string scenario_dir = base_dir, scenario_origin = origin;
+  nlohmann::json base;
+  if (b.is_string()) {
+    fs::path p = b.get<std::string>();
+    if (p.is_relative()) p = fs::path(base_dir) / p;
+    base = read_json_file(p.string());
+    scenario_dir = p.parent_path().string();
+    scenario_origin = p.string();
+  } else if (b.is_object()) {
+    base = b;
+  } else {
+    throw InputError(r.where("base"), "a scenario object or a path to one", JsonReader::describe(b));
+  }
+  spec.base = inline_scenario_parts(base, scenario_origin, scenario_dir);
+  spec.engine = r.opt_choice("engine", {"analytic", "fast", "simgrid"}).value_or("analytic");
+  if (auto o = r.opt_str("output")) {
+    fs::path p = *o;
+    spec.output = (p.is_relative() ? fs::path(base_dir) / p : p).string();
+  }
+
+  std::vector<nlohmann::json> listed;
+  if (r.present("points")) {
+    for (const auto& pr : r.array("points")) {
+      if (!pr.json().is_object()) throw InputError(pr.where(), "an object of overrides", JsonReader::describe(pr.json()));
+      for (const auto& [key, v] : pr.json().items()) check_path(key, pr.where(key));
+      listed.push_back(pr.json());
+    }
+    if (listed.empty()) throw InputError(r.where("points"), "at least one point", "an empty array");
+  } else {
+    listed.push_back(nlohmann::json::object());
+  }
+  std::vector<nlohmann::json> all = listed;
+  if (auto g = r.opt_object("grid")) all = expand(*g, std::move(listed));
+  else if (!r.present("points")) throw InputError(r.where("grid"), "a grid or a list of points", "neither");
+  if (all.size() > kMaxSweepPoints)
+    throw InputError(r.where("points"), "at most " + std::to_string(kMaxSweepPoints) + " points", std::to_string(all.size()));
+  spec.points.reserve(all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    SweepPoint p;
+    p.index = i;
+    p.params = std::move(all[i]);
+    p.key = p.params.dump();  // nlohmann::json objects keep keys sorted: canonical
+    spec.points.push_back(std::move(p));
+  }
+  return spec;
+}
+
+SweepSpec load_sweep(const std::string& file) {
+  const auto j = read_json_file(file);
+  SweepSpec spec = parse_sweep(j, file, fs::path(file).parent_path().string());
+  if (spec.output.empty()) {
+    fs::path p = file;
+    spec.output = (p.parent_path() / (p.stem().string() + ".results.jsonl")).string();
+  }
+  return spec;
+}
+
+namespace {
+
+/// Sets `value` at dotted `path` inside `j`, creating objects on the way.
+void set_path(nlohmann::json& j, const std::string& path, const nlohmann::json& value, const std::string& where) {
+  nlohmann::json* node = &j;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!node->is_object()) throw InputError(where, "a field inside an object", "a path through " + JsonReader::describe(*node));
+    if (dot == std::string::npos) {
+      (*node)[part] = value;
+      return;
+    }
+    nlohmann::json& child = (*node)[part];
+    if (child.is_null()) child = nlohmann::json::object();
+    node = &child;
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+nlohmann::json apply_overrides(const nlohmann::json& base, const nlohmann::json& params, const std::string& where,
+                               const std::string& base_dir) {
+  nlohmann::json j = base;
+  bool sizes_changed = false, dp_given = false;
+  // Whole parts first ("cluster": "clusters/x.json" or an object), inlined, then the fields inside.
+  bool whole_part = false;
+  for (const auto& [path, value] : params.items()) {
+    check_path(path, where + "[\"" + path + "\"]");
+    if (path.find('.') == std::string::npos) {
+      j[path] = value;
+      whole_part = true;
+      if (path == "cluster" || path == "strategy") sizes_changed = true;
+    }
+  }
+  if (whole_part) j = inline_scenario_parts(j, where, base_dir);
+  for (const auto& [path, value] : params.items()) {
+    if (path.find('.') == std::string::npos) continue;
+    const std::string w = where + "[\"" + path + "\"]";
+    if (path == "cluster.gpus") {
+      const auto& c = j["cluster"];
+      const auto gpn = c.contains("gpus_per_node") && c["gpus_per_node"].is_number_integer() ? c["gpus_per_node"].get<std::int64_t>() : 1;
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() % gpn != 0)
+        throw InputError(w, "a positive multiple of the cluster's gpus_per_node (" + std::to_string(gpn) + ")",
+                         JsonReader::describe(value));
+      j["cluster"]["nodes"] = value.get<std::int64_t>() / gpn;
+      sizes_changed = true;
+      continue;
+    }
+    set_path(j, path, value, w);
+    if (path == "strategy.dp") dp_given = true;
+    if (path == "strategy.tp" || path == "strategy.pp" || path == "strategy.cp" || path == "cluster.nodes" ||
+        path == "cluster.gpus_per_node")
+      sizes_changed = true;
+  }
+  if (sizes_changed && !dp_given && j.contains("strategy") && j["strategy"].is_object()) j["strategy"].erase("dp");
+  return j;
+}
+
+Scenario scenario_for(const SweepSpec& spec, const SweepPoint& point) {
+  const std::string where = spec.origin + ": point " + std::to_string(point.index) + " " + point.key;
+  const auto j = apply_overrides(spec.base, point.params, spec.origin + ": point " + std::to_string(point.index), spec.base_dir);
+  return parse_scenario(j, where, spec.base_dir);
+}
+
+}  // namespace trainsim
