@@ -5,6 +5,7 @@
 // best strategy, cost, energy and the storage bandwidth it needs (sim/search/sizing.hpp).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -24,14 +25,16 @@ struct SizeArgs {
 
 void print_text(const SizingResult& r, std::ostream& os) {
   os << fmt::format("smallest cluster to train within {:.1f} days:\n\n", r.deadline_s / 86400.0);
-  os << fmt::format("  {:<44} {:>6} {:<46} {:>6} {:>12} {:>11} {:>8} {:>8}\n", "design / GPU", "GPUs", "strategy", "days",
+  std::size_t w = 12;
+  for (const auto& row : r.rows) w = std::max(w, row.label.size());
+  os << fmt::format("  {:<{}} {:>6} {:<58} {:>6} {:>12} {:>9} {:>9} {:>9}\n", "design / GPU", w, "GPUs", "strategy", "days",
                     "USD", "MWh", "data GB/s", "ckpt GB/s");
   for (const auto& row : r.rows) {
     if (!row.found) {
-      os << fmt::format("  {:<44} {:>6}  no strategy meets the deadline up to {} GPUs\n", row.label, "-", row.largest_tried);
+      os << fmt::format("  {:<{}} {:>6}  no strategy meets the deadline up to {} GPUs\n", row.label, w, "-", row.largest_tried);
       continue;
     }
-    os << fmt::format("  {:<44} {:>6} {:<46} {:>6.1f} {:>12.0f} {:>11.1f} {:>8.3f} {:>8.1f}\n", row.label, row.gpus,
+    os << fmt::format("  {:<{}} {:>6} {:<58} {:>6.1f} {:>12.0f} {:>9.1f} {:>9.3f} {:>9.1f}\n", row.label, w, row.gpus,
                       describe_strategy(row.strategy), row.time_to_train_s / 86400.0, row.cost_usd, row.energy_kwh / 1e3,
                       row.data_loading_gb_per_s, row.checkpoint_gb_per_s);
   }

@@ -149,13 +149,15 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& opt, const 
   comm.barrier();
 
   SweepSummary sum;
-  sum.total = spec.points.size();
-  const auto done = finished_keys(output);
-  std::vector<const SweepPoint*> pending;
-  for (const auto& p : spec.points)
-    if (!done.count(p.key)) pending.push_back(&p);
+  sum.total = spec.size();
+  std::vector<std::size_t> pending;
+  {
+    const auto done = finished_keys(output);
+    for (std::size_t i = 0; i < sum.total; ++i)
+      if (!done.count(spec.point(i).key)) pending.push_back(i);
+  }
   sum.already_done = sum.total - pending.size();
-  std::vector<const SweepPoint*> mine;
+  std::vector<std::size_t> mine;
   for (std::size_t i = 0; i < pending.size(); ++i)
     if (static_cast<int>(i % comm.size) == comm.rank) mine.push_back(pending[i]);
 
@@ -180,7 +182,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& opt, const 
       const std::size_t i = next.fetch_add(1);
       if (i >= limit) return;
       try {
-        const auto r = evaluate_point(spec, *mine[i], engine);
+        const auto r = evaluate_point(spec, spec.point(mine[i]), engine);
         const std::string line = r.dump() + "\n";
         {
           std::lock_guard<std::mutex> lock(write_mu);

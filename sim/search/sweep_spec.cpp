@@ -23,28 +23,6 @@ void check_path(const std::string& path, const std::string& where) {
                      "\"" + path + "\"");
 }
 
-/// Cartesian product of `grid` (object of arrays) crossed with each of `bases`.
-std::vector<nlohmann::json> expand(const JsonReader& grid, std::vector<nlohmann::json> bases) {
-  for (const auto& [key, values] : grid.json().items()) {
-    check_path(key, grid.where(key));
-    if (!values.is_array() || values.empty())
-      throw InputError(grid.where(key), "a non-empty array of values", JsonReader::describe(values));
-    if (bases.size() * values.size() > kMaxSweepPoints)
-      throw InputError(grid.where(key), "at most " + std::to_string(kMaxSweepPoints) + " points in all",
-                       std::to_string(bases.size()) + " x " + std::to_string(values.size()) + " points");
-    std::vector<nlohmann::json> next;
-    next.reserve(bases.size() * values.size());
-    for (const auto& b : bases)
-      for (const auto& v : values) {
-        nlohmann::json p = b;
-        p[key] = v;
-        next.push_back(std::move(p));
-      }
-    bases = std::move(next);
-  }
-  return bases;
-}
-
 }  // namespace
 
 SweepSpec parse_sweep(const nlohmann::json& j, const std::string& origin, const std::string& base_dir) {
@@ -76,31 +54,55 @@ SweepSpec parse_sweep(const nlohmann::json& j, const std::string& origin, const 
     spec.output = (p.is_relative() ? fs::path(base_dir) / p : p).string();
   }
 
-  std::vector<nlohmann::json> listed;
   if (r.present("points")) {
     for (const auto& pr : r.array("points")) {
       if (!pr.json().is_object()) throw InputError(pr.where(), "an object of overrides", JsonReader::describe(pr.json()));
       for (const auto& [key, v] : pr.json().items()) check_path(key, pr.where(key));
-      listed.push_back(pr.json());
+      spec.listed.push_back(pr.json());
     }
-    if (listed.empty()) throw InputError(r.where("points"), "at least one point", "an empty array");
+    if (spec.listed.empty()) throw InputError(r.where("points"), "at least one point", "an empty array");
   } else {
-    listed.push_back(nlohmann::json::object());
+    spec.listed.push_back(nlohmann::json::object());
   }
-  std::vector<nlohmann::json> all = listed;
-  if (auto g = r.opt_object("grid")) all = expand(*g, std::move(listed));
-  else if (!r.present("points")) throw InputError(r.where("grid"), "a grid or a list of points", "neither");
-  if (all.size() > kMaxSweepPoints)
-    throw InputError(r.where("points"), "at most " + std::to_string(kMaxSweepPoints) + " points", std::to_string(all.size()));
-  spec.points.reserve(all.size());
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    SweepPoint p;
-    p.index = i;
-    p.params = std::move(all[i]);
-    p.key = p.params.dump();  // nlohmann::json objects keep keys sorted: canonical
-    spec.points.push_back(std::move(p));
+  std::size_t total = spec.listed.size();
+  if (auto g = r.opt_object("grid")) {
+    for (const auto& [key, values] : g->json().items()) {  // nlohmann::json objects iterate in sorted key order
+      check_path(key, g->where(key));
+      if (!values.is_array() || values.empty())
+        throw InputError(g->where(key), "a non-empty array of values", JsonReader::describe(values));
+      if (total > kMaxSweepPoints / values.size())
+        throw InputError(g->where(key), "at most " + std::to_string(kMaxSweepPoints) + " points in all",
+                         std::to_string(total) + " x " + std::to_string(values.size()) + " points");
+      total *= values.size();
+      spec.grid.emplace_back(key, values);
+    }
+  } else if (!r.present("points")) {
+    throw InputError(r.where("grid"), "a grid or a list of points", "neither");
   }
   return spec;
+}
+
+std::size_t SweepSpec::size() const {
+  std::size_t n = listed.size();
+  for (const auto& [key, values] : grid) n *= values.size();
+  return n;
+}
+
+SweepPoint SweepSpec::point(std::size_t index) const {
+  if (index >= size()) throw InternalError("sweep: point " + std::to_string(index) + " out of range");
+  SweepPoint p;
+  p.index = index;
+  std::size_t rest = index;
+  std::vector<std::size_t> pick(grid.size());
+  for (std::size_t a = grid.size(); a-- > 0;) {
+    const std::size_t n = grid[a].second.size();
+    pick[a] = rest % n;
+    rest /= n;
+  }
+  p.params = listed[rest];
+  for (std::size_t a = 0; a < grid.size(); ++a) p.params[grid[a].first] = grid[a].second[pick[a]];
+  p.key = p.params.dump();  // nlohmann::json objects keep keys sorted: canonical
+  return p;
 }
 
 SweepSpec load_sweep(const std::string& file) {

@@ -23,7 +23,12 @@ struct SweepSpec {
   std::string origin;          ///< sweep file ("<inline>" otherwise)
   std::string base_dir;        ///< where relative paths of the base scenario resolve
   nlohmann::json base;         ///< the base scenario with its parts inlined
-  std::vector<SweepPoint> points;
+  /// Points are enumerated on demand (a 10^7-point grid is never held in memory): every listed
+  /// point (or one empty point) crossed with the grid, the grid's last key varying fastest.
+  std::vector<nlohmann::json> listed;
+  std::vector<std::pair<std::string, nlohmann::json>> grid;  ///< (dotted key, array of values), sorted by key
+  std::size_t size() const;
+  SweepPoint point(std::size_t index) const;
   std::string engine = "analytic";  ///< "analytic" (plan + replay), "fast" (closed form) or "simgrid"
   std::string output;          ///< results file (JSON lines); empty: <sweep file stem>.results.jsonl
 };

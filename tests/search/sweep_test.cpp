@@ -56,13 +56,13 @@ std::map<std::string, int> key_counts(const std::string& f) {
 
 TEST(SweepSpec, GridIsTheCartesianProductInSortedKeyOrder) {
   const SweepSpec s = spec_in("unused.jsonl");
-  ASSERT_EQ(s.points.size(), 36u);
+  ASSERT_EQ(s.size(), 36u);
   // Keys sort as micro_batch < pp < tp; the last key varies fastest.
-  EXPECT_EQ(s.points[0].params.at("strategy.tp"), 1);
-  EXPECT_EQ(s.points[1].params.at("strategy.tp"), 2);
-  EXPECT_EQ(s.points[4].params.at("strategy.pp"), 2);
-  EXPECT_EQ(s.points[12].params.at("strategy.micro_batch"), 2);
-  EXPECT_EQ(s.points[5].key, R"({"strategy.micro_batch":1,"strategy.pp":2,"strategy.tp":2})");
+  EXPECT_EQ(s.point(0).params.at("strategy.tp"), 1);
+  EXPECT_EQ(s.point(1).params.at("strategy.tp"), 2);
+  EXPECT_EQ(s.point(4).params.at("strategy.pp"), 2);
+  EXPECT_EQ(s.point(12).params.at("strategy.micro_batch"), 2);
+  EXPECT_EQ(s.point(5).key, R"({"strategy.micro_batch":1,"strategy.pp":2,"strategy.tp":2})");
 }
 
 TEST(SweepSpec, BadFieldPathIsAnInputErrorNamingIt) {
