@@ -59,10 +59,13 @@ StorageSpec default_storage_spec(int nodes) {
 }
 
 StorageSpec parse_storage(const JsonReader& r, int nodes) {
-  r.reject_unknown({"source", "client_nic_gbps", "parallel_fs", "nvme", "object_store"});
+  r.reject_unknown({"source", "on_fabric", "client_nic_gbps", "parallel_fs", "nvme", "object_store"});
   StorageSpec s = default_storage_spec(nodes);
   if (auto src = r.opt_choice("source", {"parallel_fs", "object_store"}))
     s.source = *src == "object_store" ? DataSource::ObjectStore : DataSource::ParallelFs;
+  // A parallel FS shares the compute fabric (its servers are InfiniBand clients of the same leaf
+  // switches); an object store is reached over the front-end network.
+  s.on_fabric = r.opt_boolean("on_fabric").value_or(s.source == DataSource::ParallelFs);
   if (auto g = r.opt_number("client_nic_gbps", 0.001, 1e5)) s.client_nic_bw = *g * 1e9 / 8;
   if (auto p = r.opt_object("parallel_fs")) {
     p->reject_unknown({"servers", "read_gbytes_per_s_per_server", "write_gbytes_per_s_per_server",

@@ -37,6 +37,11 @@ enum class DataSource { ParallelFs, ObjectStore };
 struct StorageSpec {
   DataSource source = DataSource::ParallelFs;  ///< where the data set and checkpoints live
   double client_nic_bw = 0;                    ///< bytes/s per node toward storage
+  /// Whether the storage traffic crosses the compute fabric (the SimGrid engine then simulates it
+  /// there, docs/simgrid-engine.md#storage-traffic). Default: true for a parallel FS (Lustre/BeeGFS
+  /// servers hang off the InfiniBand fabric, as in the DGX SuperPOD reference design), false for an
+  /// object store (reached over a separate front-end Ethernet network).
+  bool on_fabric = true;
   ParallelFsSpec pfs;
   NvmeCacheSpec nvme;
   ObjectStoreSpec object_store;
@@ -46,7 +51,7 @@ struct StorageSpec {
 StorageSpec default_storage_spec(int nodes);
 
 /// Reads the cluster's "storage" object over the defaults. Keys (all optional): source
-/// ("parallel_fs" | "object_store"), client_nic_gbps, parallel_fs {servers,
+/// ("parallel_fs" | "object_store"), on_fabric (default: source is parallel_fs), client_nic_gbps, parallel_fs {servers,
 /// read_gbytes_per_s_per_server, write_gbytes_per_s_per_server, targets_per_server, stripe_count,
 /// metadata_ops_per_s}, nvme {enabled, read_gbytes_per_s, capacity_tb}, object_store
 /// {request_latency_ms, per_connection_mbytes_per_s, connections_per_node}.

@@ -17,6 +17,7 @@ struct RunArgs {
   std::string format = "text";
   std::string trace_file;
   bool link_report = false;
+  bool checkpoint_in_iteration = false;
 };
 
 Action setup(CLI::App& app) {
@@ -26,8 +27,11 @@ Action setup(CLI::App& app) {
   app.add_option("--format", a->format, "text, json or csv")->check(CLI::IsMember({"text", "json", "csv"}));
   app.add_option("--trace", a->trace_file, "write a Chrome/Perfetto trace of the iteration to this file");
   app.add_flag("--link-report", a->link_report, "print bytes and utilisation per link class and the 10 busiest links (simgrid engine)");
+  app.add_flag("--checkpoint-in-iteration", a->checkpoint_in_iteration,
+               "simgrid engine, storage on the fabric: also write one checkpoint to the storage servers during the iteration");
   return [a]() {
     Scenario sc = load_scenario(a->scenario);
+    sc.options.checkpoint_in_iteration = a->checkpoint_in_iteration;
     const std::string engine = a->engine.empty() ? sc.options.engine : a->engine;
     LinkStatsObserver links;
     std::vector<ExecutionObserver*> observers;

@@ -74,6 +74,20 @@ int job_switches(const ClusterSpec& c, const nlohmann::json& cluster_json, int j
 
 }  // namespace
 
+double data_bytes_per_iteration(const TransformerConfig& model, const Strategy& s) {
+  return static_cast<double>(s.global_batch) * static_cast<double>(model.seq_len) * kBytesPerToken;
+}
+
+double checkpoint_state_bytes(const TransformerConfig& model) {
+  return static_cast<double>(count_parameters(model).total) * kCheckpointBytesPerParam;
+}
+
+StorageSpec storage_spec_for(const Scenario& sc, int nodes) {
+  const JsonReader cr = cluster_reader(sc);
+  if (auto s = cr.opt_object("storage")) return parse_storage(*s, nodes);
+  return default_storage_spec(nodes);
+}
+
 JsonReader cluster_reader(const Scenario& sc) {
   const nlohmann::json cj = sc.cluster_json.is_object() ? sc.cluster_json : nlohmann::json::object();
   // The cluster is inline in the scenario ($.cluster) or its own file ($); Scenario keeps only the
@@ -95,7 +109,16 @@ JsonReader cluster_reader(const Scenario& sc) {
 
 EnergyCostReport energy_cost_report(const Scenario& sc, const Plan& plan, const Trace& trace, const Metrics& m) {
   const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
-  return energy_cost_report(sc, plan.strategy, activity_from_trace(plan, trace, cm, m.iteration_time_s), m);
+  EnergyCostReport rep = energy_cost_report(sc, plan.strategy, activity_from_trace(plan, trace, cm, m.iteration_time_s), m);
+  if (rep.valid && trace.storage.simulated) {  // the SimGrid engine simulated the storage flows on the fabric
+    auto& st = rep.storage;
+    const double T = m.iteration_time_s;
+    st.simulated = trace.storage;
+    st.simulated_data_stall_s = std::max(0.0, trace.storage.load_s - T);
+    st.simulated_iteration_time_with_io_s = T + st.simulated_data_stall_s;
+    st.contention_slowdown_s = T - trace.storage.iteration_time_without_storage;
+  }
+  return rep;
 }
 
 EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy, const ActivityBreakdown& activity,
@@ -127,7 +150,7 @@ EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy
   st.source = storage.source == DataSource::ObjectStore ? "object_store" : "parallel_fs";
   st.tier = load.tier;
   st.bytes_per_sample = d.bytes_per_sample;
-  st.bytes_per_iteration = samples * d.bytes_per_sample;
+  st.bytes_per_iteration = data_bytes_per_iteration(model, strategy);
   st.load_s = load.load_s;
   st.data_stall_s = load.stall_s;
   st.iteration_time_with_io_s = T + load.stall_s;
@@ -155,7 +178,7 @@ EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy
   FailureRates rates = default_failure_rates();
   if (auto r = cr.opt_object("reliability")) rates = parse_reliability(*r);
   auto& rl = rep.reliability;
-  rl.state_bytes = static_cast<double>(count_parameters(model).total) * kCheckpointBytesPerParam;
+  rl.state_bytes = checkpoint_state_bytes(model);
   const CheckpointIo ck = checkpoint_io(storage, rl.state_bytes, nodes, gpus, c.gpu.pcie_bw * kD2hFractionOfPcie, false);
   rl.checkpoint_write_s = ck.write_s;
   rl.checkpoint_restore_s = ck.restore_s;

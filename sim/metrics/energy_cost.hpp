@@ -17,6 +17,7 @@
 #include "models/cost/run_cost.hpp"
 #include "models/power/energy_model.hpp"
 #include "models/reliability/checkpoint_interval.hpp"
+#include "models/storage/storage_spec.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/trace/trace.hpp"
 
@@ -31,6 +32,12 @@ struct StorageReport {
   double load_s = 0;                 ///< time to supply one iteration's samples (per node, in parallel)
   double data_stall_s = 0;           ///< exposed after prefetch: max(0, load - T)
   double iteration_time_with_io_s = 0;
+  /// SimGrid engine with the storage on the fabric (trace.storage.simulated): the storage flows
+  /// simulated next to the training flows. The closed-form fields above are kept as they are.
+  StorageTraffic simulated;
+  double simulated_data_stall_s = 0;              ///< max(0, simulated load - T)
+  double simulated_iteration_time_with_io_s = 0;  ///< T + simulated_data_stall_s
+  double contention_slowdown_s = 0;               ///< T - the same simulation without storage flows
 };
 
 struct EnergyReport {
@@ -73,6 +80,14 @@ struct EnergyCostReport {
   ReliabilityReport reliability;
   CostReport cost;
 };
+
+/// Data-loading bytes of one iteration for the whole job: global batch x seq_len x 4 bytes
+/// (tokenised int32 ids). The one formula the closed form and the SimGrid engine's storage flows use.
+double data_bytes_per_iteration(const TransformerConfig& model, const Strategy& s);
+/// Checkpointed bytes: parameters x 14 (bf16 weights + fp32 master weights, Adam m and v).
+double checkpoint_state_bytes(const TransformerConfig& model);
+/// The cluster's storage section over the cited defaults (a job of `nodes` nodes).
+StorageSpec storage_spec_for(const Scenario& sc, int nodes);
 
 /// The cluster object of a scenario as a reader whose errors name the cluster's file and path
 /// ("clusters/x.json: $.cost.cloud.market", or "<scenario>: $.cluster.cost..." when inline).

@@ -31,6 +31,21 @@ void add_energy_cost_json(const EnergyCostReport& r, nlohmann::json& j) {
                   {"load_s", s.load_s},
                   {"data_stall_s", s.data_stall_s},
                   {"iteration_time_with_io_s", s.iteration_time_with_io_s}};
+  if (s.simulated.simulated) {  // SimGrid engine, storage on the fabric (docs/simgrid-engine.md)
+    auto& js = j["storage"];
+    js["on_fabric"] = true;
+    js["simulated_servers"] = s.simulated.servers;
+    js["simulated_load_bytes"] = s.simulated.load_bytes;
+    js["simulated_load_s"] = s.simulated.load_s;
+    js["simulated_data_stall_s"] = s.simulated_data_stall_s;
+    js["simulated_iteration_time_with_io_s"] = s.simulated_iteration_time_with_io_s;
+    js["iteration_time_without_storage_s"] = s.simulated.iteration_time_without_storage;
+    js["contention_slowdown_s"] = s.contention_slowdown_s;
+    if (s.simulated.checkpoint_bytes > 0) {
+      js["simulated_checkpoint_bytes"] = s.simulated.checkpoint_bytes;
+      js["simulated_checkpoint_s"] = s.simulated.checkpoint_s;
+    }
+  }
 
   const auto& e = r.energy;
   const auto& pi = e.per_iteration;
@@ -101,6 +116,15 @@ void print_energy_cost_text(const EnergyCostReport& r, std::ostream& out) {
   out << fmt::format("\n  data loading ({}, from {}): {:.3g} MB per iteration, load {}, stall {}\n", s.source, s.tier,
                      s.bytes_per_iteration / 1e6, human_seconds(s.load_s), human_seconds(s.data_stall_s));
   out << fmt::format("  iteration time with I/O  {:>12}\n", human_seconds(s.iteration_time_with_io_s));
+  if (s.simulated.simulated) {
+    out << fmt::format("  simulated on the fabric ({} servers): load {}, stall {}, slowdown of the iteration by storage "
+                       "traffic {} ({} without)\n",
+                       s.simulated.servers, human_seconds(s.simulated.load_s), human_seconds(s.simulated_data_stall_s),
+                       human_seconds(s.contention_slowdown_s), human_seconds(s.simulated.iteration_time_without_storage));
+    if (s.simulated.checkpoint_bytes > 0)
+      out << fmt::format("  checkpoint written during the iteration: {:.3g} GB in {}\n", s.simulated.checkpoint_bytes / 1e9,
+                         human_seconds(s.simulated.checkpoint_s));
+  }
   out << fmt::format("\n  energy per iteration {:.4g} kJ, average power {:.1f} kW (PUE {:.2f})\n", pi.total_j() / 1e3,
                      pi.average_power_w / 1e3, e.pue);
   out << fmt::format("    per GPU: compute {}, memory-bound {}, communication {}, idle {}\n",

@@ -23,6 +23,9 @@ struct Options {
   std::string engine = "analytic";
   std::optional<std::string> profile;  ///< calibration profile (trainsim calibrate) to use
   double memory_overhead_bytes = 2e9;  ///< CUDA context, NCCL/cuBLAS buffers, fragmentation
+  /// SimGrid engine with storage on the fabric: also write one checkpoint (weights + optimizer
+  /// state) to the storage servers during the iteration (`trainsim run --checkpoint-in-iteration`).
+  bool checkpoint_in_iteration = false;
 };
 
 struct Scenario {

@@ -30,6 +30,8 @@ struct FlowScheduler::Active {
 };
 
 namespace {
+/// Task ids of storage flows in the active set (no task waits on them).
+constexpr int kLoadFlow = -1, kCheckpointFlow = -2;
 std::uint64_t tag_key(int rep, std::int64_t tag) {
   return (static_cast<std::uint64_t>(rep) << 40) ^ static_cast<std::uint64_t>(tag & ((1ll << 40) - 1));
 }
@@ -92,6 +94,12 @@ FlowScheduler::FlowScheduler(const Fabric& f, const std::vector<SimJob>& jobs, c
   std::vector<std::size_t> events(jobs_.size(), 0);
   for (const auto& r : reps_) events[r.job] += jobs_[r.job]->stages[r.stage].pending0.size();
   for (size_t j = 0; j < jobs_.size(); ++j) jobs_[j]->trace.events.reserve(events[j]);
+  for (size_t j = 0; j < jobs.size() && storage_job_ < 0; ++j)
+    if (jobs[j].storage.servers > 0 && f.nodes() > 1 &&
+        (jobs[j].storage.load_bytes > 0 || jobs[j].storage.checkpoint_bytes > 0)) {
+      storage_job_ = static_cast<int>(j);
+      storage_ = jobs[j].storage;
+    }
   for (auto& r : reps_) {
     const auto& st = jobs_[r.job]->stages[r.stage];
     r.pending = st.pending0;
@@ -160,6 +168,39 @@ std::vector<std::pair<int, int>> FlowScheduler::gpu_pairs() {
     }
   }
   return out;
+}
+
+std::vector<std::pair<int, int>> FlowScheduler::storage_pairs() const {
+  std::vector<std::pair<int, int>> out;
+  if (storage_job_ < 0) return out;
+  for (const auto& r : reps_)
+    if (r.job == storage_job_) out.emplace_back(server_of(r), r.gpu);
+  return out;
+}
+
+void FlowScheduler::launch_storage_flows() {
+  // Every GPU of the job reads its share of the iteration's data (and writes its share of the
+  // checkpoint) over its own NIC; a representative's flow carries one GPU's share, the server
+  // links being folded like bundles (1/fold of their capacity).
+  if (storage_job_ < 0) return;
+  const double world = jobs_[storage_job_]->job->plan->world();
+  for (const auto& r : reps_) {
+    if (r.job != storage_job_) continue;
+    const int s = server_of(r);
+    for (const bool write : {false, true}) {
+      const double b = (write ? storage_.checkpoint_bytes : storage_.load_bytes) / world;
+      if (b < 1) continue;
+      const int route = platform_->storage_route_id(s, r.gpu, write);
+      if (route < 0) throw InternalError("simgrid engine: no route prepared for a storage flow");
+      const auto bytes = static_cast<std::uint64_t>(std::llround(b));
+      auto* src = write ? platform_->host(r.gpu) : platform_->server(s);
+      auto* dst = write ? platform_->server(s) : platform_->host(r.gpu);
+      active_->comms.push_back(sg4::Comm::sendto_async(src, dst, bytes));
+      active_->flow.push_back(static_cast<int>(flows_.size()));
+      active_->task.push_back(write ? kCheckpointFlow : kLoadFlow);
+      flows_.push_back({route, sg4::Engine::get_clock(), 0.0, static_cast<double>(bytes), static_cast<double>(bytes)});
+    }
+  }
 }
 
 int FlowScheduler::new_task(Task t) {
@@ -298,6 +339,7 @@ void FlowScheduler::run(const SgPlatform& platform) {
     for (int i = 0; i < static_cast<int>(pend.size()); ++i)
       if (pend[i] == 0) start_op(rep, i, 0.0);
   }
+  launch_storage_flows();
   auto& A = *active_;
   constexpr double kTimeEps = 1e-12;
   while (true) {
@@ -324,6 +366,14 @@ void FlowScheduler::run(const SgPlatform& platform) {
     A.flow.pop_back();
     A.task[k] = A.task.back();
     A.task.pop_back();
+    if (task == kLoadFlow) {
+      load_end_ = std::max(load_end_, t);
+      continue;
+    }
+    if (task == kCheckpointFlow) {
+      checkpoint_end_ = std::max(checkpoint_end_, t);
+      continue;
+    }
     if (--tasks_[task].flows_left == 0) at(t + tasks_[task].residual, task);
   }
   if (remaining_ != 0)
@@ -334,6 +384,14 @@ SimResult FlowScheduler::take_result(const LinkFolding& folding, const SgPlatfor
   SimResult res;
   res.fold = fold_;
   res.flows = flows_.size();
+  if (storage_job_ >= 0) {
+    res.storage.simulated = true;
+    res.storage.servers = storage_.servers;
+    res.storage.load_bytes = storage_.load_bytes;
+    res.storage.load_s = load_end_;
+    res.storage.checkpoint_bytes = storage_.checkpoint_bytes;
+    res.storage.checkpoint_s = checkpoint_end_;
+  }
   double horizon = 0;
   for (auto& d : jobs_) {
     auto& ev = d->trace.events;

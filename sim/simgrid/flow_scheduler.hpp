@@ -34,6 +34,9 @@ class FlowScheduler {
   /// GPUs that host a simulated rank, and the ordered GPU pairs any flow will use.
   std::vector<int> rep_gpus() const;
   std::vector<std::pair<int, int>> gpu_pairs();
+  /// Storage traffic to simulate (nullptr: none) and the (server, GPU) pairs its flows use.
+  const StorageLoad* storage() const { return storage_job_ < 0 ? nullptr : &storage_; }
+  std::vector<std::pair<int, int>> storage_pairs() const;
   /// Runs the simulation; call from inside a SimGrid actor.
   void run(const SgPlatform& platform);
   SimResult take_result(const LinkFolding& folding, const SgPlatform& platform);
@@ -84,6 +87,8 @@ class FlowScheduler {
   void finish_op(int rep, int op, double t);
   void task_done(int task, double t);
   void launch_flow(int task, int src_gpu, int dst_gpu, const CommMapping& m, double& max_latency);
+  int server_of(const Rep& r) const { return (r.gpu / gpn_) % storage_.servers; }
+  void launch_storage_flows();
 
   const Fabric& fabric_;
   const SgPlatform* platform_ = nullptr;
@@ -106,6 +111,9 @@ class FlowScheduler {
   struct Active;
   std::unique_ptr<Active> active_;
   std::size_t remaining_ = 0;
+  int storage_job_ = -1;        ///< job whose storage traffic is simulated
+  StorageLoad storage_;
+  double load_end_ = 0, checkpoint_end_ = 0;
 };
 
 }  // namespace trainsim

@@ -36,6 +36,11 @@ class LinkFolding {
   LinkFolding(const Fabric& f, int fold, bool fluid_ecmp = true);
   /// Platform link index of traversing edge `e` from vertex `from`.
   int link_of(EdgeId e, VertexId from);
+  /// A platform link outside the Fabric graph (a storage server's link into the fabric).
+  int add_link(PlatformLink p) {
+    links_.push_back(std::move(p));
+    return static_cast<int>(links_.size()) - 1;
+  }
   const std::vector<PlatformLink>& links() const { return links_; }
   int fold() const { return fold_; }
 

@@ -31,6 +31,7 @@ struct LinkStats {
   double horizon = 0;                  ///< seconds the utilisations are averaged over
   std::vector<LinkClassStats> classes;
   std::vector<LinkLoad> top;           ///< most loaded link directions (by bytes), at most 10
+  StorageTraffic storage;              ///< storage flows on the fabric (when the cluster's storage is on it)
 };
 
 /// Observers that want the engine's full link statistics (the engine checks with dynamic_cast).
@@ -55,6 +56,19 @@ inline void print_link_report(const LinkStats& s, std::ostream& out) {
   for (const auto& l : s.top) {
     std::snprintf(buf, sizeof buf, "    %-28s %-12s %14.4g B  peak %5.1f%%  mean %5.1f%%\n", l.name.c_str(),
                   l.cls.c_str(), l.bytes, 100 * l.peak_util, 100 * l.mean_util);
+    out << buf;
+  }
+  if (s.storage.simulated) {
+    const auto& st = s.storage;
+    std::snprintf(buf, sizeof buf, "  storage on the fabric (%d servers): data loading %.4g B in %.6g s", st.servers,
+                  st.load_bytes, st.load_s);
+    out << buf;
+    if (st.checkpoint_bytes > 0) {
+      std::snprintf(buf, sizeof buf, "; checkpoint %.4g B in %.6g s", st.checkpoint_bytes, st.checkpoint_s);
+      out << buf;
+    }
+    std::snprintf(buf, sizeof buf, "\n  iteration %.9g s with storage traffic, %.9g s without (+%.6g s)\n", s.horizon,
+                  st.iteration_time_without_storage, s.horizon - st.iteration_time_without_storage);
     out << buf;
   }
 }

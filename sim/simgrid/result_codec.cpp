@@ -84,6 +84,7 @@ std::string encode_result(const SimResult& r) {
     w.put(l.peak_util);
     w.put(l.mean_util);
   }
+  w.put(r.storage);
   return std::move(w.b);
 }
 
@@ -131,6 +132,7 @@ SimResult decode_result(const std::string& buf) {
     l.peak_util = rd.get<double>();
     l.mean_util = rd.get<double>();
   }
+  r.storage = rd.get<StorageTraffic>();
   if (rd.pos != buf.size()) throw InternalError("simgrid engine: trailing bytes in the child's result");
   return r;
 }

@@ -13,6 +13,19 @@
 
 namespace trainsim {
 
+/// Storage traffic of a job whose storage sits on the compute fabric (docs/simgrid-engine.md#storage-traffic):
+/// `servers` endpoints, server s hanging off the edge switch of node floor(s x nodes / servers) by a
+/// link of `read_bw` (server -> fabric) and `write_bw` (fabric -> server); at iteration start every
+/// GPU pulls its share of `load_bytes` (and pushes its share of `checkpoint_bytes`) from (to) server
+/// (node index mod servers).
+struct StorageLoad {
+  int servers = 0;              ///< 0: no storage traffic
+  double read_bw = 0;           ///< bytes/s per server
+  double write_bw = 0;          ///< bytes/s per server
+  double load_bytes = 0;        ///< data loading of one iteration, whole job
+  double checkpoint_bytes = 0;  ///< checkpoint written during the iteration, whole job (0: none)
+};
+
 struct SimJob {
   std::string name;
   const Plan* plan = nullptr;
@@ -21,6 +34,7 @@ struct SimJob {
   std::shared_ptr<const ComputeProfile> profile;
   /// Fabric GPU (vertex id) of each job rank; empty = rank r on GPU r.
   std::vector<int> gpu_of_rank;
+  StorageLoad storage;  ///< storage flows next to the training flows (only the first job's are simulated)
 };
 
 struct SimOptions {
@@ -36,6 +50,7 @@ struct SimResult {
   LinkStats links;
   std::size_t flows = 0;      ///< SimGrid flows simulated
   int fold = 1;               ///< representatives stand for this many ranks each
+  StorageTraffic storage;     ///< what the storage flows did (storage.simulated: there were some)
 };
 
 }  // namespace trainsim

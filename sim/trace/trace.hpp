@@ -33,12 +33,26 @@ class ExecutionObserver {
   virtual void on_link_bytes(const std::string& link_class, double bytes) {}
 };
 
+/// Storage traffic the SimGrid engine simulated on the fabric next to the training flows, when the
+/// cluster's storage sits on it (docs/simgrid-engine.md#storage-traffic); `simulated` is false for
+/// every other engine and configuration.
+struct StorageTraffic {
+  bool simulated = false;
+  int servers = 0;                   ///< storage-server endpoints attached to the fabric
+  double load_bytes = 0;             ///< data loading of one iteration, whole job
+  double load_s = 0;                 ///< end of the last data-loading flow (from iteration start)
+  double checkpoint_bytes = 0;       ///< checkpoint written during the iteration (0: none)
+  double checkpoint_s = 0;           ///< end of the last checkpoint flow
+  double iteration_time_without_storage = 0;  ///< the same simulation without storage flows
+};
+
 struct Trace {
   std::string engine;
   std::vector<TraceEvent> events;
   double iteration_time = 0;
   /// Ranks the trace covers (the analytic engine traces one representative rank per stage).
   std::vector<int> ranks;
+  StorageTraffic storage;  ///< storage flows simulated alongside (SimGrid engine only)
 };
 
 /// Records every finished op into a Trace.

@@ -101,6 +101,17 @@ TEST(Checkpoint, WriteRestoreAsync) {
   EXPECT_NEAR(checkpoint_io(s, 980e9, 2, 16, 47e9, false).write_s, 9.8, 1e-9);
 }
 
+TEST(StorageJson, OnFabricDefaultsBySource) {
+  auto parse = [](const char* text) {
+    return parse_storage(JsonReader(nlohmann::json::parse(text), "<inline>", "$.cluster.storage"), 16);
+  };
+  EXPECT_TRUE(parse(R"({})").on_fabric);  // parallel FS: servers on the InfiniBand fabric
+  EXPECT_FALSE(parse(R"({"source": "object_store"})").on_fabric);  // front-end network
+  EXPECT_FALSE(parse(R"({"source": "parallel_fs", "on_fabric": false})").on_fabric);
+  EXPECT_TRUE(parse(R"({"source": "object_store", "on_fabric": true})").on_fabric);
+  EXPECT_TRUE(default_storage_spec(16).on_fabric);
+}
+
 TEST(StorageJson, OverridesAndErrors) {
   nlohmann::json j = nlohmann::json::parse(R"({"source": "parallel_fs", "client_nic_gbps": 200,
       "parallel_fs": {"servers": 4, "stripe_count": 8}, "nvme": {"enabled": false},

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds trainsim with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan and runs the
+# whole test suite under it (docs/sanitizers.md). Fails when a test fails, and also when any
+# process of the run wrote a sanitizer report: the test binaries, the `trainsim` and `trainsim-hw`
+# commands the tests launch (some tests expect those to fail, and some send their stderr to a file)
+# and the forked SimGrid children, which leave with _exit. Every report therefore goes to a file
+# under build-asan/sanitizer-logs/, printed at the end.
+#   scripts/test-sanitizers.sh [extra ctest arguments, e.g. -R Simgrid]
+# Environment: BUILD_DIR (default build-asan), JOBS (build parallelism; default: Ninja's).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=$PWD
+dir=${BUILD_DIR:-build-asan}
+cmake -S . -B "$dir" -G Ninja -DTRAINSIM_SANITIZE=ON -DTRAINSIM_BENCH=OFF
+cmake --build "$dir" ${JOBS:+-j "$JOBS"}
+
+logs="$src/$dir/sanitizer-logs"
+rm -rf "$logs"
+mkdir -p "$logs"
+# The same options as the asan-ubsan test preset (CMakePresets.json), plus log_path.
+export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=0:strict_string_checks=1:check_initialization_order=1:print_stacktrace=1:log_path=$logs/report"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/report"
+export LSAN_OPTIONS="suppressions=$src/cmake/lsan.supp:print_suppressions=0"
+
+rc=0
+ctest --test-dir "$dir" --output-on-failure "$@" || rc=$?
+shopt -s nullglob
+reports=("$logs"/report*)
+if [ ${#reports[@]} -gt 0 ]; then
+  echo "sanitizers: ${#reports[@]} report(s):"
+  for f in "${reports[@]}"; do
+    echo "==== $f"
+    cat "$f"
+  done
+  rc=1
+fi
+[ $rc -eq 0 ] && echo "sanitizers: the whole suite passed, no reports"
+exit $rc
