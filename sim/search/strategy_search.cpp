@@ -43,13 +43,8 @@ bool dominates(const Candidate& a, const Candidate& b) {
   return no_worse && better;
 }
 
-/// Time, cost and energy of a scored candidate (the run when there is a token budget).
-void fill_objectives(Candidate& c, const Scenario& sc, bool per_run) {
-  Metrics m;
-  m.gpus = c.gpus;
-  m.iteration_time_s = c.score.iteration_time_s;
-  m.train_tokens = sc.workload.train_tokens;
-  const EnergyCostReport ec = energy_cost_report(sc, c.strategy, c.score.activity, m);
+/// Time, cost and energy from an energy/cost report: the whole run with a token budget, else one iteration.
+void set_objectives(Candidate& c, const EnergyCostReport& ec, bool per_run) {
   if (per_run) {
     c.time_s = ec.reliability.ideal_time_to_train_s;
     c.cost_usd = ec.cost.run.usd_per_run;
@@ -59,6 +54,15 @@ void fill_objectives(Candidate& c, const Scenario& sc, bool per_run) {
     c.cost_usd = ec.cost.run.usd_per_iteration;
     c.energy_kwh = ec.energy.per_iteration.total_j() / 3.6e6;
   }
+}
+
+/// The objectives of a scored candidate, from its closed-form activity.
+void fill_objectives(Candidate& c, const Scenario& sc, bool per_run) {
+  Metrics m;
+  m.gpus = c.gpus;
+  m.iteration_time_s = c.score.iteration_time_s;
+  m.train_tokens = sc.workload.train_tokens;
+  set_objectives(c, energy_cost_report(sc, c.strategy, c.score.activity, m), per_run);
 }
 
 }  // namespace
@@ -147,16 +151,7 @@ SearchResult search_strategies(const nlohmann::json& base_json, const std::strin
     const Prediction p = predict(sc, engine);
     c.confirmed_engine = engine;
     c.confirmed_iteration_time_s = p.metrics.iteration_time_s;
-    const auto& ec = p.metrics.energy_cost;
-    if (res.per_run) {
-      c.time_s = ec.reliability.ideal_time_to_train_s;
-      c.cost_usd = ec.cost.run.usd_per_run;
-      c.energy_kwh = ec.energy.run_kwh;
-    } else {
-      c.time_s = ec.storage.iteration_time_with_io_s;
-      c.cost_usd = ec.cost.run.usd_per_iteration;
-      c.energy_kwh = ec.energy.per_iteration.total_j() / 3.6e6;
-    }
+    set_objectives(c, p.metrics.energy_cost, res.per_run);
   }
   for (int i = 0; i < k; ++i)
     if (!res.best || objective_value(res.candidates[i], opt.objective) < objective_value(*res.best, opt.objective))

@@ -1,5 +1,7 @@
 // trainsim explain and trainsim report on the command line: output shapes and exit statuses.
 #include <gtest/gtest.h>
+
+#include "tests/common/cli_runner.hpp"
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -12,19 +14,8 @@
 #include "sim/report/plots.hpp"
 
 namespace {
-struct Result {
-  int status;
-  std::string out;
-};
-Result run(const std::string& args, const std::string& env = "") {
-  const std::string cmd = env + std::string(TRAINSIM_BINARY_DIR) + "/bin/trainsim " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), p.get())) out += buf.data();
-  const int raw = pclose(p.release());
-  return {WEXITSTATUS(raw), out};
-}
+using Result = trainsim::testing::CliResult;
+Result run(const std::string& args, const std::string& env = "") { return trainsim::testing::run_trainsim(args, env); }
 const std::string kSrc = TRAINSIM_SOURCE_DIR;
 }  // namespace
 
