@@ -66,7 +66,7 @@ TEST(SimgridStorage, ThinStorageStallsTheIterationByBytesOverServerBandwidth) {
   EXPECT_NEAR(slower, bound - T0, 0.01 * (bound - T0));
   // Contention itself is negligible here: at most one GPU's share of the data over its NIC.
   EXPECT_GE(t.iteration_time, T0 - 1e-12);
-  EXPECT_LE(t.iteration_time - T0, want.load_bytes / plan.world() / kNicBw + 1e-9);
+  EXPECT_LE(t.iteration_time - T0, want.load_bytes / plan.world() / kNicBw + 1e-6);  // + solver precision
   EXPECT_NEAR(st.contention_slowdown_s, t.iteration_time - T0, 1e-15);
 }
 
