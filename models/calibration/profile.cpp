@@ -163,7 +163,10 @@ CalibrationProfile CalibrationProfile::from_json(const nlohmann::json& j, const 
     if (!o.is_object() || !o.contains(key)) throw InputError(path + "." + key, "a value", "nothing");
     return o.at(key);
   };
-  if (j.value("format", std::string()) != kFormat)
+  // Checked before any value() read: value() throws nlohmann's type_error on a non-object or a
+  // non-string "format" (found by fuzz_profile; regression test ProfileJson.NonStringFormatIsAnInputError).
+  if (!j.is_object()) throw InputError(where + ": $", "a calibration profile object", j.type_name());
+  if (!j.contains("format") || !j["format"].is_string() || j["format"].get<std::string>() != kFormat)
     throw InputError(where + ": $.format", std::string("\"") + kFormat + "\"", j.contains("format") ? j["format"].dump() : "nothing");
   CalibrationProfile p;
   try {
