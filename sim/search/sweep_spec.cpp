@@ -159,6 +159,8 @@ nlohmann::json apply_overrides(const nlohmann::json& base, const nlohmann::json&
     if (path == "cluster.gpus") {
       const auto& c = j["cluster"];
       const auto gpn = c.contains("gpus_per_node") && c["gpus_per_node"].is_number_integer() ? c["gpus_per_node"].get<std::int64_t>() : 1;
+      // A zero or negative gpus_per_node would divide by zero here (found by fuzz_sweep).
+      if (gpn < 1) throw InputError(w, "a cluster with gpus_per_node >= 1", "gpus_per_node = " + std::to_string(gpn));
       if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() % gpn != 0)
         throw InputError(w, "a positive multiple of the cluster's gpus_per_node (" + std::to_string(gpn) + ")",
                          JsonReader::describe(value));

@@ -83,6 +83,15 @@ TEST(SweepSpec, GpuCountOverrideSetsNodesAndRejectsPartialNodes) {
   EXPECT_THROW(apply_overrides(s.base, {{"cluster.gpus", 6}}, "t"), InputError);
 }
 
+TEST(SweepSpec, GpuCountOverrideOnAZeroGpusPerNodeClusterIsAnInputError) {
+  // Found by fuzz_sweep: `value % gpus_per_node` divided by zero.
+  SweepSpec s = spec_in("unused.jsonl");
+  s.base["cluster"]["gpus_per_node"] = 0;
+  EXPECT_THROW(apply_overrides(s.base, {{"cluster.gpus", 8}}, "t"), InputError);
+  s.base["cluster"]["gpus_per_node"] = -4;
+  EXPECT_THROW(apply_overrides(s.base, {{"cluster.gpus", 8}}, "t"), InputError);
+}
+
 TEST(SweepSpec, WholePartOverrideByPathThenFieldOverride) {
   const SweepSpec s = spec_in("unused.jsonl");
   const auto j = apply_overrides(s.base, {{"cluster", "clusters/dgx-a100-superpod-hdr.json"}, {"cluster.gpus", 64}}, "t",
