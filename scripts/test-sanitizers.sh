@@ -3,8 +3,9 @@
 # whole test suite under it (docs/sanitizers.md). Fails when a test fails, and also when any
 # process of the run wrote a sanitizer report: the test binaries, the `trainsim` and `trainsim-hw`
 # commands the tests launch (some tests expect those to fail, and some send their stderr to a file)
-# and the forked SimGrid children, which leave with _exit. Every report therefore goes to a file
-# under build-asan/sanitizer-logs/, printed at the end.
+# and the forked SimGrid children, which leave with _exit. Every ASan/LSan report therefore goes to
+# a file under build-asan/sanitizer-logs/, printed at the end; UBSan's (stderr only with GCC) are
+# looked for in ctest's log.
 #   scripts/test-sanitizers.sh [extra ctest arguments, e.g. -R Simgrid]
 # Environment: BUILD_DIR (default build-asan), JOBS (build parallelism; default: Ninja's).
 set -euo pipefail
@@ -24,6 +25,13 @@ export LSAN_OPTIONS="suppressions=$src/cmake/lsan.supp:print_suppressions=0"
 
 rc=0
 ctest --test-dir "$dir" --output-on-failure "$@" || rc=$?
+# GCC's UBSan ignores log_path when linked with ASan: its reports go to stderr. Those of passing
+# tests are in ctest's log; look for them there too.
+if grep -n "runtime error:\|Sanitizer" "$dir/Testing/Temporary/LastTest.log" > "$logs/report.ctest-log"; then
+  echo "sanitizers: reports in $dir/Testing/Temporary/LastTest.log (lines below)"
+else
+  rm -f "$logs/report.ctest-log"
+fi
 shopt -s nullglob
 reports=("$logs"/report*)
 if [ ${#reports[@]} -gt 0 ]; then

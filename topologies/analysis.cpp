@@ -41,12 +41,19 @@ double max_flow_between(const FabricModel& m, const std::vector<char>& side) {
     rev[e1] = e2;
     rev[e2] = e1;
   };
+  long long total = 0;
   for (const LinkInfo& l : m.links) {
     const long long c = std::max(1LL, std::llround(l.bandwidth / kUnit));
     arc(l.a, l.b, c);
     arc(l.b, l.a, c);
+    total += 2 * c;
   }
-  const long long inf = std::numeric_limits<long long>::max() / 4;
+  // The source and sink arcs must never bind: any capacity above the whole fabric's does. Not a
+  // value near LLONG_MAX: push-relabel sums the source's arcs and pushes excesses, and
+  // LLONG_MAX / 4 per GPU overflowed long long (undefined behaviour, found by UBSan; the Bisection
+  // tests cover it in the sanitizer build, docs/sanitizers.md). n GPUs x (total + 1) stays far
+  // below 9e18 (16k GPUs x 1e12 MB/s would be needed to reach it).
+  const long long inf = total + 1;
   for (std::size_t r = 0; r < side.size(); ++r) {
     if (side[r]) arc(s, r, inf);
     else arc(r, t, inf);
