@@ -127,6 +127,7 @@ ClusterSpec parse_cluster(const JsonReader& r) {
 
   // Inter-node fabric.
   std::string fkind = "infiniband", topo = "fat-tree";
+  c.fabric.where = r.where("fabric");
   if (auto f = r.opt_object("fabric")) {
     f->reject_unknown({"kind", "topology", "levels", "switch_radix", "oversubscription", "hop_latency_us",
                        "efficiency", "core_link_gbps", "dragonfly", "torus_dims", "half_bandwidth_mb"});

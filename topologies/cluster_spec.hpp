@@ -38,6 +38,8 @@ struct FabricSpec {
   double core_link_bw = 0;        ///< bytes/s of each switch-to-switch link (default: NIC rate)
   DragonflySpec dragonfly;
   std::vector<int> torus_dims;    ///< 2 or 3 sizes, product = number of nodes
+  /// Where the fabric was read ("clusters/x.json: $.fabric"), for errors found when it is built.
+  std::string where = "fabric";
 };
 
 struct ClusterSpec {

@@ -144,5 +144,20 @@ TEST(FabricBuild, FromClusterJson) {
   EXPECT_DOUBLE_EQ(f.injection_bandwidth_per_gpu(), 50e9);
 }
 
+TEST(FabricBuild, ErrorFoundWhileBuildingNamesTheFileAndPath) {
+  // 4,096 nodes x 8 NICs need 512 leaves of radix 64: more than a 2-level tree can hold.
+  auto j = parse_json_text(R"({"gpu": "H100-SXM5-80GB", "nodes": 4096, "gpus_per_node": 8, "nics_per_node": 8,
+      "nic_gbps": 400, "fabric": {"topology": "fat-tree", "levels": 2, "switch_radix": 64}})",
+                           "clusters/huge.json");
+  const ClusterSpec c = parse_cluster(JsonReader(j, "clusters/huge.json"));
+  try {
+    Fabric f(c);
+    FAIL() << "a 2-level fat-tree of radix 64 cannot hold 512 leaves";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "clusters/huge.json: $.fabric.levels");
+    EXPECT_NE(std::string(e.what()).find("at most 64 leaves"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace trainsim

@@ -36,7 +36,7 @@ void build_tree(FabricModel& m) {
   TreeTables t;
   int requested = m.topology == TopologyKind::SingleSwitch ? 1 : f.levels;
   if (requested > 3)
-    throw InputError("fabric.levels", "1, 2 or 3 fat-tree levels", std::to_string(requested));
+    throw InputError(f.where + ".levels", "1, 2 or 3 fat-tree levels", std::to_string(requested));
 
   // 1. Leaves: which leaf each NIC plugs into.
   int leaves = 1;
@@ -84,7 +84,7 @@ void build_tree(FabricModel& m) {
     leaves_per_pod = std::min(leaves, spine_down_ports);
     pods = ceil_div(leaves, leaves_per_pod);
   } else if (leaves > k) {
-    throw InputError("fabric.levels", "3 levels: a 2-level fat-tree of radix " + std::to_string(k) +
+    throw InputError(f.where + ".levels", "3 levels: a 2-level fat-tree of radix " + std::to_string(k) +
                                           " has at most " + std::to_string(k) + " leaves",
                      std::to_string(leaves) + " leaves");
   }
@@ -118,7 +118,7 @@ void build_tree(FabricModel& m) {
 
   // 3. Cores: plane j holds the cores above spine j of every pod.
   if (pods > k)
-    throw InputError("fabric.switch_radix", "a radix of at least the number of pods (" + std::to_string(pods) + ")",
+    throw InputError(f.where + ".switch_radix", "a radix of at least the number of pods (" + std::to_string(pods) + ")",
                      std::to_string(k));
   const int spine_down_links = ceil_div(static_cast<long long>(leaves_per_pod) * u, sp);
   const int us = uplinks_for(spine_down_links * core_bw, core_bw, o2);
