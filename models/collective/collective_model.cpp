@@ -112,6 +112,11 @@ CollectiveCost collective_time(CollectiveKind kind, double bytes, const GroupSha
   };
   if (algorithm != CollectiveAlgorithm::Auto) return {cost(algorithm), algorithm};
   CollectiveCost best{cost(CollectiveAlgorithm::Ring), CollectiveAlgorithm::Ring};
+  // NCCL (2.x, as its tuner picks without NVLS/CollNet hardware) runs all-gather and
+  // reduce-scatter as rings only: its trees and the 2D hierarchical scheme are all-reduce
+  // algorithms (NCCL user guide, NCCL_ALGO: "Tree ... AllReduce only"). A hierarchical
+  // all-gather must be asked for explicitly (tp_algorithm / dp_algorithm).
+  if (kind != CollectiveKind::AllReduce) return best;
   for (auto a : {CollectiveAlgorithm::Tree, CollectiveAlgorithm::Hierarchical}) {
     double t = cost(a);
     if (t < best.seconds) best = {t, a};

@@ -38,6 +38,12 @@ double ComputeModel::gemm_efficiency(std::int64_t m, std::int64_t n, std::int64_
   return gpu_.gemm_max_efficiency * (K / (K + k_half)) * occupancy * tile_fill;
 }
 
+double ComputeModel::sustained_peak(Precision p) const {
+  // The efficiency ceilings are fitted to burst measurements; a training run keeps the tensor
+  // cores busy long enough to reach the power limit (GpuSpec::sustained_clock_ratio).
+  return gpu_.peak_flops(p) * gpu_.sustained_clock_ratio;
+}
+
 double ComputeModel::memory_time(double bytes) const {
   double bw = profile_ && profile_->memory_bandwidth() > 0 ? profile_->memory_bandwidth()
                                                           : gpu_.hbm_bw * gpu_.hbm_efficiency;
@@ -50,12 +56,12 @@ double ComputeModel::time(const Kernel& k) const {
   switch (k.kind) {
     case KernelKind::Gemm: {
       double rate = profile_ ? profile_->gemm_flops(k.m, k.n, k.k, k.batch, k.precision) : 0.0;
-      if (rate <= 0) rate = gpu_.peak_flops(k.precision) * gemm_efficiency(k.m, k.n, k.k, k.batch, k.precision);
+      if (rate <= 0) rate = sustained_peak(k.precision) * gemm_efficiency(k.m, k.n, k.k, k.batch, k.precision);
       return std::max(k.flops / rate, memory_time(k.bytes)) + overhead;
     }
     case KernelKind::Attention: {
       double rate = profile_ ? profile_->attention_flops(k.n, k.k, k.precision) : 0.0;
-      if (rate <= 0) rate = gpu_.peak_flops(k.precision) * kAttentionEfficiency;
+      if (rate <= 0) rate = sustained_peak(k.precision) * kAttentionEfficiency;
       const double work = k.causal ? 0.5 * k.flops : k.flops;
       return std::max(work / rate, memory_time(k.bytes)) + overhead;
     }

@@ -33,6 +33,8 @@ class ComputeModel {
   double gemm_efficiency(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch) const;
   double gemm_efficiency(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch, Precision p) const;
   double memory_time(double bytes) const;
+  /// Dense peak (FLOP/s) at the clock the GPU sustains under continuous tensor work.
+  double sustained_peak(Precision p) const;
   const GpuSpec& gpu() const { return gpu_; }
 
   /// K-dimension half-efficiency point of the GEMM model, fitted to the H100 table in

@@ -10,6 +10,8 @@ namespace trainsim {
 namespace {
 constexpr double GB = 1e9;
 constexpr double TB = 1e12;
+/// Sustained / burst SM clock of the GH100 die at its 700 W limit (see "Sustained clock" below).
+constexpr double kGh100SustainedClockRatio = 1372.5 / 1980.0;
 
 GpuSpec make(const char* name, double fp32, double tf32, double fp16, double fp8, double mem_gb,
              double hbm_tbps, double nvlink_gbps_dir, double pcie_gbps_dir, int sms, double idle_w,
@@ -30,6 +32,10 @@ GpuSpec make(const char* name, double fp32, double tf32, double fp16, double fp8
   g.max_w = max_w;
   g.gemm_max_efficiency = gemm_eff;
   g.hbm_efficiency = hbm_eff;
+  // Same GH100 die and 700 W limit as the measured H100 (see "Sustained clock" below).
+  const std::string n = name;
+  if (n.rfind("H100", 0) == 0 || n.rfind("H800", 0) == 0 || n.rfind("H200", 0) == 0)
+    g.sustained_clock_ratio = kGh100SustainedClockRatio;
   return g;
 }
 
@@ -56,6 +62,17 @@ GpuSpec make(const char* name, double fp32, double tf32, double fp16, double fp8
 //        peak with the K term K/(K+128); the card runs at its 700 W cap and throttles clocks).
 //  Every other part: no measurement here, so the same measured ceiling is assumed (dense products
 //        on A100 and V100 also run at their power cap); `trainsim calibrate` replaces it.
+// Sustained clock (sustained_clock_ratio): H100/H800/H200 (same GH100 die, 700 W limit):
+//        shared/reference/h100-measured.md measured the 8192^3 bf16 products above in short bursts
+//        (median of 50 after 10 warm-ups, ~0.1 s); sustained products ran at 698-708 W with the SM
+//        clock throttled from 1980 MHz to 1350-1395 MHz. Tensor throughput is proportional to the
+//        SM clock, so sustained compute-bound kernels run at 1372.5 / 1980 = 0.693 of the burst
+//        rate. The burst figure cannot itself be throttled: 747 TF/s exceeds the 742 TF/s that
+//        132 SMs x 4 tensor cores x 1024 FLOP/clock deliver at 1372.5 MHz (the 989.4 TF/s
+//        datasheet peak is that product at 1830 MHz).
+//        A100: 1.0: its ceiling (249 TF/s at 8192^3) already sits at the 258 TF/s that cuBLAS
+//        sustains at the 400 W cap (H. He, thonking.ai 2024; docs/validation.md). Others: 1.0,
+//        no measurement (a calibration profile replaces the datasheet model).
 // Idle power: H100 measured; others ~0.15-0.2 of TDP as nvidia-smi typically reports at idle.
 // hbm_efficiency: H100 device-to-device copy measured 3.0 TB/s of 3.35 (0.90); 0.85 assumed elsewhere.
 const std::vector<GpuSpec> kCatalog = {

@@ -28,6 +28,11 @@ struct GpuSpec {
   double kernel_overhead_s = 5e-6;
   /// Fraction of HBM bandwidth that streaming (element-wise) kernels reach.
   double hbm_efficiency = 0.8;
+  /// Sustained / burst SM clock under continuous tensor-core work. The GEMM ceiling above is
+  /// fitted to short (burst) measurements; a training run keeps the tensor cores busy for
+  /// seconds, the board reaches its power limit and the SM clock drops (1.0: the ceiling was
+  /// measured at the power limit already). Memory-bound kernels are not clock-bound.
+  double sustained_clock_ratio = 1.0;
 
   double peak_flops(Precision p) const;  ///< FLOP/s, dense
 };
