@@ -19,7 +19,8 @@ double layer_activation_bytes(const TransformerConfig& c, const LayerShard& s, R
   const double masks = 2.0 * mask * sb * h;           // attention and MLP dropout masks (2sbh)
   double out_region = norms_in + linear_in + masks;   // = 10 sbh for GPT in fp16
   // Inside the TP region (split over t): Q, K, V, attention-projection input, MLP activations.
-  const double inner = c.moe ? static_cast<double>(c.moe->expert_ffn) * (c.moe->top_k + c.moe->shared_experts)
+  const double inner = c.moe ? static_cast<double>(c.moe->expert_ffn) *
+                                   (c.moe->top_k * c.moe->busiest_rank_load() + c.moe->shared_experts)
                              : static_cast<double>(c.ffn);
   const double mlp_act = c.activation == Activation::SwiGLU ? 3.0 * eb * sb * inner  // gate, up, product
                                                             : 2.0 * eb * sb * inner; // gelu input, down input

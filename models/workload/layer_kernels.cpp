@@ -171,11 +171,16 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
   const int up_mats = c.activation == Activation::SwiGLU ? 2 : 1;
   // Tokens each expert-parallel rank processes: every token goes to top_k experts; with EP the
   // experts are spread over ep ranks, so a rank computes (top_k * T) tokens' worth on average.
+  // The busiest rank (load skew, or padding to capacity) sets the pace of the expert compute and of
+  // the all-to-alls, which wait for it. Shared experts see every token once.
   std::int64_t T = d.Ti;
+  const double load = moe ? c.moe->busiest_rank_load() : 1.0;
+  // All-to-all volume per rank and direction: each routed token copy (top_k per token) carries its
+  // hidden vector (Lepikhin et al. 2020, GShard Sec. 3.2; Rajbhandari et al. 2022, DeepSpeed-MoE).
+  const double a2a_bytes = moe ? act_bytes(d, static_cast<double>(d.Ti) * c.moe->top_k * d.h) * load : 0.0;
   if (moe) {
-    T = static_cast<std::int64_t>(static_cast<double>(d.Ti) * (c.moe->top_k + c.moe->shared_experts) *
-                                  c.moe->capacity_factor);
-    const double dispatch = act_bytes(d, static_cast<double>(d.Ti) * c.moe->top_k * d.h);
+    T = static_cast<std::int64_t>(static_cast<double>(d.Ti) * (c.moe->top_k * load + c.moe->shared_experts));
+    const double dispatch = a2a_bytes;
     v.push_back(memory_kernel(bwd ? "moe_router_bwd" : "moe_router", act_bytes(d, d.T * d.h) + d.T * c.moe->experts * 4.0,
                               s.precision));
     if (s.ep > 1)
@@ -197,7 +202,7 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
   }
   if (moe && s.ep > 1)
     v.push_back(collective_kernel(bwd ? "moe_combine_grad_a2a" : "moe_combine_a2a", CollectiveKind::AllToAll,
-                                  GroupRole::EP, act_bytes(d, static_cast<double>(d.Ti) * c.moe->top_k * d.h)));
+                                  GroupRole::EP, a2a_bytes));
 }
 
 }  // namespace

@@ -106,7 +106,8 @@ TransformerConfig parse_transformer(const JsonReader& r) {
   if (c.heads % c.kv_heads != 0)
     throw InputError(r.where("kv_heads"), "a divisor of heads = " + std::to_string(c.heads), std::to_string(c.kv_heads));
   if (auto m = r.opt_object("moe")) {
-    m->reject_unknown({"experts", "top_k", "expert_ffn", "shared_experts", "moe_every", "moe_layers", "capacity_factor"});
+    m->reject_unknown({"experts", "top_k", "expert_ffn", "shared_experts", "moe_every", "moe_layers", "capacity_factor",
+                       "first_dense_layers", "load_skew"});
     MoeConfig moe;
     moe.experts = static_cast<int>(m->integer("experts", 1, 100000));
     moe.top_k = static_cast<int>(m->opt_integer("top_k", 1, moe.experts).value_or(2));
@@ -114,7 +115,9 @@ TransformerConfig parse_transformer(const JsonReader& r) {
     moe.shared_experts = static_cast<int>(m->opt_integer("shared_experts", 0, 1000).value_or(0));
     moe.moe_every = static_cast<int>(m->opt_integer("moe_every", 1, c.layers).value_or(1));
     if (auto ml = m->opt_integer("moe_layers", 1, c.layers)) moe.moe_every = std::max<int>(1, c.layers / static_cast<int>(*ml));
-    moe.capacity_factor = m->opt_number("capacity_factor", 0.1, 100).value_or(1.0);
+    moe.capacity_factor = m->opt_number("capacity_factor", 0.1, 100).value_or(0.0);
+    moe.first_dense_layers = static_cast<int>(m->opt_integer("first_dense_layers", 0, c.layers - 1).value_or(0));
+    moe.load_skew = m->opt_number("load_skew", 1.0, static_cast<double>(moe.experts)).value_or(1.0);
     c.moe = moe;
   }
   return c;

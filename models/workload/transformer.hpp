@@ -20,7 +20,17 @@ struct MoeConfig {
   std::int64_t expert_ffn = 0;  ///< inner size of each expert MLP
   int shared_experts = 0;
   int moe_every = 1;            ///< MoE MLP on every n-th layer (1 = all layers)
-  double capacity_factor = 1.0;
+  /// > 0: every expert is padded or truncated to capacity_factor x its average token count
+  /// (GShard, Lepikhin et al. 2020; Switch, Fedus et al. 2021); 0: dropless routing (Megatron-core
+  /// and MegaBlocks default), where the busiest expert takes what the router sends it.
+  double capacity_factor = 0;
+  int first_dense_layers = 0;   ///< leading layers with a dense MLP (DeepSeek-V3: first_k_dense_replace = 3)
+  /// Expert load imbalance: tokens routed to the busiest expert-parallel rank / the average
+  /// (1 = balanced). All-to-all and expert compute wait for the busiest rank.
+  double load_skew = 1.0;
+
+  /// Work of the busiest expert-parallel rank relative to a balanced one.
+  double busiest_rank_load() const { return capacity_factor > 0 ? capacity_factor : load_skew; }
 };
 
 struct TransformerConfig {
@@ -42,8 +52,14 @@ struct TransformerConfig {
   std::int64_t head_dim() const { return hidden / heads; }
   std::int64_t kv_dim() const { return head_dim() * kv_heads; }
   int mlp_matrices() const { return activation == Activation::SwiGLU ? 3 : 2; }
-  bool is_moe_layer(int layer) const { return moe && ((layer + 1) % moe->moe_every == 0); }
-  int moe_layers() const { return moe ? layers / moe->moe_every : 0; }
+  bool is_moe_layer(int layer) const {
+    return moe && layer >= moe->first_dense_layers && ((layer + 1) % moe->moe_every == 0);
+  }
+  int moe_layers() const {
+    int n = 0;
+    for (int l = 0; l < layers; ++l) n += is_moe_layer(l);
+    return n;
+  }
 };
 
 /// Parameter counts, exact for the conventions above.

@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <map>
 #include <ostream>
 
 #include "sim/analytic/predict.hpp"
 #include "sim/report/report.hpp"
+#include "sim/validate/model_shapes.hpp"
 
 namespace trainsim {
 
@@ -61,6 +63,25 @@ double to_metric(const std::string& metric, const Metrics& m, const PublishedRec
                    "\"" + metric + "\"");
 }
 
+/// The features a predicted row exercises (for the per-feature MAPE of docs/validation.md).
+std::vector<std::string> row_features(const Scenario& sc) {
+  const Strategy& s = sc.strategy;
+  std::vector<std::string> f;
+  const std::string gpu = sc.cluster.gpu.name;
+  f.push_back("gpu " + gpu.substr(0, gpu.find('-')));
+  if (s.zero >= 3) f.push_back("zero-3 / fsdp");
+  else if (s.zero >= 1) f.push_back("zero-1/2 (distributed optimizer)");
+  if (s.precision == Precision::FP8) f.push_back("fp8");
+  if (s.vp > 1) f.push_back("interleaved pipeline (vp > 1)");
+  else if (s.pp > 1) f.push_back("pipeline (1f1b)");
+  if (s.tp > 1) f.push_back(s.sequence_parallel ? "tensor parallel + sequence parallel" : "tensor parallel");
+  if (s.cp > 1) f.push_back("context parallel");
+  if (sc.workload.model.moe) f.push_back("mixture of experts");
+  if (s.recompute == Recompute::Full) f.push_back("full recompute");
+  if (s.recompute == Recompute::Selective) f.push_back("selective recompute");
+  return f;
+}
+
 std::vector<std::int64_t> divisors_upto(std::int64_t n, std::int64_t cap) {
   std::vector<std::int64_t> d;
   for (std::int64_t i = 1; i <= std::min(n, cap); ++i)
@@ -72,26 +93,49 @@ std::vector<std::int64_t> divisors_upto(std::int64_t n, std::int64_t cap) {
 
 Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>& filled) {
   if (r.kind != "run") throw InputError("a reference constant, not a run to predict");
-  if (!r.layers || !r.hidden || !r.heads)
-    throw InputError("model shape not published (layers, hidden or heads is null)");
   if (!r.gpu || !r.gpus) throw InputError("system.gpu or system.gpus is null");
-  if (r.moe) throw InputError("mixture-of-experts records are not modelled yet (issue #7)");
   const std::string where = r.id;
   auto fill = [&](const std::string& what) { filled.push_back(what); };
 
-  // Model.
-  nlohmann::json model = {{"name", r.model_name.value_or(r.id)}, {"layers", *r.layers}, {"hidden", *r.hidden},
-                          {"heads", *r.heads}, {"seq_len", r.seq_len.value_or(2048)}};
+  // Model. A record naming a known model without its shape gets the public configuration.
+  std::optional<PublishedModelShape> shape;
+  if (!r.layers || !r.hidden || !r.heads) {
+    shape = published_model_shape(r.model_name.value_or(""));
+    if (!shape) throw InputError("model shape not published (layers, hidden or heads is null) and the model name is not in the catalog of public configurations");
+    fill(fmt::format("shape of {}: {} layers, hidden {}, {} heads ({} KV), ffn {}, vocab {}, {} ({})",
+                     r.model_name.value_or(""), shape->layers, shape->hidden, shape->heads, shape->kv_heads, shape->ffn,
+                     shape->vocab, shape->activation, shape->source));
+  }
+  const int layers = r.layers.value_or(shape ? shape->layers : 0);
+  const std::int64_t hidden = r.hidden.value_or(shape ? shape->hidden : 0);
+  const int heads = r.heads.value_or(shape ? shape->heads : 0);
+  nlohmann::json model = {{"name", r.model_name.value_or(r.id)}, {"layers", layers}, {"hidden", hidden},
+                          {"heads", heads}, {"seq_len", r.seq_len.value_or(2048)}};
   if (!r.seq_len) fill("seq_len=2048 (GPT-3 context length)");
-  model["kv_heads"] = r.kv_heads.value_or(*r.heads);
-  std::string act = r.activation.value_or("gelu");
-  if (!r.activation) fill("activation=gelu (GPT-style MLP)");
+  model["kv_heads"] = r.kv_heads.value_or(shape ? shape->kv_heads : heads);
+  std::string act = r.activation.value_or(shape ? shape->activation : "gelu");
+  if (!r.activation && !shape) fill("activation=gelu (GPT-style MLP)");
   model["activation"] = act;
-  model["ffn"] = r.ffn.value_or(4 * *r.hidden);
-  if (!r.ffn) fill("ffn=4h (GPT MLP)");
-  const auto vocab = r.vocab.value_or(default_vocab(r.model_name.value_or("")));
-  if (!r.vocab) fill("vocab=" + std::to_string(vocab) + " (model family's public config)");
+  model["ffn"] = r.ffn.value_or(shape ? shape->ffn : 4 * hidden);
+  if (!r.ffn && !shape) fill("ffn=4h (GPT MLP)");
+  const auto vocab = r.vocab.value_or(shape ? shape->vocab : default_vocab(r.model_name.value_or("")));
+  if (!r.vocab && !shape) fill("vocab=" + std::to_string(vocab) + " (model family's public config)");
   model["vocab"] = vocab;
+  if (shape) {
+    model["bias"] = shape->bias;
+    model["tied_embeddings"] = shape->tied_embeddings;
+  }
+  if (r.moe) {
+    // Mixture of experts (schema: experts, top_k, expert_ffn, shared_experts, moe_layers).
+    if (!r.moe->experts) throw InputError("model.moe.experts is null");
+    nlohmann::json moe = {{"experts", *r.moe->experts}};
+    moe["top_k"] = r.moe->top_k.value_or(2);
+    if (!r.moe->top_k) fill("moe.top_k=2 (GShard / Mixtral routing)");
+    moe["expert_ffn"] = r.moe->expert_ffn.value_or(model["ffn"].get<std::int64_t>());
+    moe["shared_experts"] = r.moe->shared_experts.value_or(0);
+    if (r.moe->moe_layers) moe["moe_layers"] = *r.moe->moe_layers;
+    model["moe"] = moe;
+  }
 
   // Cluster.
   int gpn = r.gpus_per_node.value_or(8);
@@ -117,6 +161,7 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
   st["tp"] = r.tp.value_or(1);
   st["pp"] = r.pp.value_or(1);
   st["cp"] = r.cp.value_or(1);
+  if (r.ep) st["ep"] = *r.ep;
   if (r.dp) st["dp"] = *r.dp;
   if (!r.tp) fill("tp=1");
   if (!r.pp) fill("pp=1");
@@ -216,6 +261,7 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
     row.error_pct = (*row.predicted - r.value) / r.value * 100.0;
     row.strategy = best->metrics.strategy;
     row.iteration_time_s = best->metrics.iteration_time_s;
+    row.features = row_features(best_sc);
   } catch (const InputError& e) {
     row.skipped_reason = e.what();
   }
@@ -237,6 +283,22 @@ ValidationReport validate_records(const std::vector<PublishedRecord>& recs, cons
     }
   }
   rep.mape = rep.predicted ? sum / rep.predicted : 0.0;
+  std::map<std::string, FeatureError> by;
+  for (const auto& row : rep.rows) {
+    if (!row.error_pct) continue;
+    for (const auto& f : row.features) {
+      auto& e = by[f];
+      e.feature = f;
+      ++e.rows;
+      e.mape += std::fabs(*row.error_pct);
+      e.mean_error_pct += *row.error_pct;
+    }
+  }
+  for (auto& [name, e] : by) {
+    e.mape /= e.rows;
+    e.mean_error_pct /= e.rows;
+    rep.by_feature.push_back(e);
+  }
   return rep;
 }
 
@@ -250,7 +312,10 @@ nlohmann::json to_json(const ValidationReport& r) {
     if (!row.strategy.empty()) j["strategy"] = row.strategy;
     rows.push_back(j);
   }
-  return {{"rows", rows}, {"mape", r.mape}, {"predicted", r.predicted}, {"skipped", r.skipped}};
+  nlohmann::json features = nlohmann::json::array();
+  for (const auto& f : r.by_feature)
+    features.push_back({{"feature", f.feature}, {"rows", f.rows}, {"mape", f.mape}, {"mean_error_pct", f.mean_error_pct}});
+  return {{"rows", rows}, {"mape", r.mape}, {"predicted", r.predicted}, {"skipped", r.skipped}, {"by_feature", features}};
 }
 
 void print_text(const ValidationReport& r, std::ostream& out) {
@@ -265,6 +330,10 @@ void print_text(const ValidationReport& r, std::ostream& out) {
     for (const auto& f : row.filled) out << "      filled: " << f << "\n";
   }
   out << fmt::format("\nMAPE {:.2f}% over {} predicted rows ({} skipped)\n", r.mape, r.predicted, r.skipped);
+  if (r.by_feature.empty()) return;
+  out << fmt::format("\n{:<40} {:>5} {:>8} {:>12}\n", "rows using", "rows", "MAPE", "mean error");
+  for (const auto& f : r.by_feature)
+    out << fmt::format("{:<40} {:>5} {:>7.2f}% {:>+11.1f}%\n", f.feature, f.rows, f.mape, f.mean_error_pct);
 }
 
 void print_markdown(const ValidationReport& r, std::ostream& out) {
@@ -278,6 +347,10 @@ void print_markdown(const ValidationReport& r, std::ostream& out) {
       out << fmt::format("| {} | {} | {:.4g} | — | skipped | {} |\n", row.id, row.metric, row.published, row.skipped_reason);
   }
   out << fmt::format("\n**MAPE {:.2f}%** over {} predicted rows; {} skipped.\n", r.mape, r.predicted, r.skipped);
+  if (r.by_feature.empty()) return;
+  out << "\n| rows using | rows | MAPE % | mean error % |\n| --- | ---: | ---: | ---: |\n";
+  for (const auto& f : r.by_feature)
+    out << fmt::format("| {} | {} | {:.2f} | {:+.1f} |\n", f.feature, f.rows, f.mape, f.mean_error_pct);
 }
 
 }  // namespace trainsim

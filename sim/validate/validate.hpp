@@ -22,12 +22,22 @@ struct ValidationRow {
   std::string skipped_reason;           ///< empty when predicted
   std::string strategy;                 ///< the strategy used, after filling
   double iteration_time_s = 0;
+  std::vector<std::string> features;    ///< what the row exercises: "zero-3 / fsdp", "fp8", "gpu H100" ...
+};
+
+/// Error of the predicted rows that use one feature (a row counts for each of its features).
+struct FeatureError {
+  std::string feature;
+  int rows = 0;
+  double mape = 0;            ///< mean |error| %
+  double mean_error_pct = 0;  ///< mean signed error %: the bias
 };
 
 struct ValidationReport {
   std::vector<ValidationRow> rows;
   double mape = 0;                      ///< mean |error_pct| over predicted rows
   int predicted = 0, skipped = 0;
+  std::vector<FeatureError> by_feature;  ///< sorted by feature name
 };
 
 struct ValidateOptions {
