@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -39,34 +40,53 @@ std::vector<double> exponential_arrivals(double rate_per_s, double horizon_s, st
   return out;
 }
 
+FailureStream::FailureStream(const FailureRates& f, int gpus, int nodes, int links, std::uint64_t seed)
+    : times_(seed),
+      // A second stream (seed ^ golden-ratio constant) picks kinds and indices, so adding those
+      // choices never changes the failure times of a seed.
+      pick_(seed ^ 0x9E3779B97F4A7C15ULL),
+      rg_(f.per_gpu_hour * gpus),
+      rn_(f.per_node_hour * nodes),
+      rl_(f.per_link_hour * links),
+      rate_per_s_(job_failure_rate_per_s(f, gpus, nodes, links)),
+      gpus_(gpus),
+      nodes_(nodes),
+      links_(links) {
+  if (!(rate_per_s_ >= 0)) throw InternalError("FailureStream: negative or NaN failure rate");
+}
+
+FailureEvent FailureStream::next() {
+  FailureEvent e;
+  if (rate_per_s_ == 0) {
+    e.time_s = std::numeric_limits<double>::infinity();
+    return e;
+  }
+  t_ += exponential(times_, rate_per_s_);  // the same sum exponential_arrivals forms
+  e.time_s = t_;
+  double u = uniform01(pick_) * (rg_ + rn_ + rl_);
+  int count = gpus_;
+  if (u < rg_) {
+    e.kind = FailureKind::Gpu;
+  } else if (u < rg_ + rn_) {
+    e.kind = FailureKind::Node;
+    count = nodes_;
+  } else {
+    e.kind = FailureKind::Link;
+    count = links_;
+  }
+  e.index = count > 0 ? static_cast<int>(std::min<double>(count - 1, std::floor(uniform01(pick_) * count))) : 0;
+  return e;
+}
+
 std::vector<FailureEvent> inject_failures(const FailureRates& f, int gpus, int nodes, int links, double horizon_s,
                                           std::uint64_t seed) {
-  const double rg = f.per_gpu_hour * gpus, rn = f.per_node_hour * nodes, rl = f.per_link_hour * links;
-  const double total_per_s = job_failure_rate_per_s(f, gpus, nodes, links);
+  if (horizon_s < 0) throw InternalError("inject_failures: negative horizon");
+  FailureStream stream(f, gpus, nodes, links, seed);
+  if (stream.rate_per_s() * horizon_s > kMaxExpectedArrivals)
+    throw InputError("failure injection: " + std::to_string(stream.rate_per_s() * horizon_s) +
+                     " expected failures over the horizon (limit 1e7)");
   std::vector<FailureEvent> out;
-  auto times = exponential_arrivals(total_per_s, horizon_s, seed);
-  // A second stream (seed + golden-ratio constant) picks kinds and indices, so adding those
-  // choices never changes the failure times of a seed.
-  std::mt19937_64 pick(seed ^ 0x9E3779B97F4A7C15ULL);
-  const double sum = rg + rn + rl;
-  out.reserve(times.size());
-  for (double t : times) {
-    FailureEvent e;
-    e.time_s = t;
-    double u = uniform01(pick) * sum;
-    int count = gpus;
-    if (u < rg) {
-      e.kind = FailureKind::Gpu;
-    } else if (u < rg + rn) {
-      e.kind = FailureKind::Node;
-      count = nodes;
-    } else {
-      e.kind = FailureKind::Link;
-      count = links;
-    }
-    e.index = count > 0 ? static_cast<int>(std::min<double>(count - 1, std::floor(uniform01(pick) * count))) : 0;
-    out.push_back(e);
-  }
+  for (FailureEvent e = stream.next(); e.time_s < horizon_s; e = stream.next()) out.push_back(e);
   return out;
 }
 

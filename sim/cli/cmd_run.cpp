@@ -1,12 +1,18 @@
 // trainsim run SCENARIO.json [--engine analytic|simgrid] [--format text|json|csv] [--trace FILE]
+//   [--inject-failures SEED [--iterations N]]   (simgrid engine: whole run with seeded failures)
+#include <cstdint>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "sim/analytic/predict.hpp"
 #include "sim/cli/command_registry.hpp"
 #include "sim/report/report.hpp"
 #include "sim/simgrid/link_report.hpp"
+#ifdef TRAINSIM_HAVE_SIMGRID
+#include "sim/simgrid/failure_run_report.hpp"
+#endif
 
 namespace trainsim::cli {
 namespace {
@@ -18,7 +24,21 @@ struct RunArgs {
   std::string trace_file;
   bool link_report = false;
   bool checkpoint_in_iteration = false;
+  std::uint64_t failure_seed = 0;
+  bool inject_failures = false;
+  std::int64_t iterations = 0;  ///< 0: the workload's token budget
 };
+
+/// Fails before the (possibly long) simulation when --inject-failures cannot be honoured.
+void check_failure_options(const RunArgs& a, const std::string& engine) {
+  if (!a.inject_failures) return;
+#ifndef TRAINSIM_HAVE_SIMGRID
+  throw InputError("--inject-failures", "a trainsim built with SimGrid", "a build without the simgrid engine");
+#endif
+  if (engine != "simgrid")
+    throw InputError("--inject-failures", "--engine simgrid (the run is replayed in SimGrid)", "engine " + engine);
+  if (a.format == "csv") throw InputError("--format", "text or json with --inject-failures", "csv");
+}
 
 Action setup(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
@@ -29,10 +49,26 @@ Action setup(CLI::App& app) {
   app.add_flag("--link-report", a->link_report, "print bytes and utilisation per link class and the 10 busiest links (simgrid engine)");
   app.add_flag("--checkpoint-in-iteration", a->checkpoint_in_iteration,
                "simgrid engine, storage on the fabric: also write one checkpoint to the storage servers during the iteration");
+  auto* inject = app.add_option_function<std::uint64_t>(
+      "--inject-failures", [a](const std::uint64_t& seed) { a->inject_failures = true; a->failure_seed = seed; },
+      "simgrid engine: replay the whole training run with failures drawn from this seed (checkpoints, lost work, "
+      "restarts; docs/simgrid-engine.md#failure-injection)");
+  // Digits only: CLI11 would wrap "-1" to 2^64 - 1 (an unsigned conversion) instead of refusing it.
+  inject->type_name("SEED")->check(CLI::Validator(
+      [](std::string& v) {
+        return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos
+                   ? std::string()
+                   : "expected a non-negative integer seed, found " + v;
+      },
+      "SEED"));
+  app.add_option("--iterations", a->iterations, "with --inject-failures: iterations of the run (default: the workload's train_tokens)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000000000}))
+      ->needs(inject);
   return [a]() {
     Scenario sc = load_scenario(a->scenario);
     sc.options.checkpoint_in_iteration = a->checkpoint_in_iteration;
     const std::string engine = a->engine.empty() ? sc.options.engine : a->engine;
+    check_failure_options(*a, engine);
     LinkStatsObserver links;
     std::vector<ExecutionObserver*> observers;
     if (a->link_report) observers.push_back(&links);
@@ -42,12 +78,21 @@ Action setup(CLI::App& app) {
       if (!out) throw InputError("--trace", "a writable file", "\"" + a->trace_file + "\"");
       write_chrome_trace(p.trace, out);
     }
+    nlohmann::json j = to_json(p.metrics);
+#ifdef TRAINSIM_HAVE_SIMGRID
+    std::optional<FailureRun> failures;
+    if (a->inject_failures) failures = simulate_failure_run(sc, p.metrics, a->failure_seed, a->iterations);
+    if (failures) j["failure_injection"] = failure_run_json(*failures);
+#endif
     if (a->format == "json")
-      std::cout << to_json(p.metrics).dump(2) << "\n";
+      std::cout << j.dump(2) << "\n";
     else if (a->format == "csv")
       print_csv(p.metrics, std::cout);
     else
       print_text(p.metrics, std::cout);
+#ifdef TRAINSIM_HAVE_SIMGRID
+    if (failures && a->format == "text") print_failure_run_text(*failures, std::cout);
+#endif
     if (a->link_report) print_link_report(links.stats, std::cout);
     return 0;
   };
