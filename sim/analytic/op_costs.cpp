@@ -1,6 +1,7 @@
 #include "sim/analytic/op_costs.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace trainsim {
 
@@ -9,6 +10,29 @@ namespace {
 /// microseconds on InfiniBand (NCCL tuning tables use ~2-8 us base latencies per algorithm).
 constexpr double kInterNodeEndpointLatency = 3e-6;
 }  // namespace
+
+std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t, bool tp_comm_overlap) {
+  std::vector<double> exposed(ks.size(), 0.0);
+  std::vector<bool> paired(ks.size(), false);  // a product hides at most one collective
+  for (std::size_t i = 0; i < ks.size(); ++i) {
+    const Kernel& k = ks[i];
+    if (k.kind != KernelKind::Collective) continue;
+    exposed[i] = t[i];
+    if (!tp_comm_overlap || k.group != GroupRole::TP) continue;
+    std::optional<std::size_t> partner;
+    if (k.collective == CollectiveKind::AllGather) {
+      for (std::size_t j = i + 1; j < ks.size() && !partner; ++j)
+        if (ks[j].kind == KernelKind::Gemm) partner = j;
+    } else if (k.collective == CollectiveKind::ReduceScatter) {
+      for (std::size_t j = i; j-- > 0 && !partner;)
+        if (ks[j].kind == KernelKind::Gemm) partner = j;
+    }
+    if (!partner || paired[*partner]) continue;
+    paired[*partner] = true;
+    exposed[i] = std::max(0.0, t[i] - t[*partner]);
+  }
+  return exposed;
+}
 
 CollectiveEnv collective_env(const ClusterSpec& c, bool spans_leaves) {
   CollectiveEnv env;
@@ -28,14 +52,15 @@ CollectiveEnv collective_env(const ClusterSpec& c, bool spans_leaves) {
 OpCosts::OpCosts(const Plan& plan, const ClusterSpec& cluster, const ComputeModel& compute)
     : plan_(plan), cluster_(cluster) {
   blocks_.reserve(plan.blocks.size());
+  std::vector<double> t;
   for (const auto& b : plan.blocks) {
     BlockCost bc;
+    t.clear();
     for (const auto& k : b.kernels) {
-      if (k.kind == KernelKind::Collective)
-        bc.comm += kernel_collective(k);
-      else
-        bc.compute += compute.time(k);
+      t.push_back(k.kind == KernelKind::Collective ? kernel_collective(k) : compute.time(k));
+      if (k.kind != KernelKind::Collective) bc.compute += t.back();
     }
+    for (double c : exposed_inline_comm(b.kernels, t, plan.strategy.tp_comm_overlap)) bc.comm += c;
     blocks_.push_back(bc);
   }
 }

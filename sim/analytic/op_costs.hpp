@@ -18,6 +18,13 @@ struct BlockCost {
   double total() const { return compute + comm; }
 };
 
+/// Seconds each inline collective of a block leaves on the critical path, given every kernel's
+/// time (`t[i]`: compute time, or the collective's time). Without overlap that is its whole time;
+/// with `tp_comm_overlap`, a TP all-gather is pipelined with the next product and a TP
+/// reduce-scatter with the previous one, so only max(0, t_comm - t_product) is exposed
+/// (Strategy::tp_comm_overlap). Compute kernels get 0.
+std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t, bool tp_comm_overlap);
+
 /// Link parameters a rank sees on `cluster` (efficiency applied): NVLink/PCIe inside a node,
 /// its share of the node's NICs across nodes. `spans_leaves` applies the fabric's oversubscription.
 CollectiveEnv collective_env(const ClusterSpec& cluster, bool spans_leaves);

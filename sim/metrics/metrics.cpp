@@ -17,6 +17,7 @@ std::string describe_strategy(const Strategy& s) {
   if (s.vp > 1) o << " vp" << s.vp;
   o << " mb" << s.micro_batch << " gbs" << s.global_batch << " " << to_string(s.schedule);
   if (s.sequence_parallel) o << " sp";
+  if (s.tp_comm_overlap && s.tp > 1) o << " tp-overlap";
   if (s.zero > 0) o << " zero" << s.zero;
   o << " recompute=" << to_string(s.recompute) << " " << to_string(s.precision) << " attn=" << to_string(s.attention);
   return o.str();

@@ -14,7 +14,7 @@ const char* to_string(ScheduleKind s) {
 Strategy parse_strategy(const JsonReader& r) {
   r.reject_unknown({"name", "description", "tp", "pp", "dp", "cp", "ep", "vp", "sequence_parallel", "zero", "recompute",
                     "schedule", "micro_batch", "global_batch", "precision", "attention", "overlap_grad_reduce",
-                    "overlap_param_gather", "bucket_params", "optimizer_offload", "scatter_gather_p2p", "overlap_p2p_comm", "dropout", "gradient_accumulation_fusion", "fused_bias",
+                    "overlap_param_gather", "bucket_params", "optimizer_offload", "scatter_gather_p2p", "overlap_p2p_comm", "tp_comm_overlap", "dropout", "gradient_accumulation_fusion", "fused_bias",
                     "tp_algorithm", "dp_algorithm"});
   Strategy s;
   s.tp = static_cast<int>(r.opt_integer("tp", 1, 1 << 20).value_or(1));
@@ -47,6 +47,11 @@ Strategy parse_strategy(const JsonReader& r) {
   s.optimizer_offload = r.opt_boolean("optimizer_offload").value_or(false);
   s.scatter_gather_p2p = r.opt_boolean("scatter_gather_p2p").value_or(true);
   s.overlap_p2p_comm = r.opt_boolean("overlap_p2p_comm").value_or(false);
+  s.tp_comm_overlap = r.opt_boolean("tp_comm_overlap").value_or(false);
+  // The decomposed all-gather/reduce-scatter exist only with sequence parallelism (Megatron-core
+  // refuses --tp-comm-overlap without --sequence-parallel).
+  if (s.tp_comm_overlap && s.tp > 1 && !s.sequence_parallel)
+    throw InputError(r.where("tp_comm_overlap"), "false unless sequence_parallel is true", "true");
   s.dropout = r.opt_boolean("dropout").value_or(true);
   s.gradient_accumulation_fusion = r.opt_boolean("gradient_accumulation_fusion").value_or(true);
   s.fused_bias = r.opt_boolean("fused_bias").value_or(true);

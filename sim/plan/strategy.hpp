@@ -31,6 +31,11 @@ struct Strategy {
   double bucket_params = 40e6;        ///< gradient bucket size in parameters (Megatron DDP default 40M)
   bool optimizer_offload = false;
   bool scatter_gather_p2p = true;
+  /// Megatron/Transformer Engine --tp-comm-overlap: with sequence parallelism, each all-gather is
+  /// pipelined with the product that consumes it and each reduce-scatter with the product that
+  /// feeds it, chunk by chunk (Wang et al., "Overlap Communication with Dependent Computation via
+  /// Decomposition", ASPLOS 2023): only max(0, t_comm - t_product) stays exposed.
+  bool tp_comm_overlap = false;
   bool overlap_p2p_comm = false;      ///< Megatron --overlap-p2p-comm; off: sends block the compute stream     ///< split pipeline sends over TP ranks (Narayanan et al. SC'21 Sec. 4.1)
   bool dropout = true;
   bool gradient_accumulation_fusion = true;  ///< Megatron --gradient-accumulation-fusion (2022+)

@@ -37,18 +37,23 @@ Op collective_op(GroupRole group, CollectiveKind kind, double bytes) {
 
 StrategyScorer::StrategyScorer(const Scenario& base) : base_(base), compute_(base.cluster.gpu, load_profile_for(base)) {}
 
-StrategyScorer::PhaseCost StrategyScorer::cost_kernels(const std::vector<Kernel>& ks, const OpCosts& costs) const {
+StrategyScorer::PhaseCost StrategyScorer::cost_kernels(const std::vector<Kernel>& ks, const OpCosts& costs,
+                                                      bool tp_comm_overlap) const {
   PhaseCost c;
+  std::vector<double> times;
+  times.reserve(ks.size());
   for (const auto& k : ks) {
     if (k.kind == KernelKind::Collective) {
-      c.comm += costs.kernel_collective(k);
+      times.push_back(costs.kernel_collective(k));
       continue;
     }
     const double t = compute_.time(k);
+    times.push_back(t);
     c.compute += t;
     if (k.kind == KernelKind::Gemm || k.kind == KernelKind::Attention) c.compute_bound += t;
     c.flops += k.flops;
   }
+  for (double e : exposed_inline_comm(ks, times, tp_comm_overlap)) c.comm += e;
   return c;
 }
 
@@ -59,21 +64,21 @@ const StrategyScorer::LayerCost& StrategyScorer::layer_cost(const Strategy& s, c
   // Everything a layer's kernels and their collective groups depend on.
   const LayerKey key{s.tp, s.cp, s.ep, s.dp, s.micro_batch, s.sequence_parallel ? 1 : 0, static_cast<int>(s.precision),
                      static_cast<int>(s.attention), s.dropout ? 1 : 0, (s.gradient_accumulation_fusion ? 1 : 0) + (s.fused_bias ? 2 : 0),
-                     static_cast<int>(s.recompute), static_cast<int>(s.tp_algorithm), kind};
+                     static_cast<int>(s.recompute), static_cast<int>(s.tp_algorithm) + (s.tp_comm_overlap ? 16 : 0), kind};
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
   const LayerShard sh = layer_shard(s);
   LayerCost lc;
   if (kind == 2) {
-    lc.fwd = cost_kernels(embedding_forward(m, sh), costs);
-    lc.bwd = cost_kernels(embedding_backward(m, sh), costs);
+    lc.fwd = cost_kernels(embedding_forward(m, sh), costs, s.tp_comm_overlap);
+    lc.bwd = cost_kernels(embedding_backward(m, sh), costs, s.tp_comm_overlap);
   } else if (kind == 3) {
-    lc.fwd = cost_kernels(head_forward(m, sh), costs);
-    lc.bwd = cost_kernels(head_backward(m, sh), costs);
+    lc.fwd = cost_kernels(head_forward(m, sh), costs, s.tp_comm_overlap);
+    lc.bwd = cost_kernels(head_backward(m, sh), costs, s.tp_comm_overlap);
   } else {
-    lc.fwd = cost_kernels(layer_forward(m, sh, layer), costs);
-    lc.bwd = cost_kernels(layer_backward(m, sh, layer), costs);
-    lc.rec = cost_kernels(layer_recompute(m, sh, layer, s.recompute), costs);
+    lc.fwd = cost_kernels(layer_forward(m, sh, layer), costs, s.tp_comm_overlap);
+    lc.bwd = cost_kernels(layer_backward(m, sh, layer), costs, s.tp_comm_overlap);
+    lc.rec = cost_kernels(layer_recompute(m, sh, layer, s.recompute), costs, s.tp_comm_overlap);
   }
   return cache_.emplace(key, lc).first->second;
 }
