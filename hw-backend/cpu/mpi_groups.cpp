@@ -14,7 +14,7 @@ MpiGroups::~MpiGroups() {
 
 void MpiGroups::create(const Plan& plan, int rank, MPI_Comm world) {
   for (GroupRole role : {GroupRole::TP, GroupRole::CP, GroupRole::DP, GroupRole::PP, GroupRole::EP, GroupRole::EDP,
-                         GroupRole::Embedding}) {
+                         GroupRole::Embedding, GroupRole::DPShard, GroupRole::DPReplica}) {
     std::vector<int> members;
     try {
       members = plan.group_members(rank, role);

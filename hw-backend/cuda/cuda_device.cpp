@@ -109,7 +109,8 @@ class CudaDevice : public Device {
     plan_ = &plan;
     program_ = &program;
     groups_.create(plan, rank, world_);
-    for (GroupRole r : {GroupRole::TP, GroupRole::CP, GroupRole::DP, GroupRole::EP, GroupRole::EDP, GroupRole::Embedding})
+    for (GroupRole r : {GroupRole::TP, GroupRole::CP, GroupRole::DP, GroupRole::EP, GroupRole::EDP, GroupRole::Embedding,
+                        GroupRole::DPShard, GroupRole::DPReplica})
       nccl_for(groups_.comm(r), static_cast<int>(r));
     world_nccl_ = nccl_for(world_, 100);
     // Model state as the Plan sizes it: half-precision weights and gradients, fp32 master

@@ -31,6 +31,8 @@ const char* to_string(GroupRole r) {
     case GroupRole::EP: return "ep";
     case GroupRole::EDP: return "edp";
     case GroupRole::Embedding: return "embedding";
+    case GroupRole::DPShard: return "dp-shard";
+    case GroupRole::DPReplica: return "dp-replica";
   }
   return "?";
 }

@@ -13,7 +13,9 @@ namespace trainsim {
 enum class KernelKind { Gemm, Attention, Memory, Collective };
 enum class CollectiveKind { AllReduce, AllGather, ReduceScatter, AllToAll, Broadcast };
 /// Which of the rank's groups a collective runs on (resolved per rank by the Plan).
-enum class GroupRole { None, TP, PP, DP, CP, EP, EDP, Embedding };
+/// DPShard / DPReplica: with hybrid sharding (Strategy::shard_group), the ZeRO/FSDP sharding group
+/// (consecutive data-parallel ranks) and the groups of ranks holding the same shard.
+enum class GroupRole { None, TP, PP, DP, CP, EP, EDP, Embedding, DPShard, DPReplica };
 
 struct Kernel {
   std::string name;

@@ -47,8 +47,8 @@ class OpCosts {
   const ClusterSpec& cluster_;
   std::vector<BlockCost> blocks_;
   /// Group shape per GroupRole, computed on first use (every group of a role has the same shape).
-  mutable std::array<GroupShape, 8> shapes_{};
-  mutable std::array<bool, 8> shape_known_{};
+  mutable std::array<GroupShape, 16> shapes_{};
+  mutable std::array<bool, 16> shape_known_{};
 };
 
 }  // namespace trainsim

@@ -19,6 +19,7 @@ std::string describe_strategy(const Strategy& s) {
   if (s.sequence_parallel) o << " sp";
   if (s.tp_comm_overlap && s.tp > 1) o << " tp-overlap";
   if (s.zero > 0) o << " zero" << s.zero;
+  if (s.hybrid_sharding()) o << " shard" << s.zero_shard();
   o << " recompute=" << to_string(s.recompute) << " " << to_string(s.precision) << " attn=" << to_string(s.attention);
   return o.str();
 }
@@ -32,7 +33,7 @@ MemoryReport memory_report(const Scenario& sc, const Plan& plan) {
   for (int stage = 0; stage < s.pp; ++stage) {
     MemoryInputs in;
     in.params = plan.params_per_rank_by_stage[stage];
-    in.dp = s.dp * s.cp;
+    in.dp = s.zero_shard();  // ZeRO/FSDP shards over the (hybrid) sharding group
     in.zero = s.zero;
     in.weight_bytes = weight_bytes(s);
     in.grad_bytes = gradient_bytes(s);

@@ -71,6 +71,8 @@ int Plan::group_size(GroupRole role) const {
     case GroupRole::EP: return s.ep;
     case GroupRole::EDP: return s.dp * s.cp / s.ep;
     case GroupRole::Embedding: return s.pp > 1 ? 2 : 1;
+    case GroupRole::DPShard: return s.zero_shard();
+    case GroupRole::DPReplica: return s.zero_replicas();
     case GroupRole::None: return 1;
   }
   return 1;
@@ -108,6 +110,26 @@ std::vector<int> Plan::group_members(int rank, GroupRole role) const {
     case GroupRole::EDP: {
       const int flat = me.dp * s.cp + me.cp;
       for (int f = flat % s.ep; f < s.dp * s.cp; f += s.ep) {
+        c.dp = f / s.cp;
+        c.cp = f % s.cp;
+        out.push_back(rank_of(c));
+      }
+      break;
+    }
+    case GroupRole::DPShard: {
+      // Consecutive DP x CP indices: with TP x CP inside a node first, a shard group of
+      // gpus_per_node / (tp x cp) ranks is one node (FSDP HYBRID_SHARD's usual layout).
+      const int g = s.zero_shard(), flat = me.dp * s.cp + me.cp, base = flat / g * g;
+      for (int f = base; f < base + g; ++f) {
+        c.dp = f / s.cp;
+        c.cp = f % s.cp;
+        out.push_back(rank_of(c));
+      }
+      break;
+    }
+    case GroupRole::DPReplica: {
+      const int g = s.zero_shard(), flat = me.dp * s.cp + me.cp;
+      for (int f = flat % g; f < s.dp * s.cp; f += g) {
         c.dp = f / s.cp;
         c.cp = f % s.cp;
         out.push_back(rank_of(c));

@@ -194,6 +194,27 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
     };
     const double params = plan.params_per_rank_by_stage[stage];
     plan.params_per_stage_rank_max = std::max(plan.params_per_stage_rank_max, params);
+    // ZeRO/FSDP groups: the whole DP x CP group, or with hybrid sharding the sharding group for
+    // parameter gathers and gradient reduce-scatters plus an all-reduce of each shard across the
+    // replicas (FSDP HYBRID_SHARD; MiCS).
+    const bool hybrid = s.hybrid_sharding();
+    const GroupRole shard_role = hybrid ? GroupRole::DPShard : GroupRole::DP;
+    // A gradient reduction of `bytes` (op `g` carries stream, phase, chunk and deps): one
+    // collective over DP, or reduce-scatter in the shard group then all-reduce across replicas.
+    auto grad_sync = [&](Op g, double bytes) {
+      g.kind = OpKind::Collective;
+      g.group = shard_role;
+      g.collective = s.zero >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
+      g.bytes = bytes;
+      const int rs = add(g);
+      if (!hybrid) return rs;
+      Op r = g;
+      r.group = GroupRole::DPReplica;
+      r.collective = CollectiveKind::AllReduce;
+      r.bytes = bytes / s.zero_shard();
+      r.deps = {rs};
+      return add(r);
+    };
 
     // ZeRO-3 parameter all-gather of a unit, prefetched at most one unit ahead: it may start once
     // the compute two units back has finished (FSDP's forward/backward prefetch of one unit).
@@ -204,7 +225,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       g.kind = OpKind::Collective;
       g.stream = Stream::ParamComm;  // its own stream: gathers run ahead of reduce-scatters
       g.phase = Phase::ParamSync;
-      g.group = GroupRole::DP;
+      g.group = shard_role;
       g.collective = CollectiveKind::AllGather;
       g.bytes = plan.blocks[blk].params * wbytes;
       if (prev_compute2 >= 0) g.deps = {prev_compute2};
@@ -271,16 +292,12 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
           if (per_layer_units) {
             // FSDP reduce-scatters each unit's gradients as soon as its backward is done.
             Op g;
-            g.kind = OpKind::Collective;
             g.stream = Stream::DpComm;
             g.phase = Phase::GradSync;
             g.micro_batch = st.micro_batch;
             g.chunk = st.chunk;
-            g.group = GroupRole::DP;
-            g.collective = CollectiveKind::ReduceScatter;
-            g.bytes = plan.blocks[blk].params * gbytes;
             g.deps = {ci};
-            unit_grad_ops.push_back(add(g));
+            unit_grad_ops.push_back(grad_sync(g, plan.blocks[blk].params * gbytes));
           }
         }
         if (vs > 0) {
@@ -289,15 +306,11 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
         // Gradient reduction of a chunk, overlapped with later compute when enabled.
         if (static_cast<int>(i) == last_bwd_of_chunk[st.chunk] && dp_group > 1 && s.overlap_grad_reduce && !per_layer_units) {
           Op g;
-          g.kind = OpKind::Collective;
           g.stream = Stream::DpComm;
           g.phase = Phase::GradSync;
           g.chunk = st.chunk;
-          g.group = GroupRole::DP;
-          g.collective = s.zero >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
-          g.bytes = params / V * gbytes;
           g.deps = {ci};
-          chunk_grad_ops.push_back(add(g));
+          chunk_grad_ops.push_back(grad_sync(g, params / V * gbytes));
         }
       }
     }
@@ -306,14 +319,10 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
     sync_deps.insert(sync_deps.end(), unit_grad_ops.begin(), unit_grad_ops.end());
     if (dp_group > 1 && !s.overlap_grad_reduce && !per_layer_units) {
       Op g;
-      g.kind = OpKind::Collective;
       g.stream = Stream::DpComm;
       g.phase = Phase::GradSync;
-      g.group = GroupRole::DP;
-      g.collective = s.zero >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
-      g.bytes = params * gbytes;
       g.deps = {last_compute};
-      sync_deps.push_back(add(g));
+      sync_deps.push_back(grad_sync(g, params * gbytes));
     }
     // Tied word embeddings: the first and last stage all-reduce their copies' gradients (Megatron).
     if (P > 1 && model.tied_embeddings && (stage == 0 || stage == P - 1)) {
@@ -329,7 +338,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
     }
     // Optimizer step: mixed-precision Adam over the rank's (sharded) fp32 master weights;
     // memory-bound passes (models/workload/optimizer_kernels.hpp).
-    const double local = params / (s.zero >= 1 ? dp_group : 1);
+    const double local = params / (s.zero >= 1 ? s.zero_shard() : 1);
     Block opt{"optimizer stage " + std::to_string(stage), Phase::Optimizer, -1, 0, 0, {}};
     opt.kernels = optimizer_step_kernels(local, gbytes, wbytes, s.precision);
     const int opt_block = static_cast<int>(plan.blocks.size());
@@ -348,7 +357,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       ag.kind = OpKind::Collective;
       ag.stream = Stream::DpComm;
       ag.phase = Phase::ParamSync;
-      ag.group = GroupRole::DP;
+      ag.group = shard_role;
       ag.collective = CollectiveKind::AllGather;
       ag.bytes = params * wbytes;
       ag.deps = {oi};

@@ -14,7 +14,7 @@ const char* to_string(ScheduleKind s) {
 Strategy parse_strategy(const JsonReader& r) {
   r.reject_unknown({"name", "description", "tp", "pp", "dp", "cp", "ep", "vp", "sequence_parallel", "zero", "recompute",
                     "schedule", "micro_batch", "global_batch", "precision", "attention", "overlap_grad_reduce",
-                    "overlap_param_gather", "bucket_params", "optimizer_offload", "scatter_gather_p2p", "overlap_p2p_comm", "tp_comm_overlap", "dropout", "gradient_accumulation_fusion", "fused_bias",
+                    "overlap_param_gather", "bucket_params", "optimizer_offload", "scatter_gather_p2p", "overlap_p2p_comm", "tp_comm_overlap", "shard_group", "dropout", "gradient_accumulation_fusion", "fused_bias",
                     "tp_algorithm", "dp_algorithm"});
   Strategy s;
   s.tp = static_cast<int>(r.opt_integer("tp", 1, 1 << 20).value_or(1));
@@ -25,6 +25,10 @@ Strategy parse_strategy(const JsonReader& r) {
   s.vp = static_cast<int>(r.opt_integer("vp", 1, 1024).value_or(1));
   s.sequence_parallel = r.opt_boolean("sequence_parallel").value_or(false);
   s.zero = static_cast<int>(r.opt_integer("zero", 0, 3).value_or(0));
+  s.shard_group = static_cast<int>(r.opt_integer("shard_group", 1, 1 << 24).value_or(0));
+  if (s.shard_group > 0 && s.zero == 0)
+    throw InputError(r.where("shard_group"), "a zero stage of 1 or more (nothing is sharded with zero 0)",
+                     std::to_string(s.shard_group));
   auto rc = r.opt_choice("recompute", {"none", "selective", "full"}).value_or("none");
   s.recompute = rc == "none" ? Recompute::None : rc == "selective" ? Recompute::Selective : Recompute::Full;
   auto sched = r.opt_choice("schedule", {"gpipe", "1f1b", "interleaved-1f1b"});

@@ -3,6 +3,7 @@
 // (--tensor-model-parallel-size, --pipeline-model-parallel-size, --context-parallel-size,
 // --expert-model-parallel-size, --num-layers-per-virtual-pipeline-stage, --sequence-parallel,
 // --recompute-granularity, --use-distributed-optimizer, --overlap-grad-reduce ...).
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -20,6 +21,11 @@ struct Strategy {
   int vp = 1;                     ///< virtual pipeline stages (model chunks) per rank
   bool sequence_parallel = false;
   int zero = 0;                   ///< 0 none, 1 distributed optimizer, 2 + gradients, 3 + parameters (FSDP)
+  /// Hybrid sharding: ZeRO/FSDP state is sharded over groups of this many consecutive DP x CP
+  /// ranks and replicated across groups (PyTorch FSDP HYBRID_SHARD, Zhao et al. VLDB 2023 Sec. 3.3;
+  /// MiCS, Zhang et al. VLDB 2022). Gradients: reduce-scatter in the group, then all-reduce of the
+  /// shard across groups. 0 = shard over the whole DP x CP group.
+  int shard_group = 0;
   Recompute recompute = Recompute::None;
   ScheduleKind schedule = ScheduleKind::OneFOneB;
   std::int64_t micro_batch = 1;
@@ -45,6 +51,10 @@ struct Strategy {
 
   std::int64_t micro_batches() const { return global_batch / (micro_batch * dp); }
   int world() const { return tp * pp * dp * cp; }
+  /// Ranks one ZeRO/FSDP shard is spread over, and how many replicas of each shard exist.
+  int zero_shard() const { return shard_group > 0 ? shard_group : dp * cp; }
+  int zero_replicas() const { return dp * cp / std::max(1, zero_shard()); }
+  bool hybrid_sharding() const { return zero >= 1 && zero_shard() < dp * cp; }
 };
 
 const char* to_string(ScheduleKind s);

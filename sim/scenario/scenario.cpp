@@ -83,6 +83,9 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
                                             std::to_string(s.dp) + ") to divide global_batch = " +
                                             std::to_string(s.global_batch),
                      "a remainder of " + std::to_string(s.global_batch % (s.micro_batch * s.dp)));
+  if (s.shard_group > 0 && (s.dp * s.cp) % s.shard_group != 0)
+    throw InputError(w + "shard_group", "a divisor of dp x cp = " + std::to_string(s.dp * s.cp),
+                     std::to_string(s.shard_group));
   if ((s.dp * s.cp) % s.ep != 0)
     throw InputError(w + "ep", "a divisor of dp x cp = " + std::to_string(s.dp * s.cp), std::to_string(s.ep));
   if (s.ep > 1 && !m.moe)

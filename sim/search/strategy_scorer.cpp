@@ -95,6 +95,16 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   const bool per_layer_units = s.zero >= 3 && dp_group > 1;
   const double gbytes = gradient_bytes(s), wbytes = weight_bytes(s);
   const auto pc = count_parameters(model);
+  // ZeRO/FSDP collectives as the planner issues them: over DP, or with hybrid sharding over the
+  // sharding group plus an all-reduce of the shard across replicas (build_plan's grad_sync).
+  const GroupRole shard_role = s.hybrid_sharding() ? GroupRole::DPShard : GroupRole::DP;
+  auto grad_sync = [&](double bytes) {
+    const auto kind = s.zero >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
+    double t = costs.collective(collective_op(shard_role, kind, bytes));
+    if (s.hybrid_sharding())
+      t += costs.collective(collective_op(GroupRole::DPReplica, CollectiveKind::AllReduce, bytes / s.zero_shard()));
+    return t;
+  };
 
   // Embedding (first stage) and output layer (last stage): costed once per strategy.
   const LayerCost& emb = layer_cost(s, costs, kEmbedding);
@@ -105,10 +115,10 @@ FastScore StrategyScorer::score(const Strategy& s) const {
       (s.scatter_gather_p2p ? s.tp : 1);
 
   // One micro-batch through every chunk of each stage.
-  std::vector<double> t_stage(P, 0.0), bwd_chunk(P, 0.0);
+  std::vector<double> t_stage(P, 0.0), bwd_chunk(P, 0.0), grad_stream(P, 0.0), fwd_stage(P, 0.0);
   double compute_bound_mb = 0, memory_mb = 0, comm_mb = 0, rec_flops_mb = 0;  // summed over stages
   for (int st = 0; st < P; ++st) {
-    double t = 0, bwd = 0;
+    double t = 0, bwd = 0, rs_sum = 0, fwd = 0;
     for (int c = 0; c < V; ++c) {
       const int vs = c * P + st;
       const auto [first, count] = ranges[vs];
@@ -122,10 +132,14 @@ FastScore StrategyScorer::score(const Strategy& s) const {
                              (model.is_moe_layer(l) ? static_cast<double>(pc.moe_mlp) / s.ep : static_cast<double>(pc.mlp))) /
                                 s.tp +
                             static_cast<double>(pc.norms);
-          const double ag = costs.collective(collective_op(GroupRole::DP, CollectiveKind::AllGather, lp * wbytes));
-          const double rs = costs.collective(collective_op(GroupRole::DP, CollectiveKind::ReduceScatter, lp * gbytes));
-          t += std::max(f, ag) + std::max(b, std::max(ag, rs));
-          comm_mb += std::max(0.0, ag - f) + std::max(0.0, std::max(ag, rs) - b);
+          const double ag = costs.collective(collective_op(shard_role, CollectiveKind::AllGather, lp * wbytes));
+          const double rs = grad_sync(lp * gbytes);
+          // Compute waits for the gathers only; the reduce-scatters (and, with hybrid sharding, the
+          // replica all-reduces) queue on their own stream and only their backlog shows at the end.
+          t += std::max(f, ag) + std::max(b, ag);
+          comm_mb += std::max(0.0, ag - f) + std::max(0.0, ag - b);
+          rs_sum += rs;
+          fwd += std::max(f, ag);
         } else {
           t += f + b;
         }
@@ -155,6 +169,8 @@ FastScore StrategyScorer::score(const Strategy& s) const {
     }
     t_stage[st] = t;
     bwd_chunk[st] = bwd / V;
+    grad_stream[st] = rs_sum;
+    fwd_stage[st] = fwd;
   }
   const int slowest = static_cast<int>(std::max_element(t_stage.begin(), t_stage.end()) - t_stage.begin());
   const double t_max = t_stage[slowest];
@@ -171,24 +187,24 @@ FastScore StrategyScorer::score(const Strategy& s) const {
     const double end = t_pipe - st * bwd_chunk[st];
     double sync = 0;
     if (dp_group > 1 && !per_layer_units) {
-      const auto kind = s.zero >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
-      const double full = costs.collective(collective_op(GroupRole::DP, kind, params * gbytes));
       // --overlap-grad-reduce starts a chunk's reduction after its last backward: only the last
       // chunk's (1/v of the gradients) stays exposed when there are several chunks.
-      sync = s.overlap_grad_reduce && V > 1 ? costs.collective(collective_op(GroupRole::DP, kind, params / V * gbytes)) : full;
+      sync = s.overlap_grad_reduce && V > 1 ? grad_sync(params / V * gbytes) : grad_sync(params * gbytes);
     } else if (per_layer_units) {
+      // The last layer's reduction, or the gradient stream's backlog when it outlasts the compute
+      // it overlaps (every micro-batch's backward and the later forwards: all but the first forward).
       const double lp = params / std::max(1, stage_layers(model, s, st));
-      sync = costs.collective(collective_op(GroupRole::DP, CollectiveKind::ReduceScatter, lp * gbytes));
+      sync = std::max(grad_sync(lp * gbytes), m * grad_stream[st] - (m * t_stage[st] - fwd_stage[st]));
     }
     if (P > 1 && model.tied_embeddings && (st == 0 || st == P - 1))
       sync += costs.collective(collective_op(GroupRole::Embedding, CollectiveKind::AllReduce,
                                              static_cast<double>(model.vocab) * model.hidden / s.tp * gbytes));
-    const double local = params / (s.zero >= 1 ? dp_group : 1);
+    const double local = params / (s.zero >= 1 ? s.zero_shard() : 1);
     double opt = 0;
     for (const auto& k : optimizer_step_kernels(local, gbytes, wbytes, s.precision)) opt += compute_.time(k);
     double gather = 0;
     if (dp_group > 1 && s.zero >= 1 && !per_layer_units)
-      gather = costs.collective(collective_op(GroupRole::DP, CollectiveKind::AllGather, params * wbytes));
+      gather = costs.collective(collective_op(shard_role, CollectiveKind::AllGather, params * wbytes));
     const double done = end + sync + opt + gather;
     if (done > T) {
       T = done;

@@ -74,6 +74,25 @@ INSTANTIATE_TEST_SUITE_P(
              (c.overlap_grad ? "_overlap" : "");
     });
 
+TEST(StrategyScorer, HybridShardingAgreesWithTheAnalyticEngine) {
+  // FSDP HYBRID_SHARD over each node (shard_group 8) and ZeRO-1 sharded per node, GPT-3 on 1,024 A100.
+  for (int zero : {1, 3}) {
+    Scenario sc = default_scenario();
+    sc.strategy.tp = 8;
+    sc.strategy.pp = zero == 3 ? 4 : 16;
+    sc.strategy.zero = zero;
+    sc.strategy.shard_group = zero == 3 ? 4 : 2;
+    sc.strategy.dp = 0;
+    resolve_strategy(sc.strategy, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), "test");
+    ASSERT_TRUE(sc.strategy.hybrid_sharding());
+    const Prediction full = predict(sc);
+    const FastScore fast = StrategyScorer(sc).score(sc.strategy);
+    EXPECT_NEAR(fast.iteration_time_s / full.metrics.iteration_time_s, 1.0, zero >= 3 ? 0.05 : 0.03)
+        << describe_strategy(sc.strategy);
+    EXPECT_NEAR(fast.memory.parts.total(), full.metrics.memory.parts.total(), 1.0);
+  }
+}
+
 TEST(StrategyScorer, BubbleOfUniformStagesIsTheOneF1BFormula) {
   // Uniform stages without a pipeline split of embedding/head costs: bubble = (p − 1) · t_stage.
   Scenario sc = default_scenario();
