@@ -14,17 +14,21 @@ double layer_activation_bytes(const TransformerConfig& c, const LayerShard& s, R
   }
   // Tensors outside the tensor-parallel region (replicated across TP unless SP): both norm inputs,
   // the QKV and first-MLP inputs, and the two dropout masks. Korthikanti: 10 sbh for GPT in fp16.
+  // Inputs of the products, kept for their weight gradients: with fp8, Transformer Engine keeps the
+  // FP8 copies it cast for the forward products (1 byte; TE Linear/LayerNormLinear save the cast
+  // input for the wgrad product) instead of bf16 ones. Attention (Q, K, V) stays in bf16.
+  const double gb = s.precision == Precision::FP8 ? 1.0 : eb;
   const double norms_in = 2.0 * eb * sb * h;   // two norm inputs (4 sbh)
-  const double linear_in = 2.0 * eb * sb * h;  // QKV and MLP-up inputs (4 sbh)
+  const double linear_in = 2.0 * gb * sb * h;  // QKV and MLP-up inputs (4 sbh)
   const double masks = 2.0 * mask * sb * h;           // attention and MLP dropout masks (2sbh)
   double out_region = norms_in + linear_in + masks;   // = 10 sbh for GPT in fp16
   // Inside the TP region (split over t): Q, K, V, attention-projection input, MLP activations.
   const double inner = c.moe ? static_cast<double>(c.moe->expert_ffn) *
                                    (c.moe->top_k * c.moe->busiest_rank_load() + c.moe->shared_experts)
                              : static_cast<double>(c.ffn);
-  const double mlp_act = c.activation == Activation::SwiGLU ? 3.0 * eb * sb * inner  // gate, up, product
-                                                            : 2.0 * eb * sb * inner; // gelu input, down input
-  double in_region = eb * sb * (h + 2.0 * kv) + eb * sb * h + mlp_act;  // = 24 sbh for GPT
+  const double mlp_act = c.activation == Activation::SwiGLU ? (2.0 * eb + gb) * sb * inner  // gate, up, product
+                                                            : (eb + gb) * sb * inner;       // gelu input, down input
+  double in_region = eb * sb * (h + 2.0 * kv) + gb * sb * h + mlp_act;  // = 24 sbh for GPT (Q, K, V, proj input, MLP)
   // Attention scores: softmax output (2), dropout mask (1), dropout output (2) per element: 5as^2b.
   const double scores_elems = static_cast<double>(c.heads) * sb * static_cast<double>(c.seq_len);
   double scores = 0;

@@ -49,6 +49,19 @@ TEST(ActivationMemory, KorthikantiTable2) {
   EXPECT_NEAR(layer_activation_bytes(c, shard(8, true, AttentionImpl::Flash), Recompute::None), 34 * sbh / t, sbh * 0.01);
 }
 
+TEST(ActivationMemory, Fp8KeepsTheProductInputsInOneByte) {
+  // Transformer Engine keeps the FP8 casts of the product inputs for the weight gradients: of
+  // Korthikanti's 34 sbh, the QKV input (2), projection input (2), MLP-up input (2) and MLP-down
+  // input (8) halve: 34 - 7 = 27 sbh (flash attention, TP + SP).
+  const auto c = gpt3();
+  const double sbh = 2048.0 * 12288, t = 8;
+  auto s8 = shard(8, true, AttentionImpl::Flash);
+  s8.precision = Precision::FP8;
+  EXPECT_NEAR(layer_activation_bytes(c, s8, Recompute::None), 27 * sbh / t, sbh * 0.01);
+  // Full recomputation keeps only the bf16 layer input either way.
+  EXPECT_NEAR(layer_activation_bytes(c, s8, Recompute::Full), 2 * sbh / t, sbh * 0.01);
+}
+
 TEST(ModelStateMemory, ZeroPaperFigure1) {
   // 7.5B parameters, Nd = 64, K = 12: 120 GB, 31.4 GB, 16.6 GB, 1.9 GB for stages 0..3.
   const double expected[] = {120.0, 31.4, 16.6, 1.9};
