@@ -83,6 +83,20 @@ std::vector<int> Plan::group_members(int rank, GroupRole role) const {
   const RankCoord me = coord(rank);
   std::vector<int> out;
   RankCoord c = me;
+  // Groups over the flattened DP x CP index: the block of `size` consecutive indices holding
+  // this rank, or every `stride`-th index starting from this rank's position in its block.
+  const int flat = me.dp * s.cp + me.cp;
+  auto add_flat = [&](int f) {
+    c.dp = f / s.cp;
+    c.cp = f % s.cp;
+    out.push_back(rank_of(c));
+  };
+  auto dp_block = [&](int size) {
+    for (int f = flat / size * size; f < flat / size * size + size; ++f) add_flat(f);
+  };
+  auto dp_stride = [&](int stride) {
+    for (int f = flat % stride; f < s.dp * s.cp; f += stride) add_flat(f);
+  };
   switch (role) {
     case GroupRole::TP:
       for (c.tp = 0; c.tp < s.tp; ++c.tp) out.push_back(rank_of(c));
@@ -97,45 +111,20 @@ std::vector<int> Plan::group_members(int rank, GroupRole role) const {
     case GroupRole::PP:
       for (c.pp = 0; c.pp < s.pp; ++c.pp) out.push_back(rank_of(c));
       break;
-    case GroupRole::EP: {
-      // Expert-parallel groups: consecutive data-parallel (x context) indices (Megatron-Core).
-      const int flat = me.dp * s.cp + me.cp, base = flat / s.ep * s.ep;
-      for (int f = base; f < base + s.ep; ++f) {
-        c.dp = f / s.cp;
-        c.cp = f % s.cp;
-        out.push_back(rank_of(c));
-      }
+    case GroupRole::EP:  // consecutive data-parallel (x context) indices (Megatron-Core)
+      dp_block(s.ep);
       break;
-    }
-    case GroupRole::EDP: {
-      const int flat = me.dp * s.cp + me.cp;
-      for (int f = flat % s.ep; f < s.dp * s.cp; f += s.ep) {
-        c.dp = f / s.cp;
-        c.cp = f % s.cp;
-        out.push_back(rank_of(c));
-      }
+    case GroupRole::EDP:
+      dp_stride(s.ep);
       break;
-    }
-    case GroupRole::DPShard: {
-      // Consecutive DP x CP indices: with TP x CP inside a node first, a shard group of
-      // gpus_per_node / (tp x cp) ranks is one node (FSDP HYBRID_SHARD's usual layout).
-      const int g = s.zero_shard(), flat = me.dp * s.cp + me.cp, base = flat / g * g;
-      for (int f = base; f < base + g; ++f) {
-        c.dp = f / s.cp;
-        c.cp = f % s.cp;
-        out.push_back(rank_of(c));
-      }
+    // With TP x CP inside a node first, a shard group of gpus_per_node / (tp x cp) consecutive
+    // indices is one node (FSDP HYBRID_SHARD's usual layout).
+    case GroupRole::DPShard:
+      dp_block(s.zero_shard());
       break;
-    }
-    case GroupRole::DPReplica: {
-      const int g = s.zero_shard(), flat = me.dp * s.cp + me.cp;
-      for (int f = flat % g; f < s.dp * s.cp; f += g) {
-        c.dp = f / s.cp;
-        c.cp = f % s.cp;
-        out.push_back(rank_of(c));
-      }
+    case GroupRole::DPReplica:
+      dp_stride(s.zero_shard());
       break;
-    }
     case GroupRole::Embedding:
       if (s.pp > 1) {
         c.pp = 0;
