@@ -9,6 +9,7 @@
 #include "sim/analytic/predict.hpp"
 #include "sim/report/report.hpp"
 #include "sim/validate/model_shapes.hpp"
+#include "sim/validate/published_configs.hpp"
 
 namespace trainsim {
 
@@ -194,6 +195,23 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
   st["overlap_p2p_comm"] = !old;
   if (old) fill("gradient_accumulation_fusion=false, fused_bias=false (Megatron-LM 2021 on PyTorch 1.8)");
   if (!old) fill("overlap_grad_reduce=true (NeMo / FSDP default)");
+  if (const auto cfg = published_run_config(r)) {
+    // The authors' own launch configuration for the knobs the table leaves out.
+    if (!r.micro_batch) {
+      st["micro_batch"] = cfg->micro_batch;
+      fill(fmt::format("micro_batch={} ({})", cfg->micro_batch, cfg->source));
+    }
+    const int pp = r.pp.value_or(1);
+    if (!r.vp && pp > 1) {
+      const int vp = cfg->layers_per_virtual_stage ? layers / (pp * cfg->layers_per_virtual_stage) : 1;
+      st["vp"] = vp;
+      st["schedule"] = vp > 1 ? "interleaved-1f1b" : "1f1b";
+      fill(fmt::format("vp={}, schedule={} ({})", vp, vp > 1 ? "interleaved-1f1b" : "1f1b", cfg->source));
+    }
+    st["overlap_grad_reduce"] = cfg->overlap_grad_reduce;
+    fill(fmt::format("overlap_grad_reduce={} ({}: {} DDP)", cfg->overlap_grad_reduce ? "true" : "false", cfg->source,
+                     cfg->overlap_grad_reduce ? "PyTorch" : "Megatron local"));
+  }
 
   nlohmann::json scen = {{"name", r.id}, {"cluster", cluster}, {"workload", {{"name", r.model_name.value_or(r.id)}, {"model", model}}},
                          {"strategy", st}};
@@ -209,11 +227,12 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
     std::vector<std::string> filled;
     Scenario base = scenario_from_record(r, filled);
     // Knobs left to search: the run's authors tuned for speed, so take the fastest feasible value.
+    const bool configured = published_run_config(r).has_value();
     std::vector<std::int64_t> mbs = {base.strategy.micro_batch};
-    if (!r.micro_batch)
+    if (!r.micro_batch && !configured)
       mbs = divisors_upto(base.strategy.global_batch / base.strategy.dp, 16);
     std::vector<int> vps = {base.strategy.vp};
-    if (!r.vp && base.strategy.schedule == ScheduleKind::Interleaved1F1B) {
+    if (!r.vp && !configured && base.strategy.schedule == ScheduleKind::Interleaved1F1B) {
       vps.clear();
       // Megatron-LM (2021-2024) needs pp x vp to divide the layers for interleaving.
       const int layers = base.workload.model.layers, pp = base.strategy.pp;
@@ -252,7 +271,7 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
           }
         }
     if (!best) throw InputError("no feasible setting of the unknown knobs (micro_batch, vp, recompute)");
-    if (!r.micro_batch) filled.push_back("micro_batch=" + std::to_string(best_sc.strategy.micro_batch) + " (fastest that fits)");
+    if (!r.micro_batch && !configured) filled.push_back("micro_batch=" + std::to_string(best_sc.strategy.micro_batch) + " (fastest that fits)");
     if (vps.size() > 1) filled.push_back("vp=" + std::to_string(best_sc.strategy.vp) + " (fastest that fits)");
     if (rcs.size() > 1) filled.push_back(std::string("recompute=") + to_string(best_sc.strategy.recompute) + " (fastest that fits)");
     if (!best_fits) filled.push_back("WARNING: predicted memory exceeds the GPU in every setting");
@@ -261,6 +280,8 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
     row.error_pct = (*row.predicted - r.value) / r.value * 100.0;
     row.strategy = best->metrics.strategy;
     row.iteration_time_s = best->metrics.iteration_time_s;
+    const nlohmann::json m = to_json(best->metrics);
+    row.breakdown = {{"breakdown_s", m["breakdown_s"]}, {"memory_gb", m["memory_gb"]}};
     row.features = row_features(best_sc);
   } catch (const InputError& e) {
     row.skipped_reason = e.what();
@@ -309,7 +330,11 @@ nlohmann::json to_json(const ValidationReport& r) {
     j["predicted"] = row.predicted ? nlohmann::json(*row.predicted) : nlohmann::json(nullptr);
     j["error_pct"] = row.error_pct ? nlohmann::json(*row.error_pct) : nlohmann::json(nullptr);
     j["skipped_reason"] = row.skipped_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.skipped_reason);
-    if (!row.strategy.empty()) j["strategy"] = row.strategy;
+    if (!row.strategy.empty()) {
+      j["strategy"] = row.strategy;
+      j["iteration_time_s"] = row.iteration_time_s;
+      j.update(row.breakdown);
+    }
     rows.push_back(j);
   }
   nlohmann::json features = nlohmann::json::array();

@@ -22,6 +22,7 @@ struct ValidationRow {
   std::string skipped_reason;           ///< empty when predicted
   std::string strategy;                 ///< the strategy used, after filling
   double iteration_time_s = 0;
+  nlohmann::json breakdown;             ///< the prediction's breakdown_s and memory_gb (trainsim run --format json)
   std::vector<std::string> features;    ///< what the row exercises: "zero-3 / fsdp", "fp8", "gpu H100" ...
 };
 
