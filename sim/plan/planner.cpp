@@ -31,12 +31,20 @@ LayerShard layer_shard(const Strategy& s) {
   return sh;
 }
 
-namespace {
-
 double layer_params_rank(const TransformerConfig& m, const ParamCount& pc, const Strategy& s, int layer) {
   double mlp = m.is_moe_layer(layer) ? static_cast<double>(pc.moe_mlp) / s.ep : static_cast<double>(pc.mlp);
   return (static_cast<double>(pc.attention) + mlp) / s.tp + static_cast<double>(pc.norms);
 }
+
+EdgeParams edge_params_rank(const TransformerConfig& m, const ParamCount& pc, const Strategy& s) {
+  const double vocab_shard = static_cast<double>(m.vocab) * m.hidden / s.tp;
+  EdgeParams e;
+  e.embedding = vocab_shard + (m.learned_positions ? static_cast<double>(m.seq_len * m.hidden) : 0.0);
+  e.head = static_cast<double>(pc.final_norm) + (!m.tied_embeddings || s.pp > 1 ? vocab_shard : 0.0);
+  return e;
+}
+
+namespace {
 
 std::int64_t p2p_tag(int mb, int vs, int vstages, bool forward) {
   return (static_cast<std::int64_t>(mb) * vstages + vs) * 2 + (forward ? 0 : 1);
@@ -72,7 +80,7 @@ int stage_layers(const TransformerConfig& m, const Strategy& s, int stage) {
 std::vector<double> params_per_rank_by_stage(const TransformerConfig& m, const Strategy& s) {
   const ParamCount pc = count_parameters(m);
   const auto ranges = virtual_stage_layer_ranges(m.layers, s.pp * s.vp);
-  const double vocab_shard = static_cast<double>(m.vocab) * m.hidden / s.tp;
+  const EdgeParams edge = edge_params_rank(m, pc, s);
   std::vector<double> out(s.pp, 0.0);
   for (int stage = 0; stage < s.pp; ++stage) {
     double p = 0;
@@ -80,12 +88,8 @@ std::vector<double> params_per_rank_by_stage(const TransformerConfig& m, const S
       const auto [first, count] = ranges[c * s.pp + stage];
       for (int l = first; l < first + count; ++l) p += layer_params_rank(m, pc, s, l);
     }
-    if (stage == 0) p += vocab_shard + (m.learned_positions ? static_cast<double>(m.seq_len * m.hidden) : 0.0);
-    if (stage == s.pp - 1) {
-      p += static_cast<double>(pc.final_norm);
-      // Untied output layer, or the tied copy the last stage keeps when the pipeline splits them.
-      if (!m.tied_embeddings || s.pp > 1) p += vocab_shard;
-    }
+    if (stage == 0) p += edge.embedding;
+    if (stage == s.pp - 1) p += edge.head;
     out[stage] = p;
   }
   return out;
@@ -109,10 +113,16 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
   // Blocks: forward, backward and recompute of every virtual stage, split into units. A unit is
   // the whole chunk, except with ZeRO-3 / FSDP where each layer is its own unit (FSDP wraps
   // each transformer block: its parameters are gathered just before use and its gradients
-  // reduce-scattered just after; Zhao et al., "PyTorch FSDP", VLDB 2023, Sec. 3).
-  const bool per_layer_units = s.zero >= 3 && s.dp * s.cp > 1;
+  // reduce-scattered just after; Zhao et al., "PyTorch FSDP", VLDB 2023, Sec. 3), and with
+  // bucketed data-parallel synchronisation, whose buckets fill layer by layer.
+  const bool zero3_units = s.zero >= 3 && s.dp * s.cp > 1;
+  const bool layer_units = zero3_units || s.bucketed_dp_sync();
   const ParamCount pc = count_parameters(model);
   std::vector<std::vector<int>> fwd_units(VS), bwd_units(VS), rec_units(VS);
+  // Parameters outside the layers belong to the units that use them: the embedding's to the
+  // first unit, the final norm's and output layer's to the last (as params_per_rank_by_stage).
+  const EdgeParams edge = edge_params_rank(model, pc, s);
+  const double embedding_params = edge.embedding, head_params = edge.head;
   plan.virtual_stage_layers.resize(VS);
   auto append = [](std::vector<Kernel>& dst, std::vector<Kernel> src) {
     dst.insert(dst.end(), std::make_move_iterator(src.begin()), std::make_move_iterator(src.end()));
@@ -124,10 +134,10 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
   for (int vs = 0; vs < VS; ++vs) {
     const auto [first, per_chunk] = ranges[vs];
     plan.virtual_stage_layers[vs] = ranges[vs];
-    const int unit_layers = per_layer_units ? 1 : per_chunk;
+    const int unit_layers = layer_units ? 1 : per_chunk;
     for (int u0 = first; u0 < first + per_chunk; u0 += unit_layers) {
       const int u1 = u0 + unit_layers;  // [u0, u1)
-      const std::string tag = per_layer_units ? " layer " + std::to_string(u0) : "";
+      const std::string tag = layer_units ? " layer " + std::to_string(u0) : "";
       Block f{"forward vstage " + std::to_string(vs) + tag, Phase::Forward, vs, u0, unit_layers, {}, 0};
       Block r{"recompute vstage " + std::to_string(vs) + tag, Phase::Recompute, vs, u0, unit_layers, {}, 0};
       for (int l = u0; l < u1; ++l) {
@@ -138,9 +148,12 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       if (vs == 0 && u0 == first) {
         std::vector<Kernel> k = embedding_forward(model, sh);
         f.kernels.insert(f.kernels.begin(), k.begin(), k.end());
-        f.params += static_cast<double>(model.vocab) * model.hidden / s.tp;
+        f.params += embedding_params;
       }
-      if (vs == VS - 1 && u1 == first + per_chunk) append(f.kernels, head_forward(model, sh));
+      if (vs == VS - 1 && u1 == first + per_chunk) {
+        append(f.kernels, head_forward(model, sh));
+        f.params += head_params;
+      }
       r.params = f.params;
       fwd_units[vs].push_back(push(std::move(f)));
       if (!r.kernels.empty()) rec_units[vs].push_back(push(std::move(r)));
@@ -148,16 +161,19 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
     // Backward units run in reverse layer order.
     for (int u1 = first + per_chunk; u1 > first; u1 -= unit_layers) {
       const int u0 = u1 - unit_layers;
-      const std::string tag = per_layer_units ? " layer " + std::to_string(u0) : "";
+      const std::string tag = layer_units ? " layer " + std::to_string(u0) : "";
       Block b{"backward vstage " + std::to_string(vs) + tag, Phase::Backward, vs, u0, unit_layers, {}, 0};
-      if (vs == VS - 1 && u1 == first + per_chunk) append(b.kernels, head_backward(model, sh));
+      if (vs == VS - 1 && u1 == first + per_chunk) {
+        append(b.kernels, head_backward(model, sh));
+        b.params += head_params;
+      }
       for (int l = u1 - 1; l >= u0; --l) {
         b.params += layer_params_rank(model, pc, s, l);
         append(b.kernels, layer_backward(model, sh, l));
       }
       if (vs == 0 && u0 == first) {
         append(b.kernels, embedding_backward(model, sh));
-        b.params += static_cast<double>(model.vocab) * model.hidden / s.tp;
+        b.params += embedding_params;
       }
       bwd_units[vs].push_back(push(std::move(b)));
     }
@@ -231,11 +247,37 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       if (prev_compute2 >= 0) g.deps = {prev_compute2};
       return g;
     };
-    // Last backward step of each chunk: where its gradients become final (for overlap).
+    // Last backward step of each chunk: where its gradients become final (for overlap); first
+    // forward step of each chunk: where the previous update's weights must have arrived.
     const auto steps = pipeline_schedule(s.schedule, stage, P, m, V);
-    std::vector<int> last_bwd_of_chunk(V, -1), chunk_grad_ops;
-    for (size_t i = 0; i < steps.size(); ++i)
+    std::vector<int> last_bwd_of_chunk(V, -1), first_fwd_of_chunk(V, -1), chunk_grad_ops;
+    for (size_t i = 0; i < steps.size(); ++i) {
       if (!steps[i].forward) last_bwd_of_chunk[steps[i].chunk] = static_cast<int>(i);
+      else if (first_fwd_of_chunk[steps[i].chunk] < 0) first_fwd_of_chunk[steps[i].chunk] = static_cast<int>(i);
+    }
+    // Buckets (Megatron-Core DDP, PyTorch DDP): consecutive units' parameters, filled in the
+    // order the pass meets them; a bucket is synchronised once its last unit is done (gradients)
+    // or before its first unit runs (weights). Returns the bucket index of every unit.
+    const double bucket = s.bucket_size();
+    auto buckets_of = [&](const std::vector<int>& units) {
+      std::vector<int> id(units.size());
+      double fill = 0;
+      int b = 0;
+      for (size_t u = 0; u < units.size(); ++u) {
+        if (fill >= bucket) ++b, fill = 0;
+        id[u] = b;
+        fill += plan.blocks[units[u]].params;
+      }
+      return id;
+    };
+    auto bucket_params = [&](const std::vector<int>& units, const std::vector<int>& id, int b) {
+      double p = 0;
+      for (size_t u = 0; u < units.size(); ++u)
+        if (id[u] == b) p += plan.blocks[units[u]].params;
+      return p;
+    };
+    const bool gather_in_forward = s.bucketed_dp_sync() && s.zero >= 1 && s.overlap_param_gather;
+    const bool grads_in_buckets = s.bucketed_dp_sync() && s.overlap_grad_reduce;
 
     for (size_t i = 0; i < steps.size(); ++i) {
       const auto& st = steps[i];
@@ -248,11 +290,27 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
         if (vs > 0) {
           deps.push_back(add(p2p(base, OpKind::Recv, Phase::Forward, (vs - 1) % P, p2p_tag(st.micro_batch, vs, VS, true), {})));
         }
-        int ci = -1;
+        int ci = -1, bucket_gather = -1;
+        const bool gather_here = gather_in_forward && static_cast<int>(i) == first_fwd_of_chunk[st.chunk];
+        const auto fwd_bucket = gather_here ? buckets_of(fwd_units[vs]) : std::vector<int>{};
         for (size_t u = 0; u < fwd_units[vs].size(); ++u) {
           const int blk = fwd_units[vs][u];
           std::vector<int> cdeps = u == 0 ? deps : std::vector<int>{ci};
-          if (per_layer_units) cdeps.push_back(add(param_gather(blk, ci)));
+          if (zero3_units) cdeps.push_back(add(param_gather(blk, ci)));
+          if (gather_here && (u == 0 || fwd_bucket[u] != fwd_bucket[u - 1])) {
+            // The previous step's updated weights of this bucket: queued on the gather stream from
+            // the start of the iteration (the steady state of the optimizer step's dispatch).
+            Op g;
+            g.kind = OpKind::Collective;
+            g.stream = Stream::ParamComm;
+            g.phase = Phase::ParamSync;
+            g.chunk = st.chunk;
+            g.group = shard_role;
+            g.collective = CollectiveKind::AllGather;
+            g.bytes = bucket_params(fwd_units[vs], fwd_bucket, fwd_bucket[u]) * wbytes;
+            bucket_gather = add(g);
+          }
+          if (gather_here) cdeps.push_back(bucket_gather);
           Op c = base;
           c.kind = OpKind::Compute;
           c.phase = Phase::Forward;
@@ -270,10 +328,12 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
           deps.push_back(add(p2p(base, OpKind::Recv, Phase::Backward, (vs + 1) % P, p2p_tag(st.micro_batch, vs, VS, false), {})));
         }
         int ci = -1;
+        const bool reduce_here = grads_in_buckets && static_cast<int>(i) == last_bwd_of_chunk[st.chunk];
+        const auto bwd_bucket = reduce_here ? buckets_of(bwd_units[vs]) : std::vector<int>{};
         for (size_t u = 0; u < bwd_units[vs].size(); ++u) {
           const int blk = bwd_units[vs][u];
           std::vector<int> cdeps = u == 0 ? deps : std::vector<int>{ci};
-          if (per_layer_units) cdeps.push_back(add(param_gather(blk, ci)));
+          if (zero3_units) cdeps.push_back(add(param_gather(blk, ci)));
           if (u < rec_units[vs].size()) {
             Op rc = base;
             rc.kind = OpKind::Compute;
@@ -289,7 +349,16 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
           c.deps = cdeps;
           prev_compute2 = prev_compute;
           ci = prev_compute = add(c);
-          if (per_layer_units) {
+          if (reduce_here && (u + 1 == bwd_units[vs].size() || bwd_bucket[u + 1] != bwd_bucket[u])) {
+            // The bucket's gradients are final: reduce them while the backward goes on.
+            Op g;
+            g.stream = Stream::DpComm;
+            g.phase = Phase::GradSync;
+            g.chunk = st.chunk;
+            g.deps = {ci};
+            chunk_grad_ops.push_back(grad_sync(g, bucket_params(bwd_units[vs], bwd_bucket, bwd_bucket[u]) * gbytes));
+          }
+          if (zero3_units) {
             // FSDP reduce-scatters each unit's gradients as soon as its backward is done.
             Op g;
             g.stream = Stream::DpComm;
@@ -303,21 +372,12 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
         if (vs > 0) {
           add(p2p(base, OpKind::Send, Phase::Backward, (vs - 1) % P, p2p_tag(st.micro_batch, vs - 1, VS, false), {ci}));
         }
-        // Gradient reduction of a chunk, overlapped with later compute when enabled.
-        if (static_cast<int>(i) == last_bwd_of_chunk[st.chunk] && dp_group > 1 && s.overlap_grad_reduce && !per_layer_units) {
-          Op g;
-          g.stream = Stream::DpComm;
-          g.phase = Phase::GradSync;
-          g.chunk = st.chunk;
-          g.deps = {ci};
-          chunk_grad_ops.push_back(grad_sync(g, params / V * gbytes));
-        }
       }
     }
     const int last_compute = static_cast<int>(ops.size()) - 1;
     std::vector<int> sync_deps = chunk_grad_ops;
     sync_deps.insert(sync_deps.end(), unit_grad_ops.begin(), unit_grad_ops.end());
-    if (dp_group > 1 && !s.overlap_grad_reduce && !per_layer_units) {
+    if (dp_group > 1 && !s.overlap_grad_reduce && !zero3_units) {
       Op g;
       g.stream = Stream::DpComm;
       g.phase = Phase::GradSync;
@@ -350,7 +410,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
     o.deps = sync_deps;
     o.deps.push_back(last_compute);
     const int oi = add(o);
-    if (dp_group > 1 && s.zero >= 1 && !per_layer_units) {
+    if (dp_group > 1 && s.zero >= 1 && !zero3_units && !gather_in_forward) {
       // Distributed optimizer / ZeRO-1/2: gather the updated half-precision weights (ZeRO-3
       // gathers them per unit at the next use instead).
       Op ag;

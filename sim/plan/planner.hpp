@@ -22,6 +22,17 @@ double params_per_rank(const TransformerConfig& model, const Strategy& s, int st
 /// The same for every stage at once.
 std::vector<double> params_per_rank_by_stage(const TransformerConfig& model, const Strategy& s);
 
+/// Parameters of transformer layer `layer` held by one rank (its TP shard; its EP share of experts).
+double layer_params_rank(const TransformerConfig& model, const ParamCount& pc, const Strategy& s, int layer);
+
+/// Parameters outside the layers held by one rank: the word (and learned position) embedding of
+/// the first stage, and the final norm plus the output layer (untied, or the tied copy a split
+/// pipeline keeps) of the last stage.
+struct EdgeParams {
+  double embedding = 0, head = 0;
+};
+EdgeParams edge_params_rank(const TransformerConfig& model, const ParamCount& pc, const Strategy& s);
+
 /// How one layer is split over a rank under `s` (micro-batch, TP/SP, CP, EP, precision, kernels).
 LayerShard layer_shard(const Strategy& s);
 

@@ -47,7 +47,7 @@ Strategy parse_strategy(const JsonReader& r) {
                                                                                            : AttentionImpl::Unfused;
   s.overlap_grad_reduce = r.opt_boolean("overlap_grad_reduce").value_or(false);
   s.overlap_param_gather = r.opt_boolean("overlap_param_gather").value_or(false);
-  s.bucket_params = r.opt_number("bucket_params", 1e3, 1e13).value_or(40e6);
+  s.bucket_params = r.opt_number("bucket_params", 1e3, 1e13).value_or(0.0);
   s.optimizer_offload = r.opt_boolean("optimizer_offload").value_or(false);
   s.scatter_gather_p2p = r.opt_boolean("scatter_gather_p2p").value_or(true);
   s.overlap_p2p_comm = r.opt_boolean("overlap_p2p_comm").value_or(false);

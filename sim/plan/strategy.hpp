@@ -32,9 +32,17 @@ struct Strategy {
   std::int64_t global_batch = 0;  ///< sequences per iteration (from the workload unless overridden)
   Precision precision = Precision::BF16;
   AttentionImpl attention = AttentionImpl::Flash;
-  bool overlap_grad_reduce = false;   ///< Megatron default off
+  /// Megatron --overlap-grad-reduce / PyTorch DDP: the gradients of a model chunk are reduced in
+  /// buckets as its last backward produces them, on their own stream (Megatron default off).
+  bool overlap_grad_reduce = false;
+  /// Megatron --overlap-param-gather (distributed optimizer, ZeRO-1/2): the updated weights are
+  /// all-gathered bucket by bucket while the next iteration's forward runs, each bucket just before
+  /// its layers' first forward, instead of after the optimizer step (Megatron default off).
+  /// ZeRO-3 / FSDP always prefetch one unit ahead; the knob does not change them.
   bool overlap_param_gather = false;
-  double bucket_params = 40e6;        ///< gradient bucket size in parameters (Megatron DDP default 40M)
+  /// Gradient (and parameter-gather) bucket size in parameters; 0: Megatron-Core's default
+  /// max(40M, 1M x data-parallel size) (megatron/core/distributed/distributed_data_parallel.py).
+  double bucket_params = 0;
   bool optimizer_offload = false;
   bool scatter_gather_p2p = true;
   /// Megatron/Transformer Engine --tp-comm-overlap: with sequence parallelism, each all-gather is
@@ -55,6 +63,12 @@ struct Strategy {
   int zero_shard() const { return shard_group > 0 ? shard_group : dp * cp; }
   int zero_replicas() const { return dp * cp / std::max(1, zero_shard()); }
   bool hybrid_sharding() const { return zero >= 1 && zero_shard() < dp * cp; }
+  /// Parameters per gradient / parameter-gather bucket.
+  double bucket_size() const { return bucket_params > 0 ? bucket_params : std::max(40e6, 1e6 * dp * cp); }
+  /// Bucketed data-parallel synchronisation at layer granularity (not ZeRO-3, which syncs per unit).
+  bool bucketed_dp_sync() const {
+    return dp * cp > 1 && zero < 3 && (overlap_grad_reduce || (zero >= 1 && overlap_param_gather));
+  }
 };
 
 const char* to_string(ScheduleKind s);

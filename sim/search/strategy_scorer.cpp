@@ -98,6 +98,7 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   // ZeRO/FSDP collectives as the planner issues them: over DP, or with hybrid sharding over the
   // sharding group plus an all-reduce of the shard across replicas (build_plan's grad_sync).
   const GroupRole shard_role = s.hybrid_sharding() ? GroupRole::DPShard : GroupRole::DP;
+  auto layer_params = [&](int l) { return layer_params_rank(model, pc, s, l); };
   auto grad_sync = [&](double bytes) {
     const auto kind = s.zero >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
     double t = costs.collective(collective_op(shard_role, kind, bytes));
@@ -128,10 +129,7 @@ FastScore StrategyScorer::score(const Strategy& s) const {
         if (per_layer_units) {
           // FSDP: each layer's parameters all-gathered before its forward and its backward (prefetched
           // one layer ahead), gradients reduce-scattered after its backward on another stream.
-          const double lp = (static_cast<double>(pc.attention) +
-                             (model.is_moe_layer(l) ? static_cast<double>(pc.moe_mlp) / s.ep : static_cast<double>(pc.mlp))) /
-                                s.tp +
-                            static_cast<double>(pc.norms);
+          const double lp = layer_params(l);
           const double ag = costs.collective(collective_op(shard_role, CollectiveKind::AllGather, lp * wbytes));
           const double rs = grad_sync(lp * gbytes);
           // Compute waits for the gathers only; the reduce-scatters (and, with hybrid sharding, the
@@ -178,18 +176,78 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   for (double t : t_stage) t_sum += t;
   const double t_pipe = m * t_max + (t_sum - t_max) / V;
 
+  // Bucketed data-parallel synchronisation (build_plan's buckets): the units of stage st's chunk 0,
+  // which runs the stage's last backward and its first forward, in pass order, as (time, params).
+  const EdgeParams edge = edge_params_rank(model, pc, s);
+  auto chunk0_units = [&](int st, bool forward) {
+    std::vector<std::pair<double, double>> units;
+    const auto [first, count] = ranges[st];
+    for (int l = first; l < first + count; ++l) {
+      const LayerCost& lc = layer_cost(s, costs, l);
+      const double t = forward ? lc.fwd.compute + lc.fwd.comm : lc.bwd.compute + lc.bwd.comm + lc.rec.compute + lc.rec.comm;
+      units.emplace_back(t, layer_params(l));
+    }
+    if (st == 0) {
+      units.front().first += forward ? emb_f.compute + emb_f.comm : emb_b.compute + emb_b.comm;
+      units.front().second += edge.embedding;
+    }
+    if (st == VS - 1) {
+      units.back().first += forward ? head_f.compute + head_f.comm : head_b.compute + head_b.comm;
+      units.back().second += edge.head;
+    }
+    if (!forward) std::reverse(units.begin(), units.end());
+    return units;
+  };
+  // Buckets close once they hold bucket_size() parameters; returns (params, index of last unit).
+  auto buckets = [&](const std::vector<std::pair<double, double>>& units) {
+    std::vector<std::pair<double, std::size_t>> out;
+    for (std::size_t u = 0; u < units.size(); ++u) {
+      if (out.empty() || out.back().first >= s.bucket_size()) out.emplace_back(0.0, u);
+      out.back().first += units[u].second;
+      out.back().second = u;
+    }
+    return out;
+  };
+  // What the gradient buckets of the last backward leave after it: each reduction starts when its
+  // last unit is done and after the previous one on the same stream.
+  auto gradient_tail = [&](int st) {
+    const auto units = chunk0_units(st, false);
+    std::vector<double> done(units.size());
+    double t = 0, stream = 0;
+    for (std::size_t u = 0; u < units.size(); ++u) done[u] = t += units[u].first;
+    for (const auto& [p, last] : buckets(units)) stream = std::max(stream, done[last]) + grad_sync(p * gbytes);
+    return std::max(0.0, stream - t);
+  };
+  // What the weight buckets, all queued at the iteration start, delay stage 0's first forward.
+  auto gather_lead = [&]() {
+    const auto units = chunk0_units(0, true);
+    const auto bs = buckets(units);
+    double stream = 0, t = 0, busy = 0;
+    std::size_t u = 0;
+    for (const auto& [p, last] : bs) {
+      stream += costs.collective(collective_op(shard_role, CollectiveKind::AllGather, p * wbytes));
+      t = std::max(t, stream);
+      for (; u <= last; ++u) t += units[u].first, busy += units[u].first;
+    }
+    return t - busy;
+  };
+  const bool bucketed = s.bucketed_dp_sync();
+  const bool gather_in_forward = bucketed && s.zero >= 1 && s.overlap_param_gather;
+  const double lead = gather_in_forward ? gather_lead() : 0.0;
+
   // Gradient synchronisation, optimizer step and parameter gather of each stage after its last backward.
   FastScore out;
   double T = 0;
   for (int st = 0; st < P; ++st) {
     const double params = shell.params_per_rank_by_stage[st];
     // Stage st finishes its last backward about st backward chunks before stage 0 (1F1B drain).
-    const double end = t_pipe - st * bwd_chunk[st];
+    const double end = lead + t_pipe - st * bwd_chunk[st];
     double sync = 0;
-    if (dp_group > 1 && !per_layer_units) {
-      // --overlap-grad-reduce starts a chunk's reduction after its last backward: only the last
-      // chunk's (1/v of the gradients) stays exposed when there are several chunks.
-      sync = s.overlap_grad_reduce && V > 1 ? grad_sync(params / V * gbytes) : grad_sync(params * gbytes);
+    if (bucketed && s.overlap_grad_reduce) {
+      // Earlier chunks' buckets drain behind later compute; the last backward's leave a tail.
+      sync = gradient_tail(st);
+    } else if (dp_group > 1 && !per_layer_units) {
+      sync = grad_sync(params * gbytes);
     } else if (per_layer_units) {
       // The last layer's reduction, or the gradient stream's backlog when it outlasts the compute
       // it overlaps (every micro-batch's backward and the later forwards: all but the first forward).
@@ -203,12 +261,12 @@ FastScore StrategyScorer::score(const Strategy& s) const {
     double opt = 0;
     for (const auto& k : optimizer_step_kernels(local, gbytes, wbytes, s.precision)) opt += compute_.time(k);
     double gather = 0;
-    if (dp_group > 1 && s.zero >= 1 && !per_layer_units)
+    if (dp_group > 1 && s.zero >= 1 && !per_layer_units && !gather_in_forward)
       gather = costs.collective(collective_op(shard_role, CollectiveKind::AllGather, params * wbytes));
     const double done = end + sync + opt + gather;
     if (done > T) {
       T = done;
-      out.dp_exposed_s = sync + gather;
+      out.dp_exposed_s = sync + gather + lead;
       out.optimizer_s = opt;
     }
   }

@@ -158,3 +158,77 @@ TEST(Planner, UnevenLayersGoToTheMiddleStages) {
   // Divisible counts split evenly.
   for (const auto& [first, n] : virtual_stage_layer_ranges(96, 16)) EXPECT_EQ(n, 6);
 }
+
+// The units' parameters add up to what the stage holds (params_per_rank_by_stage, the memory
+// model's count): buckets, ZeRO-3 gathers and reductions move exactly the stage's parameters.
+TEST(Planner, UnitParametersAddUpToTheStage) {
+  for (const nlohmann::json& st : {nlohmann::json{{"tp", 2}, {"pp", 1}},
+                                   nlohmann::json{{"tp", 2}, {"pp", 4}, {"vp", 2}, {"schedule", "interleaved-1f1b"}},
+                                   nlohmann::json{{"tp", 1}, {"pp", 2}, {"zero", 3}},
+                                   nlohmann::json{{"tp", 8}, {"pp", 1}, {"zero", 1}, {"overlap_grad_reduce", true}}}) {
+    const Plan plan = plan_for(st);
+    const int P = plan.strategy.pp;
+    std::vector<double> sum(P, 0.0);
+    for (const auto& b : plan.blocks)
+      if (b.phase == Phase::Forward) sum[b.virtual_stage % P] += b.params;
+    for (int stage = 0; stage < P; ++stage)
+      EXPECT_NEAR(sum[stage], plan.params_per_rank_by_stage[stage], 1e-9 * sum[stage]) << st.dump() << " stage " << stage;
+  }
+}
+
+// Megatron-Core / PyTorch DDP buckets: the last micro-batch's backward fills them unit by unit,
+// in reverse layer order; each is reduced as soon as its last unit is done.
+TEST(Planner, GradientBucketsFollowTheLastBackward) {
+  // 8 layers, TP 8 over one node, DP 2: per rank 1.58 M parameters a layer, and the 7.6 M of the
+  // tied word and learned position embeddings in layer 0's unit. Buckets of 4 M, filled in
+  // backward order: [L7 L6 L5], [L4 L3 L2], [L1, L0 + embedding].
+  const Plan plan = plan_for({{"tp", 8}, {"pp", 1}, {"overlap_grad_reduce", true}, {"bucket_params", 4e6}});
+  const auto& prog = plan.programs[0];
+  const auto last_mb = plan.strategy.micro_batches() - 1;
+  std::vector<double> bytes;
+  std::vector<int> producer_layer;
+  for (const auto& op : prog.ops) {
+    if (op.phase != Phase::GradSync) continue;
+    EXPECT_EQ(op.collective, CollectiveKind::AllReduce);
+    bytes.push_back(op.bytes);
+    ASSERT_EQ(op.deps.size(), 1u);
+    const Op& producer = prog.ops[op.deps[0]];
+    EXPECT_EQ(producer.phase, Phase::Backward);
+    EXPECT_EQ(producer.micro_batch, last_mb);
+    producer_layer.push_back(plan.blocks[producer.block].first_layer);
+  }
+  ASSERT_EQ(bytes.size(), 3u);
+  EXPECT_EQ(producer_layer, (std::vector<int>{5, 2, 0}));
+  double total = 0;
+  for (double b : bytes) total += b;
+  EXPECT_NEAR(total, plan.params_per_rank_by_stage[0] * 4.0, 1.0);  // fp32 gradients of a bf16 run
+  EXPECT_NEAR(bytes[0], bytes[1] + 2048 * 4.0, 1.0);  // three layers each; the final norm in the first
+  EXPECT_GE(bytes[1] / 4.0, 4e6);
+  EXPECT_LT(bytes[1] / 4.0, 4e6 * 1.5);
+}
+
+// --overlap-param-gather: the previous update's weights are gathered bucket by bucket before the
+// layers' first forward, instead of after the optimizer step.
+TEST(Planner, OverlappedParameterGatherPrecedesTheFirstForward) {
+  const Plan plan = plan_for({{"tp", 8}, {"pp", 1}, {"zero", 1}, {"overlap_param_gather", true}, {"bucket_params", 4e6}});
+  const auto& ops = plan.programs[0].ops;
+  int first_forward = -1, optimizer = -1, gathers = 0;
+  double gathered = 0;
+  for (int i = 0; i < static_cast<int>(ops.size()); ++i) {
+    if (ops[i].phase == Phase::Forward && ops[i].kind == OpKind::Compute && first_forward < 0) first_forward = i;
+    if (ops[i].phase == Phase::Optimizer) optimizer = i;
+    if (ops[i].phase == Phase::ParamSync) {
+      ++gathers;
+      gathered += ops[i].bytes;
+      EXPECT_EQ(ops[i].collective, CollectiveKind::AllGather);
+      EXPECT_EQ(ops[i].stream, Stream::ParamComm);
+      EXPECT_LT(optimizer, 0) << "a gather after the optimizer step";
+    }
+  }
+  // Forward order: [L0 + embedding], [L1 L2 L3], [L4 L5 L6], [L7].
+  EXPECT_EQ(gathers, 4);
+  EXPECT_NEAR(gathered, plan.params_per_rank_by_stage[0] * 2.0, 1.0);  // bf16 weights
+  // The first unit waits for the first bucket.
+  const auto& deps = ops[first_forward].deps;
+  EXPECT_NE(std::find_if(deps.begin(), deps.end(), [&](int d) { return ops[d].phase == Phase::ParamSync; }), deps.end());
+}

@@ -22,6 +22,7 @@ struct Case {
   int zero;
   Recompute rec;
   bool overlap_grad;
+  bool overlap_param = false;
 };
 
 }  // namespace
@@ -39,6 +40,7 @@ TEST_P(ScorerAgreement, IterationTimeCloseToTheAnalyticEngine) {
   sc.strategy.zero = c.zero;
   sc.strategy.recompute = c.rec;
   sc.strategy.overlap_grad_reduce = c.overlap_grad;
+  sc.strategy.overlap_param_gather = c.overlap_param;
   sc.strategy.dp = 0;
   resolve_strategy(sc.strategy, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), "test");
   const Prediction full = predict(sc);
@@ -65,13 +67,15 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{8, 16, 3, 1, 0, Recompute::Full, false},   // interleaved, 2 layers per chunk
                       Case{8, 16, 1, 1, 1, Recompute::Selective, false},  // distributed optimizer
                       Case{8, 16, 2, 1, 1, Recompute::Full, true},    // overlapped reduce-scatter
+                      Case{8, 16, 1, 1, 0, Recompute::Full, true},    // bucketed all-reduce, one chunk
+                      Case{8, 8, 1, 1, 1, Recompute::Selective, true, true},  // + weights gathered in the forward
                       Case{16, 8, 1, 1, 0, Recompute::Full, false},   // TP across two nodes
                       Case{8, 4, 1, 1, 3, Recompute::Full, false}),  // ZeRO-3 / FSDP per layer
     [](const ::testing::TestParamInfo<Case>& i) {
       const Case& c = i.param;
       return "tp" + std::to_string(c.tp) + "_pp" + std::to_string(c.pp) + "_vp" + std::to_string(c.vp) + "_mb" +
              std::to_string(c.mb) + "_zero" + std::to_string(c.zero) + "_rec" + std::to_string(static_cast<int>(c.rec)) +
-             (c.overlap_grad ? "_overlap" : "");
+             (c.overlap_grad ? "_overlap" : "") + (c.overlap_param ? "_paramgather" : "");
     });
 
 TEST(StrategyScorer, HybridShardingAgreesWithTheAnalyticEngine) {
