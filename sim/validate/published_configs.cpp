@@ -10,9 +10,12 @@ namespace {
 // nvcr.io/nvidia/pytorch:20.12-py3, SRUN.sh). DDP=torch is PyTorch DistributedDataParallel,
 // whose bucketed all-reduce overlaps the last micro-batch's backward (Li et al., VLDB 2020);
 // Megatron's "local" DDP reduces its contiguous gradient buffer after the backward pass.
+// PyTorch DDP's buckets hold bucket_cap_mb = 25 MiB (torch.nn.parallel.DistributedDataParallel
+// documentation) of gradients, fp16 here: 13,107,200 parameters.
 // The 39B and 1T runs pass no virtual-stage flag: plain 1F1B, although the paper's text speaks
 // of the interleaved schedule for the whole table.
 constexpr const char* kSc21Table1 = "NVIDIA/Megatron-LM examples/sc21/run_table_1.sh";
+constexpr double kTorchDdpBucketParams = 25.0 * 1024 * 1024 / 2;
 struct Sc21Row {
   int layers;
   std::int64_t hidden, global_batch, micro_batch;
@@ -39,7 +42,8 @@ std::optional<PublishedRunConfig> published_run_config(const PublishedRecord& r)
   if (!sc21_table1 || !r.layers || !r.hidden || !r.global_batch) return std::nullopt;
   for (const auto& row : kSc21Table1Rows)
     if (row.layers == *r.layers && row.hidden == *r.hidden && row.global_batch == *r.global_batch)
-      return PublishedRunConfig{row.micro_batch, row.layers_per_virtual_stage, row.torch_ddp, kSc21Table1};
+      return PublishedRunConfig{row.micro_batch, row.layers_per_virtual_stage, row.torch_ddp,
+                                row.torch_ddp ? kTorchDdpBucketParams : 0.0, kSc21Table1};
   return std::nullopt;
 }
 

@@ -16,6 +16,7 @@ struct PublishedRunConfig {
   std::int64_t micro_batch = 1;
   int layers_per_virtual_stage = 0;  ///< interleaved 1F1B with this many layers per chunk; 0: plain 1F1B
   bool overlap_grad_reduce = false;  ///< gradients all-reduced during the backward pass (PyTorch DDP)
+  double bucket_params = 0;          ///< gradient bucket, parameters (0: the strategy's default)
   const char* source = "";           ///< where the numbers were read
 };
 

@@ -209,8 +209,9 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
       fill(fmt::format("vp={}, schedule={} ({})", vp, vp > 1 ? "interleaved-1f1b" : "1f1b", cfg->source));
     }
     st["overlap_grad_reduce"] = cfg->overlap_grad_reduce;
-    fill(fmt::format("overlap_grad_reduce={} ({}: {} DDP)", cfg->overlap_grad_reduce ? "true" : "false", cfg->source,
-                     cfg->overlap_grad_reduce ? "PyTorch" : "Megatron local"));
+    if (cfg->bucket_params > 0) st["bucket_params"] = cfg->bucket_params;
+    fill(fmt::format("overlap_grad_reduce={} ({}: {})", cfg->overlap_grad_reduce ? "true" : "false", cfg->source,
+                     cfg->overlap_grad_reduce ? "PyTorch DDP, 25 MiB buckets" : "Megatron local DDP"));
   }
 
   nlohmann::json scen = {{"name", r.id}, {"cluster", cluster}, {"workload", {{"name", r.model_name.value_or(r.id)}, {"model", model}}},
