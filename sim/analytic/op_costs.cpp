@@ -11,13 +11,23 @@ namespace {
 constexpr double kInterNodeEndpointLatency = 3e-6;
 }  // namespace
 
-std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t, bool tp_comm_overlap) {
+std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t, bool tp_comm_overlap,
+                                        int cp) {
   std::vector<double> exposed(ks.size(), 0.0);
   std::vector<bool> paired(ks.size(), false);  // a product hides at most one collective
   for (std::size_t i = 0; i < ks.size(); ++i) {
     const Kernel& k = ks[i];
     if (k.kind != KernelKind::Collective) continue;
     exposed[i] = t[i];
+    if (k.group == GroupRole::CP && cp > 1) {
+      for (std::size_t j = i + 1; j < ks.size(); ++j)
+        if (ks[j].kind == KernelKind::Attention) {
+          const double steps = cp - 1.0;
+          exposed[i] = steps * std::max(0.0, t[i] / steps - t[j] / cp);
+          break;
+        }
+      continue;
+    }
     if (!tp_comm_overlap || k.group != GroupRole::TP) continue;
     std::optional<std::size_t> partner;
     if (k.collective == CollectiveKind::AllGather) {
@@ -60,7 +70,7 @@ OpCosts::OpCosts(const Plan& plan, const ClusterSpec& cluster, const ComputeMode
       t.push_back(k.kind == KernelKind::Collective ? kernel_collective(k) : compute.time(k));
       if (k.kind != KernelKind::Collective) bc.compute += t.back();
     }
-    for (double c : exposed_inline_comm(b.kernels, t, plan.strategy.tp_comm_overlap)) bc.comm += c;
+    for (double c : exposed_inline_comm(b.kernels, t, plan.strategy.tp_comm_overlap, plan.strategy.cp)) bc.comm += c;
     blocks_.push_back(bc);
   }
 }

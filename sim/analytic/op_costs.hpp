@@ -22,8 +22,13 @@ struct BlockCost {
 /// time (`t[i]`: compute time, or the collective's time). Without overlap that is its whole time;
 /// with `tp_comm_overlap`, a TP all-gather is pipelined with the next product and a TP
 /// reduce-scatter with the previous one, so only max(0, t_comm - t_product) is exposed
-/// (Strategy::tp_comm_overlap). Compute kernels get 0.
-std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t, bool tp_comm_overlap);
+/// (Strategy::tp_comm_overlap). The K/V ring of context parallelism (`cp` > 1) always overlaps the
+/// attention it feeds: of its cp-1 steps, each is hidden behind one block of the attention
+/// (1/cp of it), so (cp-1) x max(0, t_comm/(cp-1) - t_attention/cp) stays exposed (Liu et al.,
+/// "Ring Attention with Blockwise Transformers", 2023; Megatron-Core context parallelism).
+/// Compute kernels get 0.
+std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t, bool tp_comm_overlap,
+                                        int cp = 1);
 
 /// Link parameters a rank sees on `cluster` (efficiency applied): NVLink/PCIe inside a node,
 /// its share of the node's NICs across nodes. `spans_leaves` applies the fabric's oversubscription.

@@ -38,7 +38,7 @@ Op collective_op(GroupRole group, CollectiveKind kind, double bytes) {
 StrategyScorer::StrategyScorer(const Scenario& base) : base_(base), compute_(base.cluster.gpu, load_profile_for(base)) {}
 
 StrategyScorer::PhaseCost StrategyScorer::cost_kernels(const std::vector<Kernel>& ks, const OpCosts& costs,
-                                                      bool tp_comm_overlap) const {
+                                                      const Strategy& s) const {
   PhaseCost c;
   std::vector<double> times;
   times.reserve(ks.size());
@@ -53,7 +53,7 @@ StrategyScorer::PhaseCost StrategyScorer::cost_kernels(const std::vector<Kernel>
     if (k.kind == KernelKind::Gemm || k.kind == KernelKind::Attention) c.compute_bound += t;
     c.flops += k.flops;
   }
-  for (double e : exposed_inline_comm(ks, times, tp_comm_overlap)) c.comm += e;
+  for (double e : exposed_inline_comm(ks, times, s.tp_comm_overlap, s.cp)) c.comm += e;
   return c;
 }
 
@@ -70,15 +70,15 @@ const StrategyScorer::LayerCost& StrategyScorer::layer_cost(const Strategy& s, c
   const LayerShard sh = layer_shard(s);
   LayerCost lc;
   if (kind == 2) {
-    lc.fwd = cost_kernels(embedding_forward(m, sh), costs, s.tp_comm_overlap);
-    lc.bwd = cost_kernels(embedding_backward(m, sh), costs, s.tp_comm_overlap);
+    lc.fwd = cost_kernels(embedding_forward(m, sh), costs, s);
+    lc.bwd = cost_kernels(embedding_backward(m, sh), costs, s);
   } else if (kind == 3) {
-    lc.fwd = cost_kernels(head_forward(m, sh), costs, s.tp_comm_overlap);
-    lc.bwd = cost_kernels(head_backward(m, sh), costs, s.tp_comm_overlap);
+    lc.fwd = cost_kernels(head_forward(m, sh), costs, s);
+    lc.bwd = cost_kernels(head_backward(m, sh), costs, s);
   } else {
-    lc.fwd = cost_kernels(layer_forward(m, sh, layer), costs, s.tp_comm_overlap);
-    lc.bwd = cost_kernels(layer_backward(m, sh, layer), costs, s.tp_comm_overlap);
-    lc.rec = cost_kernels(layer_recompute(m, sh, layer, s.recompute), costs, s.tp_comm_overlap);
+    lc.fwd = cost_kernels(layer_forward(m, sh, layer), costs, s);
+    lc.bwd = cost_kernels(layer_backward(m, sh, layer), costs, s);
+    lc.rec = cost_kernels(layer_recompute(m, sh, layer, s.recompute), costs, s);
   }
   return cache_.emplace(key, lc).first->second;
 }

@@ -57,7 +57,7 @@ class StrategyScorer {
   static constexpr int kEmbedding = -1, kHead = -2;  ///< pseudo layer indices for layer_cost()
   using LayerKey = std::tuple<int, int, int, int, std::int64_t, int, int, int, int, int, int, int, int>;
   const LayerCost& layer_cost(const Strategy& s, const class OpCosts& costs, int layer) const;
-  PhaseCost cost_kernels(const std::vector<Kernel>& ks, const class OpCosts& costs, bool tp_comm_overlap) const;
+  PhaseCost cost_kernels(const std::vector<Kernel>& ks, const class OpCosts& costs, const Strategy& s) const;
 
   Scenario base_;
   ComputeModel compute_;

@@ -101,6 +101,18 @@ TEST(TpCommOverlap, ExposedCommIsWhatTheAdjacentProductCannotHide) {
   EXPECT_EQ(on, (std::vector<double>{1.0, 0, 0, 0, 0.0, 7.0}));
 }
 
+// Context parallelism's K/V ring: cp-1 transfers, each hidden behind one of the cp attention blocks.
+TEST(CpRingOverlap, ExposedIsWhatEachStepCannotHideBehindItsBlock) {
+  Kernel att;
+  att.kind = KernelKind::Attention;
+  std::vector<Kernel> ks = {collective_kernel("cp_ring_kv", CollectiveKind::AllGather, GroupRole::CP, 1e6), att};
+  // cp 4: three steps of 3/3 = 1.0 each against blocks of 2.0/4 = 0.5: 3 x 0.5 exposed.
+  EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 2.0}, false, 4)[0], 1.5, 1e-12);
+  // A long attention hides the ring entirely; with cp 1 nothing is overlapped.
+  EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 40.0}, false, 4)[0], 0.0, 1e-12);
+  EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 40.0}, false, 1)[0], 3.0, 1e-12);
+}
+
 TEST(TpCommOverlap, ShortensTheIterationOfATensorParallelRunAndNeedsSequenceParallel) {
   auto j = parse_json_text(R"({"cluster": {"gpu": "H100-SXM5-80GB", "nodes": 1, "gpus_per_node": 8,
         "intra_node": {"kind": "nvswitch"}},
