@@ -100,6 +100,10 @@ ClusterSpec parse_cluster(const JsonReader& r) {
   if (static_cast<long long>(c.nodes) * c.gpus_per_node > 4'000'000)
     throw InputError(r.where("nodes"), "at most 4,000,000 GPUs in all", std::to_string(c.gpus()));
 
+  // Host: CPU memory and each GPU's link to it (defaults from the GPU's reference node).
+  c.host = default_host_spec(c.gpu);
+  if (auto h = r.opt_object("host")) c.host = parse_host_spec(*h, c.host);
+
   // Intra-node fabric.
   std::string kind = "nvswitch";
   std::optional<double> intra_gbytes, intra_lat_us, intra_eff;

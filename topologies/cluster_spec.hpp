@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "models/gpu/gpu_catalog.hpp"
+#include "models/gpu/host_catalog.hpp"
 #include "models/util/json_reader.hpp"
 
 namespace trainsim {
@@ -51,6 +52,7 @@ struct ClusterSpec {
   int nics_per_node = 0;
   double nic_bw = 0;              ///< bytes/s per NIC per direction
   FabricSpec fabric;
+  HostSpec host;                  ///< CPUs' memory and each GPU's host link (optimizer offload, checkpoints)
 
   int gpus() const { return nodes * gpus_per_node; }
   /// Injection bandwidth per GPU into the inter-node fabric (bytes/s per direction).

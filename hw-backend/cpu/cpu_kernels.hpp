@@ -26,7 +26,8 @@ void attention_head(const MatrixF& q, const MatrixF& k, const MatrixF& v, bool c
 
 class CpuKernels {
  public:
-  /// Executes a Gemm, Attention or Memory kernel of the Plan (Collective kernels are not compute).
+  /// Executes a Gemm, Attention, Memory, HostCopy or HostMemory kernel of the Plan (Collective
+  /// kernels are not compute).
   void run(const Kernel& k);
   /// Memory kernel: one streaming pass moving `bytes` (reads half, writes half).
   void stream(double bytes);

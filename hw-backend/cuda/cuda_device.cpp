@@ -1,6 +1,7 @@
 // The CUDA device: cuBLASLt products of the Plan's shapes and precision, attention as batched
 // cuBLAS products plus our softmax kernel (cuda_kernels.cu; not a fused flash kernel), memory
-// passes moving the Plan's bytes, NCCL communicators from the Plan's groups, CUDA events per op
+// passes moving the Plan's bytes, optimizer offload's host-link copies (pinned cudaMemcpyAsync) and
+// host passes (cudaLaunchHostFunc, CPU threads), NCCL communicators from the Plan's groups, CUDA events per op
 // and per kernel, NVML power sampling, and a watchdog that aborts NCCL and the job when an
 // iteration does not finish in time. UNTESTED on hardware at the time of writing
 // (docs/hardware-backend.md). References: cuBLASLt API (docs.nvidia.com/cuda/cublas, "cuBLASLt
@@ -16,6 +17,7 @@
 #include <memory>
 #include <thread>
 #include <cstdlib>
+#include <vector>
 #include <map>
 #include <tuple>
 
@@ -48,6 +50,35 @@ cudaDataType_t data_type(Precision p) {
   }
 }
 std::size_t elem_size(Precision p) { return (p == Precision::FP32 || p == Precision::TF32) ? 4 : 2; }
+
+/// A host pass of optimizer offload (CPU Adam as a HostMemory kernel): `bytes` of host memory read
+/// plus written as a STREAM "scale" loop (dst = 0.999 src, McCalpin 1995) over `floats`-long
+/// halves of a pinned buffer, split over `threads` CPU threads. Runs in stream order on CUDA's
+/// callback thread (cudaLaunchHostFunc: no CUDA calls allowed inside).
+struct HostPass {
+  float* src = nullptr;
+  float* dst = nullptr;
+  std::size_t floats = 0;
+  double bytes = 0;
+  int threads = 1;
+};
+void CUDART_CB run_host_pass(void* arg) {
+  const auto* p = static_cast<const HostPass*>(arg);
+  double left = p->bytes;
+  while (left > 16 && p->floats > 0) {
+    const std::size_t n = std::min<std::size_t>(p->floats, static_cast<std::size_t>(left / (2 * sizeof(float))) + 1);
+    std::vector<std::thread> pool;
+    const std::size_t per = (n + p->threads - 1) / p->threads;
+    for (int t = 0; t < p->threads; ++t) {
+      const std::size_t lo = std::min(n, t * per), hi = std::min(n, lo + per);
+      pool.emplace_back([p, lo, hi] {
+        for (std::size_t i = lo; i < hi; ++i) p->dst[i] = 0.999f * p->src[i];
+      });
+    }
+    for (auto& th : pool) th.join();
+    left -= 2.0 * sizeof(float) * static_cast<double>(n);
+  }
+}
 
 struct EventPair {
   cudaEvent_t a = nullptr, b = nullptr;
@@ -96,6 +127,7 @@ class CudaDevice : public Device {
     }
     cublasLtDestroy(lt_);
     cublasDestroy(blas_);
+    if (host_buf_) cudaFreeHost(host_buf_);
   }
 
   std::string name() const override { return "cuda"; }
@@ -114,11 +146,12 @@ class CudaDevice : public Device {
       nccl_for(groups_.comm(r), static_cast<int>(r));
     world_nccl_ = nccl_for(world_, 100);
     // Model state as the Plan sizes it: half-precision weights and gradients, fp32 master
-    // weights and Adam moments (12 bytes) sharded over DP with ZeRO >= 1.
+    // weights and Adam moments (12 bytes) sharded over DP with ZeRO >= 1 (in host memory with
+    // optimizer offload: not allocated here).
     const RankCoord c = plan.coord(rank);
     const double params = plan.params_per_rank_by_stage.at(c.pp);
     const int shard = plan.strategy.zero >= 1 ? plan.strategy.dp : 1;
-    const double state = params * 4.0 + params / shard * 12.0;
+    const double state = params * 4.0 + (plan.strategy.optimizer_offload ? 0.0 : params / shard * 12.0);
     state_ = device_alloc(static_cast<std::size_t>(state), "model state (weights, gradients, optimizer) of " +
                                                             std::to_string(params / 1e6) + " M parameters");
     // Scratch sized by the program's largest kernel of each kind.
@@ -131,6 +164,7 @@ class CudaDevice : public Device {
 
   void begin_iteration() override {
     for (auto& s : streams_) check_cuda(cudaStreamSynchronize(s), "cudaStreamSynchronize");
+    host_passes_.clear();  // every host pass of the last iteration has run
     records_.assign(program_ ? program_->size() : 0, {});
     op_events_.resize(records_.size());
     kernel_events_.clear();
@@ -202,8 +236,9 @@ class CudaDevice : public Device {
       check_cuda(cudaEventElapsedTime(&ms, kernel_events_[j].a, kernel_events_[j].b), "cudaEventElapsedTime");
       auto& kt = records_[kernel_owner_[j].first].kernels;
       const auto kind = static_cast<KernelKind>(kernel_owner_[j].second);
+      // Host-side kernels (optimizer offload) count as memory-bound, as hw-backend/exec/compare.cpp predicts them.
       (kind == KernelKind::Gemm ? kt.gemm : kind == KernelKind::Attention ? kt.attention
-                                           : kind == KernelKind::Memory ? kt.memory : kt.collective) += ms * 1e-3;
+                                           : kind == KernelKind::Collective ? kt.collective : kt.memory) += ms * 1e-3;
     }
     kernel_owner_.clear();
     int bad = 0;
@@ -366,6 +401,13 @@ class CudaDevice : public Device {
     comm_bytes_ = b;
   }
 
+  void grow_host(std::size_t need) {
+    if (need <= host_bytes_) return;
+    if (host_buf_) check_cuda(cudaFreeHost(host_buf_), "cudaFreeHost");
+    check_cuda(cudaMallocHost(&host_buf_, need), "cudaMallocHost (pinned host buffer for optimizer offload)");
+    host_bytes_ = need;
+  }
+
   void grow(void*& p, std::size_t& have, std::size_t need, const char* what) {
     if (need <= have) return;
     if (p) check_cuda(cudaFree(p), "cudaFree");
@@ -400,6 +442,15 @@ class CudaDevice : public Device {
         break;
       }
       case KernelKind::Collective: reserve_comm(k.coll_bytes); break;
+      case KernelKind::HostCopy: {
+        const std::size_t piece = std::min<std::size_t>(kMemChunk, static_cast<std::size_t>(k.bytes) + 16);
+        grow(src_, src_bytes_, piece, "host copy device buffer");
+        grow_host(piece);
+        break;
+      }
+      case KernelKind::HostMemory:
+        grow_host(std::min<std::size_t>(kMemChunk, static_cast<std::size_t>(k.bytes) + 16));
+        break;
     }
   }
 
@@ -505,6 +556,35 @@ class CudaDevice : public Device {
         check_cuda(cudaGetLastError(), "memory kernel launch");
         break;
       }
+      case KernelKind::HostCopy: {
+        // Pinned copies over the host link, in pieces of the buffers (stream-ordered).
+        const bool d2h = k.copy == CopyDirection::DeviceToHost;
+        double left = k.bytes;
+        while (left >= 1) {
+          const std::size_t now = static_cast<std::size_t>(std::min<double>(left, std::min(src_bytes_, host_bytes_)));
+          if (now == 0) break;
+          check_cuda(cudaMemcpyAsync(d2h ? host_buf_ : src_, d2h ? src_ : host_buf_, now,
+                                     d2h ? cudaMemcpyDeviceToHost : cudaMemcpyHostToDevice, s),
+                     "cudaMemcpyAsync (optimizer offload)");
+          left -= static_cast<double>(now);
+        }
+        break;
+      }
+      case KernelKind::HostMemory: {
+        // CPU Adam: a host pass over pinned memory, in stream order; the node's cores are split
+        // over its local ranks (OpenMPI's OMPI_COMM_WORLD_LOCAL_SIZE), as DeepSpeed binds them.
+        auto p = std::make_unique<HostPass>();
+        p->floats = host_bytes_ / (2 * sizeof(float));
+        p->src = static_cast<float*>(host_buf_);
+        p->dst = p->src + p->floats;
+        p->bytes = k.bytes;
+        const char* ls = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        const int local = std::max(1, ls ? std::atoi(ls) : 1);
+        p->threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local);
+        check_cuda(cudaLaunchHostFunc(s, run_host_pass, p.get()), "cudaLaunchHostFunc (CPU Adam)");
+        host_passes_.push_back(std::move(p));
+        break;
+      }
       case KernelKind::Collective: break;
     }
   }
@@ -574,6 +654,9 @@ class CudaDevice : public Device {
   std::size_t a_bytes_ = 0, b_bytes_ = 0, c_bytes_ = 0, scores_bytes_ = 0, probs_bytes_ = 0, src_bytes_ = 0,
               dst_bytes_ = 0, comm_bytes_ = 0;
   float *comm_buf_ = nullptr, *recv_buf_ = nullptr;
+  void* host_buf_ = nullptr;  ///< pinned host memory: optimizer offload's copies and host passes
+  std::size_t host_bytes_ = 0;
+  std::vector<std::unique_ptr<HostPass>> host_passes_;  ///< alive until their stream has run them
   int* bad_ = nullptr;
   long checked_ = 0;
   int current_op_ = -1;

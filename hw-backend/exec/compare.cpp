@@ -37,7 +37,9 @@ Predicted predict_classes(const Scenario& sc) {
               out.classes.collective += costs.kernel_collective(k);
               continue;
             }
-            const double t = cm.time(k);
+            // Host-side kernels (optimizer offload: host-link copies, CPU Adam) count as memory-bound,
+            // as the devices record them (hw-backend/cpu/cpu_device.cpp, cuda/cuda_device.cpp).
+            const double t = costs.kernel_time(k);
             (k.kind == KernelKind::Gemm ? out.classes.gemm
              : k.kind == KernelKind::Attention ? out.classes.attention : out.classes.memory) += t;
           }

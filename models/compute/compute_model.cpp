@@ -68,7 +68,9 @@ double ComputeModel::time(const Kernel& k) const {
     case KernelKind::Memory:
       return memory_time(k.bytes) + overhead;
     case KernelKind::Collective:
-      return 0.0;
+    case KernelKind::HostCopy:
+    case KernelKind::HostMemory:
+      return 0.0;  // not on the GPU's SMs: costed from the cluster by sim/analytic/op_costs.cpp
   }
   return 0.0;
 }

@@ -27,7 +27,8 @@ class ComputeModel {
  public:
   explicit ComputeModel(const GpuSpec& gpu, std::shared_ptr<const ComputeProfile> profile = nullptr);
 
-  /// Seconds for a compute kernel (Gemm, Attention or Memory). Collectives are not costed here.
+  /// Seconds for a compute kernel (Gemm, Attention or Memory). Collectives and host-side kernels
+  /// (HostCopy, HostMemory) are not costed here (0): OpCosts::kernel_time costs every kind.
   double time(const Kernel& k) const;
   /// Fraction of dense peak the datasheet model expects for a product of this shape.
   double gemm_efficiency(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch) const;

@@ -8,6 +8,8 @@ const char* to_string(KernelKind k) {
     case KernelKind::Attention: return "attention";
     case KernelKind::Memory: return "memory";
     case KernelKind::Collective: return "collective";
+    case KernelKind::HostCopy: return "host-copy";
+    case KernelKind::HostMemory: return "host-memory";
   }
   return "?";
 }
@@ -18,6 +20,13 @@ const char* to_string(CollectiveKind k) {
     case CollectiveKind::ReduceScatter: return "reduce-scatter";
     case CollectiveKind::AllToAll: return "all-to-all";
     case CollectiveKind::Broadcast: return "broadcast";
+  }
+  return "?";
+}
+const char* to_string(CopyDirection d) {
+  switch (d) {
+    case CopyDirection::DeviceToHost: return "d2h";
+    case CopyDirection::HostToDevice: return "h2d";
   }
   return "?";
 }
@@ -69,6 +78,24 @@ Kernel collective_kernel(std::string name, CollectiveKind kind, GroupRole group,
   g.collective = kind;
   g.group = group;
   g.coll_bytes = bytes;
+  return g;
+}
+
+Kernel host_copy_kernel(std::string name, double bytes, CopyDirection d) {
+  Kernel g;
+  g.name = std::move(name);
+  g.kind = KernelKind::HostCopy;
+  g.bytes = bytes;
+  g.copy = d;
+  return g;
+}
+
+Kernel host_memory_kernel(std::string name, double bytes) {
+  Kernel g;
+  g.name = std::move(name);
+  g.kind = KernelKind::HostMemory;
+  g.bytes = bytes;
+  g.precision = Precision::FP32;
   return g;
 }
 

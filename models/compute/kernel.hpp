@@ -1,8 +1,10 @@
 #pragma once
 // Kernel: one step of a compute block as the Plan describes it — a matrix product, a fused
-// attention, a memory-bound (element-wise / norm / optimizer) kernel, or a collective that a
-// layer issues inline on its tensor-, context- or expert-parallel group. Every backend reads the
-// same fields: the analytic and SimGrid engines cost them, the hardware backend launches them.
+// attention, a memory-bound (element-wise / norm / optimizer) kernel, a collective that a
+// layer issues inline on its tensor-, context- or expert-parallel group, or a host-side step of
+// optimizer offload (a copy over the GPU's host link, a memory-bound pass of the host CPUs).
+// Every backend reads the same fields: the analytic and SimGrid engines cost them, the hardware
+// backend launches them.
 #include <cstdint>
 #include <string>
 
@@ -10,7 +12,11 @@
 
 namespace trainsim {
 
-enum class KernelKind { Gemm, Attention, Memory, Collective };
+/// HostCopy: `bytes` copied between device memory and pinned host memory over the GPU's host link
+/// (PCIe), in direction `copy`. HostMemory: a pass of the host CPUs that reads plus writes `bytes`
+/// of host memory (CPU Adam). Both are costed from the cluster's host (models/compute/host_model.hpp).
+enum class KernelKind { Gemm, Attention, Memory, Collective, HostCopy, HostMemory };
+enum class CopyDirection { DeviceToHost, HostToDevice };
 enum class CollectiveKind { AllReduce, AllGather, ReduceScatter, AllToAll, Broadcast };
 /// Which of the rank's groups a collective runs on (resolved per rank by the Plan).
 /// DPShard / DPReplica: with hybrid sharding (Strategy::shard_group), the ZeRO/FSDP sharding group
@@ -32,15 +38,23 @@ struct Kernel {
   CollectiveKind collective = CollectiveKind::AllReduce;
   GroupRole group = GroupRole::None;
   double coll_bytes = 0;  ///< message size per rank: the full buffer of an all-reduce, the gathered output of an all-gather
+  // Host copy (kind == HostCopy).
+  CopyDirection copy = CopyDirection::DeviceToHost;
 };
+
+/// True for the kinds that run on the host side (HostCopy, HostMemory), not on the GPU's SMs.
+inline bool host_side(KernelKind k) { return k == KernelKind::HostCopy || k == KernelKind::HostMemory; }
 
 const char* to_string(KernelKind k);
 const char* to_string(CollectiveKind k);
 const char* to_string(GroupRole r);
+const char* to_string(CopyDirection d);
 
 Kernel gemm_kernel(std::string name, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch,
                    Precision p, double elem_bytes);
 Kernel memory_kernel(std::string name, double bytes, Precision p);
 Kernel collective_kernel(std::string name, CollectiveKind kind, GroupRole group, double bytes);
+Kernel host_copy_kernel(std::string name, double bytes, CopyDirection d);
+Kernel host_memory_kernel(std::string name, double bytes);
 
 }  // namespace trainsim

@@ -1,6 +1,9 @@
 #include "models/power/power_spec.hpp"
 
 #include <string>
+#include <vector>
+
+#include "models/gpu/host_catalog.hpp"
 
 namespace trainsim {
 
@@ -94,7 +97,10 @@ PowerSpec parse_power(const JsonReader& r, const GpuSpec& gpu, int gpus_per_node
 }
 
 HostPowerSpec parse_host_power(const JsonReader& r, const HostPowerSpec& d) {
-  r.reject_unknown({"active_w", "idle_w"});
+  std::vector<std::string> known = {"active_w", "idle_w"};
+  // The same object describes the host's memory and links (models/gpu/host_catalog.hpp).
+  known.insert(known.end(), host_spec_keys().begin(), host_spec_keys().end());
+  r.reject_unknown(known);
   HostPowerSpec h;
   h.active_w = r.opt_number("active_w", 0, 1e6).value_or(d.active_w);
   // When only active_w is given, keep the idle/active ratio of the defaults.

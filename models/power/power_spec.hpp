@@ -41,7 +41,8 @@ PowerSpec default_power_spec(const GpuSpec& gpu, int gpus_per_node);
 PowerSpec parse_power(const JsonReader& r, const PowerSpec& defaults);
 PowerSpec parse_power(const JsonReader& r, const GpuSpec& gpu, int gpus_per_node);
 
-/// Reads the cluster's "host" object: active_w, idle_w (W per node, optional).
+/// Reads the cluster's "host" object: active_w, idle_w (W per node, optional). Its memory and
+/// host-link keys (host_spec_keys(), models/gpu/host_catalog.hpp) are accepted and read there.
 HostPowerSpec parse_host_power(const JsonReader& r, const HostPowerSpec& defaults);
 
 /// Reads the optional "power" and "host" members of a cluster object (other keys are ignored

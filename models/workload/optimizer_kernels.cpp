@@ -35,4 +35,24 @@ double optimizer_step_bytes_per_param(double grad_bytes, double weight_bytes, Pr
   return b;
 }
 
+// ZeRO-Offload as DeepSpeed runs it (deepspeed/runtime/zero/stage_1_and_2.py, cpu_offload):
+// the gradient norm and overflow check stay on the GPU (set_norm_for_param_grad_in_gpu), the
+// gradient partition is cast to fp32 and copied into the pinned fp32 gradient buffer in host
+// memory (async_inplace_copy_grad_to_fp32_buffer_from_gpu: src.float(), copy_(non_blocking)),
+// DeepSpeedCPUAdam updates the fp32 partition (csrc/adam/cpu_adam_impl.cpp), and the updated
+// partition is copied back into the GPU's half-precision weights.
+double offload_d2h_bytes_per_param() { return 4.0; }  // fp32 gradients
+double offload_h2d_bytes_per_param(double weight_bytes) { return weight_bytes; }
+double cpu_adam_bytes_per_param(double weight_bytes, Precision p) {
+  // Read the fp32 gradient (4), master weight, m and v (12); write master weight, m and v (12);
+  // with half-precision training also write the half-precision copy the H2D copy sends (e_w).
+  return 4.0 + 12.0 + 12.0 + (half_precision(p) ? weight_bytes : 0.0);
+}
+
+std::vector<Kernel> offloaded_optimizer_step_kernels(double params, double weight_bytes, Precision p) {
+  return {host_copy_kernel("grad_d2h", params * offload_d2h_bytes_per_param(), CopyDirection::DeviceToHost),
+          host_memory_kernel("cpu_adam", params * cpu_adam_bytes_per_param(weight_bytes, p)),
+          host_copy_kernel("param_h2d", params * offload_h2d_bytes_per_param(weight_bytes), CopyDirection::HostToDevice)};
+}
+
 }  // namespace trainsim

@@ -19,4 +19,15 @@ std::vector<Kernel> optimizer_step_kernels(double params, double grad_bytes, dou
 /// Bytes moved per parameter by optimizer_step_kernels (for tests and documentation).
 double optimizer_step_bytes_per_param(double grad_bytes, double weight_bytes, Precision p);
 
+/// The same step with the optimizer state in host memory (ZeRO-Offload, Ren et al., USENIX ATC
+/// 2021; DeepSpeed "offload_optimizer": {"device": "cpu"}), in order: the rank's fp32
+/// gradients copied device-to-host, CPU Adam over the fp32 master weights and moments in host
+/// memory, the updated weights copied host-to-device. Each kernel must wait for the one before.
+std::vector<Kernel> offloaded_optimizer_step_kernels(double params, double weight_bytes, Precision p);
+
+/// Per parameter: bytes over the host link each way and bytes of host memory CPU Adam moves.
+double offload_d2h_bytes_per_param();
+double offload_h2d_bytes_per_param(double weight_bytes);
+double cpu_adam_bytes_per_param(double weight_bytes, Precision p);
+
 }  // namespace trainsim

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "models/compute/host_model.hpp"
+
 namespace trainsim {
 
 namespace {
@@ -60,14 +62,14 @@ CollectiveEnv collective_env(const ClusterSpec& c, bool spans_leaves) {
 }
 
 OpCosts::OpCosts(const Plan& plan, const ClusterSpec& cluster, const ComputeModel& compute)
-    : plan_(plan), cluster_(cluster) {
+    : plan_(plan), cluster_(cluster), compute_(compute) {
   blocks_.reserve(plan.blocks.size());
   std::vector<double> t;
   for (const auto& b : plan.blocks) {
     BlockCost bc;
     t.clear();
     for (const auto& k : b.kernels) {
-      t.push_back(k.kind == KernelKind::Collective ? kernel_collective(k) : compute.time(k));
+      t.push_back(kernel_time(k));
       if (k.kind != KernelKind::Collective) bc.compute += t.back();
     }
     for (double c : exposed_inline_comm(b.kernels, t, plan.strategy.tp_comm_overlap, plan.strategy.cp)) bc.comm += c;
@@ -103,6 +105,14 @@ static double collective_cost(const ClusterSpec& cluster, CollectiveKind kind, d
 double OpCosts::kernel_collective(const Kernel& k) const {
   const auto algo = k.group == GroupRole::TP ? plan_.strategy.tp_algorithm : CollectiveAlgorithm::Auto;
   return collective_cost(cluster_, k.collective, k.coll_bytes, shape(k.group), algo);
+}
+
+int OpCosts::ranks_sharing_host() const { return std::max(1, std::min(plan_.gpus_per_node, plan_.world())); }
+
+double OpCosts::kernel_time(const Kernel& k) const {
+  if (k.kind == KernelKind::Collective) return kernel_collective(k);
+  if (host_side(k.kind)) return host_kernel_time(k, cluster_.host, ranks_sharing_host());
+  return compute_.time(k);
 }
 
 double OpCosts::collective(const Op& op) const {

@@ -1,7 +1,8 @@
 #pragma once
 // OpCosts: the closed-form duration of every Plan op on a cluster — compute blocks through the
-// ComputeModel, collectives and pipeline transfers through the alpha-beta collective model over
-// the node/fabric hierarchy. Shared by the analytic engine and (for compute) the SimGrid engine.
+// ComputeModel (and the host model for optimizer offload's host-side kernels), collectives and
+// pipeline transfers through the alpha-beta collective model over the node/fabric hierarchy.
+// Shared by the analytic engine and (for compute) the SimGrid engine.
 #include <array>
 #include <vector>
 
@@ -45,11 +46,18 @@ class OpCosts {
   double p2p(int stage, int peer_stage, double bytes) const;
   /// Cost of one inline collective kernel on the rank's group of kernel.group.
   double kernel_collective(const Kernel& k) const;
+  /// Seconds of any kernel of a block: compute kinds through the ComputeModel, inline collectives
+  /// through kernel_collective, host-side kinds (optimizer offload) through the cluster's host
+  /// (models/compute/host_model.hpp) with the node's GPUs sharing its memory.
+  double kernel_time(const Kernel& k) const;
+  /// GPUs of one node that share its host memory: min(GPUs per node, world).
+  int ranks_sharing_host() const;
   GroupShape shape(GroupRole role) const;
 
  private:
   const Plan& plan_;
   const ClusterSpec& cluster_;
+  const ComputeModel& compute_;
   std::vector<BlockCost> blocks_;
   /// Group shape per GroupRole, computed on first use (every group of a role has the same shape).
   mutable std::array<GroupShape, 16> shapes_{};

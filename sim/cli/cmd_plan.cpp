@@ -41,11 +41,12 @@ Action setup(CLI::App& app) {
                                b, blk.name, blk.kernels.size(), c.compute * 1e3, c.comm * 1e3, blk.flops() / 1e12);
       if (!a->kernels) continue;
       for (const auto& k : blk.kernels) {
-        double t = k.kind == KernelKind::Collective ? costs.kernel_collective(k) : cm.time(k);
+        double t = costs.kernel_time(k);
         std::string shape = k.kind == KernelKind::Gemm || k.kind == KernelKind::Attention
                                 ? fmt::format("{}x{}x{}x{}", k.batch, k.m, k.n, k.k)
                                 : k.kind == KernelKind::Collective ? fmt::format("{} {} {:.3g} MB", to_string(k.collective), to_string(k.group), k.coll_bytes / 1e6)
-                                                                   : fmt::format("{:.3g} MB", k.bytes / 1e6);
+                                : k.kind == KernelKind::HostCopy ? fmt::format("{} {:.3g} MB", to_string(k.copy), k.bytes / 1e6)
+                                                                 : fmt::format("{:.3g} MB", k.bytes / 1e6);
         double rate = t > 0 && k.flops > 0 ? k.flops / t / 1e12 : 0;
         std::cout << fmt::format("      {:<28} {:<10} {:<28} {:>9.1f} us {:>7.0f} TF/s\n", k.name, to_string(k.kind), shape,
                                  t * 1e6, rate);

@@ -56,6 +56,12 @@ double minus_overlap(const Intervals& a, const Intervals& b) {
 ActivityBreakdown activity_from_trace(const Plan& plan, const Trace& trace, const ComputeModel& cm,
                                       double iteration_s) {
   std::vector<double> share(plan.blocks.size(), -1.0);
+  // 0: GPU kernels, 1: host-link copies, 2: host-only work (optimizer offload).
+  auto host_class = [&plan](int b) {
+    const auto& ks = plan.blocks[b].kernels;
+    if (ks.empty() || !std::all_of(ks.begin(), ks.end(), [](const Kernel& k) { return host_side(k.kind); })) return 0;
+    return std::any_of(ks.begin(), ks.end(), [](const Kernel& k) { return k.kind == KernelKind::HostCopy; }) ? 1 : 2;
+  };
   struct Rank {
     double compute = 0, memory = 0, inline_comm = 0;
     Intervals busy, comm;
@@ -71,6 +77,10 @@ ActivityBreakdown activity_from_trace(const Plan& plan, const Trace& trace, cons
         const auto& prog = plan.programs.at(plan.coord(e.rank).pp).ops;
         if (e.op < static_cast<int>(prog.size()) && prog[e.op].block >= 0) {
           const int b = prog[e.op].block;
+          if (const int hc = host_class(b)) {
+            if (hc == 1) r.comm.push_back({e.start, e.end});
+            continue;
+          }
           if (share[b] < 0) share[b] = compute_bound_share(plan.blocks[b], cm);
           f = share[b];
         }

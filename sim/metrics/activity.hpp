@@ -18,6 +18,9 @@ double compute_bound_share(const Block& b, const ComputeModel& cm);
 /// A compute event's kernel time (end - start - inner_comm) is split by compute_bound_share of its
 /// block; inner_comm counts as communication; collectives and sends count where no compute event of
 /// the same rank covers them (a Recv's span is mostly waiting: idle); the rest of `iteration_s` is idle.
+/// A block of host-side kernels (optimizer offload, one kind per block as the Planner issues them)
+/// is not GPU compute: a host-link copy counts as communication (the copy engines, GpuPowerSpec::
+/// comm_w), CPU Adam as idle (the GPU waits for the host).
 ActivityBreakdown activity_from_trace(const Plan& plan, const Trace& trace, const ComputeModel& cm,
                                       double iteration_s);
 

@@ -33,9 +33,6 @@ constexpr double kSamplesPerFile = 1.0;
 /// weights, Adam m and v (4 + 4 + 4). Gradients are not saved. (Rajbhandari et al., ZeRO, SC'20,
 /// count 16 bytes of model state per parameter, the extra 2 being the bf16 gradients.)
 constexpr double kCheckpointBytesPerParam = 14.0;
-/// Pinned device-to-host copy reaches 47 GB/s of the H100's 64 GB/s PCIe Gen5 x16 link
-/// (shared/reference/h100-measured.md); the same fraction is applied to other GPUs' host links.
-constexpr double kD2hFractionOfPcie = 47.0 / 64.0;
 
 /// Fabric switches (leaf, spine, core, routers, torus switches) serving the job's nodes: the whole
 /// cluster's count from the Fabric graph scaled by the job's share of the nodes. In-node switches
@@ -179,7 +176,8 @@ EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy
   if (auto r = cr.opt_object("reliability")) rates = parse_reliability(*r);
   auto& rl = rep.reliability;
   rl.state_bytes = checkpoint_state_bytes(model);
-  const CheckpointIo ck = checkpoint_io(storage, rl.state_bytes, nodes, gpus, c.gpu.pcie_bw * kD2hFractionOfPcie, false);
+  // Async checkpoints block for the pinned device-to-host copy (models/gpu/host_catalog.cpp).
+  const CheckpointIo ck = checkpoint_io(storage, rl.state_bytes, nodes, gpus, c.host.d2h_bw, false);
   rl.checkpoint_write_s = ck.write_s;
   rl.checkpoint_restore_s = ck.restore_s;
   rl.checkpoint_blocking_s = ck.blocking_s;

@@ -396,20 +396,35 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       e.deps = {last_compute};
       sync_deps.push_back(add(e));
     }
-    // Optimizer step: mixed-precision Adam over the rank's (sharded) fp32 master weights;
-    // memory-bound passes (models/workload/optimizer_kernels.hpp).
+    // Optimizer step over the rank's (sharded) parameters, once its gradients are final.
     const double local = params / (s.zero >= 1 ? s.zero_shard() : 1);
-    Block opt{"optimizer stage " + std::to_string(stage), Phase::Optimizer, -1, 0, 0, {}};
-    opt.kernels = optimizer_step_kernels(local, gbytes, wbytes, s.precision);
-    const int opt_block = static_cast<int>(plan.blocks.size());
-    plan.blocks.push_back(std::move(opt));
-    Op o;
-    o.kind = OpKind::Compute;
-    o.phase = Phase::Optimizer;
-    o.block = opt_block;
-    o.deps = sync_deps;
-    o.deps.push_back(last_compute);
-    const int oi = add(o);
+    std::vector<int> opt_deps = sync_deps;
+    opt_deps.push_back(last_compute);
+    // One compute op running `kernels` as the block `name`, after `deps`.
+    auto optimizer_op = [&](const std::string& name, std::vector<Kernel> kernels, std::vector<int> deps) {
+      Block b{name + " stage " + std::to_string(stage), Phase::Optimizer, -1, 0, 0, {}};
+      b.kernels = std::move(kernels);
+      Op o;
+      o.kind = OpKind::Compute;
+      o.phase = Phase::Optimizer;
+      o.block = push(std::move(b));
+      o.deps = std::move(deps);
+      return add(o);
+    };
+    int oi = -1;
+    if (s.optimizer_offload) {
+      // ZeRO-Offload: gradients to host, CPU Adam on the host's fp32 state, weights back; each
+      // step its own op so that the trace shows the host link and the host time apart
+      // (models/workload/optimizer_kernels.hpp). They chain: no overlap with the GPU's work.
+      std::vector<Kernel> ks = offloaded_optimizer_step_kernels(local, wbytes, s.precision);
+      for (auto& k : ks) {
+        const std::string name = "optimizer offload " + k.name;
+        oi = optimizer_op(name, {std::move(k)}, oi < 0 ? opt_deps : std::vector<int>{oi});
+      }
+    } else {
+      // Mixed-precision Adam on the GPU: memory-bound passes (models/workload/optimizer_kernels.hpp).
+      oi = optimizer_op("optimizer", optimizer_step_kernels(local, gbytes, wbytes, s.precision), opt_deps);
+    }
     if (dp_group > 1 && s.zero >= 1 && !zero3_units && !gather_in_forward) {
       // Distributed optimizer / ZeRO-1/2: gather the updated half-precision weights (ZeRO-3
       // gathers them per unit at the next use instead).

@@ -47,7 +47,7 @@ StrategyScorer::PhaseCost StrategyScorer::cost_kernels(const std::vector<Kernel>
       times.push_back(costs.kernel_collective(k));
       continue;
     }
-    const double t = compute_.time(k);
+    const double t = costs.kernel_time(k);
     times.push_back(t);
     c.compute += t;
     if (k.kind == KernelKind::Gemm || k.kind == KernelKind::Attention) c.compute_bound += t;
@@ -238,6 +238,7 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   // Gradient synchronisation, optimizer step and parameter gather of each stage after its last backward.
   FastScore out;
   double T = 0;
+  double optimizer_copy_s = 0, optimizer_host_s = 0;  // offloaded step: host-link copies, CPU Adam
   for (int st = 0; st < P; ++st) {
     const double params = shell.params_per_rank_by_stage[st];
     // Stage st finishes its last backward about st backward chunks before stage 0 (1F1B drain).
@@ -257,9 +258,19 @@ FastScore StrategyScorer::score(const Strategy& s) const {
     if (P > 1 && model.tied_embeddings && (st == 0 || st == P - 1))
       sync += costs.collective(collective_op(GroupRole::Embedding, CollectiveKind::AllReduce,
                                              static_cast<double>(model.vocab) * model.hidden / s.tp * gbytes));
+    // The optimizer step's kernels as build_plan issues them: on the GPU, or offloaded to the host
+    // (copies over the host link, CPU Adam), one after the other.
     const double local = params / (s.zero >= 1 ? s.zero_shard() : 1);
-    double opt = 0;
-    for (const auto& k : optimizer_step_kernels(local, gbytes, wbytes, s.precision)) opt += compute_.time(k);
+    const std::vector<Kernel> opt_kernels = s.optimizer_offload
+                                                ? offloaded_optimizer_step_kernels(local, wbytes, s.precision)
+                                                : optimizer_step_kernels(local, gbytes, wbytes, s.precision);
+    double opt = 0, opt_copy = 0, opt_host = 0;
+    for (const auto& k : opt_kernels) {
+      const double t = costs.kernel_time(k);
+      opt += t;
+      if (k.kind == KernelKind::HostCopy) opt_copy += t;
+      if (k.kind == KernelKind::HostMemory) opt_host += t;
+    }
     double gather = 0;
     if (dp_group > 1 && s.zero >= 1 && !per_layer_units && !gather_in_forward)
       gather = costs.collective(collective_op(shard_role, CollectiveKind::AllGather, params * wbytes));
@@ -268,6 +279,8 @@ FastScore StrategyScorer::score(const Strategy& s) const {
       T = done;
       out.dp_exposed_s = sync + gather + lead;
       out.optimizer_s = opt;
+      optimizer_copy_s = opt_copy;
+      optimizer_host_s = opt_host;
     }
   }
   out.iteration_time_s = T;
@@ -290,8 +303,10 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   // Per-GPU activity (mean over stages), the rest of the iteration idle.
   auto& a = out.activity;
   a.compute_s = compute_bound_mb * m / P;
-  a.memory_s = memory_mb * m / P + out.optimizer_s;
-  a.comm_s = comm_mb * m / P + out.dp_exposed_s;
+  // An offloaded optimizer step keeps the GPU's copy engines busy (comm) and leaves it idle while
+  // the host runs Adam, as activity_from_trace counts it (sim/metrics/activity.cpp).
+  a.memory_s = memory_mb * m / P + out.optimizer_s - optimizer_copy_s - optimizer_host_s;
+  a.comm_s = comm_mb * m / P + out.dp_exposed_s + optimizer_copy_s;
   a.idle_s = std::max(0.0, T - a.compute_s - a.memory_s - a.comm_s);
 
   out.memory = memory_report(base_, shell);  // reads the strategy from the shell

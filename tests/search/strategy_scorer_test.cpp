@@ -108,3 +108,31 @@ TEST(StrategyScorer, BubbleOfUniformStagesIsTheOneF1BFormula) {
   const double formula = (16.0 - 1) / (m + 16 - 1);
   EXPECT_NEAR(frac, formula, 0.01) << "bubble " << f.pipeline_bubble_s;
 }
+
+TEST(StrategyScorer, OptimizerOffloadAgreesWithTheAnalyticEngine) {
+  // ZeRO-Offload on GPT-3 175B / 1,024 A100: D2H gradients, CPU Adam on the DGX A100 host, H2D
+  // weights, with the distributed optimizer (small shard) and without ZeRO (whole stage on the host).
+  for (int zero : {0, 1}) {
+    Scenario sc = default_scenario();
+    sc.strategy.tp = 8;
+    sc.strategy.pp = 16;
+    sc.strategy.zero = zero;
+    sc.strategy.dp = 0;
+    resolve_strategy(sc.strategy, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), "test");
+    const Prediction gpu = predict(sc);
+    const FastScore fast_gpu = StrategyScorer(sc).score(sc.strategy);
+    sc.strategy.optimizer_offload = true;
+    const Prediction host = predict(sc);
+    const FastScore fast_host = StrategyScorer(sc).score(sc.strategy);
+    const double T = host.metrics.iteration_time_s;
+    EXPECT_NEAR(fast_host.iteration_time_s / T, 1.0, 0.05) << "zero " << zero;
+    // The time the offload adds, closed form against the engine.
+    const double added = T - gpu.metrics.iteration_time_s, fast_added = fast_host.iteration_time_s - fast_gpu.iteration_time_s;
+    EXPECT_GT(added, 0.0);
+    EXPECT_NEAR(fast_added / added, 1.0, 0.05) << "zero " << zero << ": fast +" << fast_added << " s, engine +" << added << " s";
+    EXPECT_NEAR(fast_host.memory.parts.total(), host.metrics.memory.parts.total(), 1.0);
+    // The same host-side activity: CPU Adam leaves the GPUs idle in both.
+    const auto& a = host.metrics.energy_cost.energy.activity;
+    EXPECT_NEAR(fast_host.activity.idle_s / a.idle_s, 1.0, 0.10) << "zero " << zero;
+  }
+}
