@@ -12,6 +12,7 @@
 using namespace trainsim;
 using trainsim::testing::make_scenario;
 using trainsim::testing::small_cluster;
+using trainsim::testing::error_of;
 
 namespace {
 
@@ -30,14 +31,6 @@ std::vector<int> optimizer_ops(const Plan& plan) {
   return v;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

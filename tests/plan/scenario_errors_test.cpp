@@ -9,17 +9,7 @@ using namespace trainsim;
 using trainsim::testing::make_scenario;
 using trainsim::testing::small_cluster;
 using trainsim::testing::small_gpt;
-
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
+using trainsim::testing::error_of;
 
 TEST(ScenarioErrors, WrongTypeNamesPathExpectedAndFound) {
   auto msg = error_of([] { make_scenario({{"tp", "8"}}); });

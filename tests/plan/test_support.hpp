@@ -2,6 +2,9 @@
 // Small scenario builders shared by the plan/engine tests.
 #include <nlohmann/json.hpp>
 
+#include <functional>
+#include <string>
+
 #include "sim/scenario/scenario.hpp"
 
 namespace trainsim::testing {
@@ -18,6 +21,16 @@ inline Scenario make_scenario(nlohmann::json strategy, nlohmann::json cluster = 
                       {"workload", {{"model", model}, {"global_batch", global_batch}}},
                       {"strategy", strategy}};
   return parse_scenario(j, "<test>", ".");
+}
+
+/// The message of the InputError `f` throws, or "" when it throws none.
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace trainsim::testing
