@@ -205,6 +205,13 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
                                   GroupRole::EP, a2a_bytes));
 }
 
+/// Weight-matrix elements of one layer on one rank (attention and MLP products; norms excluded).
+double layer_weight_elements(const TransformerConfig& c, const LayerShard& s, int layer) {
+  const ParamCount pc = count_parameters(c);
+  const double mlp = c.is_moe_layer(layer) ? static_cast<double>(pc.moe_mlp) / s.ep : static_cast<double>(pc.mlp);
+  return (static_cast<double>(pc.attention) + mlp) / s.tp;
+}
+
 }  // namespace
 
 std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& s, int layer) {
@@ -224,6 +231,8 @@ std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& 
   mlp(v, c, s, d, layer, false);
   tp_exit(v, c, s, d, "tp_allreduce_mlp");
   v.push_back(dropout_residual("mlp_residual", d, p, s.dropout));
+  if (s.fp32_weights_autocast)
+    v.push_back(memory_kernel("autocast_weight_cast", 6.0 * layer_weight_elements(c, s, layer), p));
   return v;
 }
 
@@ -247,6 +256,8 @@ std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard&
   linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.h + 2 * d.kv) / s.tp), c.hidden, s, d.eb, true);
   tp_exit(v, c, s, d, "tp_allreduce_attn_grad");
   v.push_back(memory_kernel("input_norm_bwd", 2.0 * norm("", d, p).bytes, p));
+  if (s.fp32_weights_autocast)
+    v.push_back(memory_kernel("autocast_wgrad_cast_and_reduce_cast", 12.0 * layer_weight_elements(c, s, layer), p));
   return v;
 }
 

@@ -29,6 +29,13 @@ struct LayerShard {
   /// PyTorch <= 1.9, where the QKV product's bias is a separate add and every bias gradient a
   /// separate reduction over the tokens.
   bool fused_bias = true;
+  /// Full-precision (fp32) weights under torch.autocast, as PyTorch FSDP runs with
+  /// MixedPrecision(param_dtype=None) (MosaicML Composer's mixed_precision "DEFAULT", 2023): every
+  /// use of a weight in a forward (and its recomputation) casts it to the run's half precision
+  /// (read 4 B, write 2 B per element; autocast caches the cast only within one forward), and the
+  /// backward casts each weight gradient back to fp32 (2 + 4 B), then FSDP casts it to its
+  /// reduce dtype for the reduce-scatter (4 + 2 B). PyTorch autocast docs; Zhao et al. VLDB 2023 Sec. 4.4.
+  bool fp32_weights_autocast = false;
 };
 
 /// Kernels in launch order. `layer` selects dense or MoE MLP.

@@ -21,6 +21,7 @@ std::string describe_strategy(const Strategy& s) {
   if (s.zero > 0) o << " zero" << s.zero;
   if (s.hybrid_sharding()) o << " shard" << s.zero_shard();
   o << " recompute=" << to_string(s.recompute) << " " << to_string(s.precision) << " attn=" << to_string(s.attention);
+  if (s.grad_reduce_dtype) o << " grads=" << to_string(*s.grad_reduce_dtype);
   return o.str();
 }
 

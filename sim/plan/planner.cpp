@@ -9,12 +9,15 @@
 namespace trainsim {
 
 double gradient_bytes(const Strategy& s) {
+  if (s.grad_reduce_dtype) return *s.grad_reduce_dtype == Precision::FP32 ? 4.0 : 2.0;
   switch (s.precision) {
     case Precision::FP16: return 2.0;
     default: return 4.0;
   }
 }
 double weight_bytes(const Strategy& s) { return activation_bytes(s.precision); }
+bool fp32_fsdp_params(const Strategy& s) { return s.zero >= 3 && s.fsdp_param_dtype == Precision::FP32; }
+double param_gather_bytes(const Strategy& s) { return fp32_fsdp_params(s) ? 4.0 : weight_bytes(s); }
 
 LayerShard layer_shard(const Strategy& s) {
   LayerShard sh;
@@ -28,6 +31,7 @@ LayerShard layer_shard(const Strategy& s) {
   sh.dropout = s.dropout;
   sh.gradient_accumulation_fusion = s.gradient_accumulation_fusion;
   sh.fused_bias = s.fused_bias;
+  sh.fp32_weights_autocast = fp32_fsdp_params(s);
   return sh;
 }
 
@@ -243,7 +247,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       g.phase = Phase::ParamSync;
       g.group = shard_role;
       g.collective = CollectiveKind::AllGather;
-      g.bytes = plan.blocks[blk].params * wbytes;
+      g.bytes = plan.blocks[blk].params * param_gather_bytes(s);
       if (prev_compute2 >= 0) g.deps = {prev_compute2};
       return g;
     };

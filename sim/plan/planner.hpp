@@ -36,9 +36,12 @@ EdgeParams edge_params_rank(const TransformerConfig& model, const ParamCount& pc
 /// How one layer is split over a rank under `s` (micro-batch, TP/SP, CP, EP, precision, kernels).
 LayerShard layer_shard(const Strategy& s);
 
-/// Bytes per parameter of gradients: fp32 accumulation for bf16/fp8 runs (Megatron
-/// --accumulate-allreduce-grads-in-fp32, required with bf16), the run's half precision otherwise.
+/// Bytes per parameter of gradients: Strategy::grad_reduce_dtype when set; else fp32 accumulation
+/// for bf16/fp8 runs (Megatron --accumulate-allreduce-grads-in-fp32, forced with bf16), the run's
+/// half precision otherwise.
 double gradient_bytes(const Strategy& s);
+/// Bytes per parameter of a ZeRO-3 / FSDP parameter all-gather (Strategy::fsdp_param_dtype).
+double param_gather_bytes(const Strategy& s);
 /// Bytes per parameter of the weights the forward pass reads.
 double weight_bytes(const Strategy& s);
 

@@ -15,7 +15,7 @@ Strategy parse_strategy(const JsonReader& r) {
   r.reject_unknown({"name", "description", "tp", "pp", "dp", "cp", "ep", "vp", "sequence_parallel", "zero", "recompute",
                     "schedule", "micro_batch", "global_batch", "precision", "attention", "overlap_grad_reduce",
                     "overlap_param_gather", "bucket_params", "optimizer_offload", "scatter_gather_p2p", "overlap_p2p_comm", "tp_comm_overlap", "shard_group", "dropout", "gradient_accumulation_fusion", "fused_bias",
-                    "tp_algorithm", "dp_algorithm"});
+                    "grad_reduce_dtype", "fsdp_param_dtype", "tp_algorithm", "dp_algorithm"});
   Strategy s;
   s.tp = static_cast<int>(r.opt_integer("tp", 1, 1 << 20).value_or(1));
   s.pp = static_cast<int>(r.opt_integer("pp", 1, 1 << 20).value_or(1));
@@ -56,6 +56,13 @@ Strategy parse_strategy(const JsonReader& r) {
   // refuses --tp-comm-overlap without --sequence-parallel).
   if (s.tp_comm_overlap && s.tp > 1 && !s.sequence_parallel)
     throw InputError(r.where("tp_comm_overlap"), "false unless sequence_parallel is true", "true");
+  if (auto g = r.opt_choice("grad_reduce_dtype", {"fp32", "bf16", "fp16"})) s.grad_reduce_dtype = parse_precision(*g);
+  if (auto f = r.opt_choice("fsdp_param_dtype", {"fp32", "bf16", "fp16"})) {
+    if (s.zero < 3)
+      throw InputError(r.where("fsdp_param_dtype"), "no fsdp_param_dtype unless zero is 3 (parameters are not gathered)",
+                       "\"" + *f + "\" with zero " + std::to_string(s.zero));
+    s.fsdp_param_dtype = parse_precision(*f);
+  }
   s.dropout = r.opt_boolean("dropout").value_or(true);
   s.gradient_accumulation_fusion = r.opt_boolean("gradient_accumulation_fusion").value_or(true);
   s.fused_bias = r.opt_boolean("fused_bias").value_or(true);

@@ -5,6 +5,7 @@
 // --recompute-granularity, --use-distributed-optimizer, --overlap-grad-reduce ...).
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "models/collective/collective_model.hpp"
@@ -44,13 +45,25 @@ struct Strategy {
   /// max(40M, 1M x data-parallel size) (megatron/core/distributed/distributed_data_parallel.py).
   double bucket_params = 0;
   bool optimizer_offload = false;
-  bool scatter_gather_p2p = true;
+  bool scatter_gather_p2p = true;  ///< split pipeline sends over TP ranks (Narayanan et al. SC'21 Sec. 4.1)
   /// Megatron/Transformer Engine --tp-comm-overlap: with sequence parallelism, each all-gather is
   /// pipelined with the product that consumes it and each reduce-scatter with the product that
   /// feeds it, chunk by chunk (Wang et al., "Overlap Communication with Dependent Computation via
   /// Decomposition", ASPLOS 2023): only max(0, t_comm - t_product) stays exposed.
   bool tp_comm_overlap = false;
-  bool overlap_p2p_comm = false;      ///< Megatron --overlap-p2p-comm; off: sends block the compute stream     ///< split pipeline sends over TP ranks (Narayanan et al. SC'21 Sec. 4.1)
+  bool overlap_p2p_comm = false;  ///< Megatron --overlap-p2p-comm; off: sends block the compute stream
+  /// Precision of the gradient buffer and of its data-parallel reduction. Unset: fp16 runs keep
+  /// fp16 gradients; bf16 and fp8 runs accumulate and reduce in fp32, as Megatron-LM forces for
+  /// bf16 (--accumulate-allreduce-grads-in-fp32). bf16: Megatron-LM --grad-reduce-in-bf16, NeMo
+  /// optim.grad_sync_dtype: bf16, PyTorch FSDP MixedPrecision(reduce_dtype=bfloat16) — half the
+  /// gradient memory and data-parallel gradient bytes.
+  std::optional<Precision> grad_reduce_dtype;
+  /// ZeRO-3 / FSDP parameter precision: what is stored, all-gathered and held while a unit runs.
+  /// Unset: the run's half precision (FSDP MixedPrecision(param_dtype=bf16), Composer "PURE",
+  /// DeepSpeed, Megatron). fp32: full-precision parameters gathered in fp32 and cast per product
+  /// under torch.autocast (Composer mixed_precision "DEFAULT" in 2023: param_dtype None): twice the
+  /// gather bytes plus the casts of LayerShard::fp32_weights_autocast.
+  std::optional<Precision> fsdp_param_dtype;
   bool dropout = true;
   bool gradient_accumulation_fusion = true;  ///< Megatron --gradient-accumulation-fusion (2022+)
   bool fused_bias = true;  ///< bias add/gradient fused into neighbouring kernels (false: Megatron-LM 2021, PyTorch <= 1.9)

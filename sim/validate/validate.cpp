@@ -23,6 +23,11 @@ bool megatron_2021(const PublishedRecord& r) {
   return r.source.find("Narayanan") != std::string::npos || r.source.find("Megatron-LM README") != std::string::npos;
 }
 
+/// NVIDIA NeMo performance runs (the NeMo docs' performance summary).
+bool nemo_record(const PublishedRecord& r) { return r.source.find("NeMo") != std::string::npos; }
+/// MosaicML llm-foundry MPT benchmarks (its README's tables, 2023).
+bool llm_foundry_record(const PublishedRecord& r) { return r.source.find("llm-foundry") != std::string::npos; }
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -92,7 +97,7 @@ std::vector<std::int64_t> divisors_upto(std::int64_t n, std::int64_t cap) {
 
 }  // namespace
 
-Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>& filled) {
+Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>& filled, nlohmann::json* json_out) {
   if (r.kind != "run") throw InputError("a reference constant, not a run to predict");
   if (!r.gpu || !r.gpus) throw InputError("system.gpu or system.gpus is null");
   const std::string where = r.id;
@@ -194,6 +199,22 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
   st["fused_bias"] = !old;
   st["overlap_p2p_comm"] = !old;
   if (old) fill("gradient_accumulation_fusion=false, fused_bias=false (Megatron-LM 2021 on PyTorch 1.8)");
+  if (llm_foundry_record(r) && zero >= 3) {
+    // Every row of the tables says "MP Mode: DEFAULT": Composer's get_mixed_precision (2023,
+    // composer/trainer/mosaic_fsdp.py) maps it to MixedPrecision(param_dtype=None,
+    // reduce_dtype=bf16, buffer_dtype=fp32): fp32 parameters gathered and cast under autocast.
+    st["fsdp_param_dtype"] = "fp32";
+    st["grad_reduce_dtype"] = "bf16";
+    fill("fsdp_param_dtype=fp32, grad_reduce_dtype=bf16 (llm-foundry tables' MP Mode DEFAULT: Composer 2023 "
+         "MixedPrecision(param_dtype=None, reduce_dtype=bf16))");
+  }
+  if (nemo_record(r)) {
+    // NeMo's FP8 performance recipes reduce gradients in bf16 (NVIDIA/NeMo-Framework-Launcher
+    // launcher_scripts/conf/training/gpt3/20b_fp8_performance.yaml and nemotron/nemotron_340b.yaml:
+    // optim.grad_sync_dtype: bf16); Megatron-LM's own default for bf16 is fp32.
+    st["grad_reduce_dtype"] = "bf16";
+    fill("grad_reduce_dtype=bf16 (NeMo-Framework-Launcher FP8 performance recipes: optim.grad_sync_dtype: bf16)");
+  }
   if (!old) fill("overlap_grad_reduce=true (NeMo / FSDP default)");
   if (const auto cfg = published_run_config(r)) {
     // The authors' own launch configuration for the knobs the table leaves out.
@@ -216,6 +237,7 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
 
   nlohmann::json scen = {{"name", r.id}, {"cluster", cluster}, {"workload", {{"name", r.model_name.value_or(r.id)}, {"model", model}}},
                          {"strategy", st}};
+  if (json_out) *json_out = scen;
   return parse_scenario(scen, r.id, ".");
 }
 
@@ -226,7 +248,8 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
   row.published = r.value;
   try {
     std::vector<std::string> filled;
-    Scenario base = scenario_from_record(r, filled);
+    nlohmann::json base_json;
+    Scenario base = scenario_from_record(r, filled, &base_json);
     // Knobs left to search: the run's authors tuned for speed, so take the fastest feasible value.
     const bool configured = published_run_config(r).has_value();
     std::vector<std::int64_t> mbs = {base.strategy.micro_batch};
@@ -284,6 +307,12 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
     const nlohmann::json m = to_json(best->metrics);
     row.breakdown = {{"breakdown_s", m["breakdown_s"]}, {"memory_gb", m["memory_gb"]}};
     row.features = row_features(best_sc);
+    row.scenario = base_json;
+    auto& st = row.scenario["strategy"];
+    st["micro_batch"] = best_sc.strategy.micro_batch;
+    st["vp"] = best_sc.strategy.vp;
+    st["recompute"] = to_string(best_sc.strategy.recompute);
+    if (best_sc.strategy.vp > 1) st["schedule"] = "interleaved-1f1b";
   } catch (const InputError& e) {
     row.skipped_reason = e.what();
   }

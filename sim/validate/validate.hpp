@@ -24,6 +24,7 @@ struct ValidationRow {
   double iteration_time_s = 0;
   nlohmann::json breakdown;             ///< the prediction's breakdown_s and memory_gb (trainsim run --format json)
   std::vector<std::string> features;    ///< what the row exercises: "zero-3 / fsdp", "fp8", "gpu H100" ...
+  nlohmann::json scenario;              ///< the scenario predicted, searched knobs included (trainsim validate --scenarios)
 };
 
 /// Error of the predicted rows that use one feature (a row counts for each of its features).
@@ -49,7 +50,9 @@ struct ValidateOptions {
 /// Builds the scenario a record describes, with every null knob that has a direct rule filled
 /// (knobs needing a search — micro_batch, vp, recompute — are left for predict_record).
 /// Throws InputError with the reason when the record cannot be simulated.
-Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>& filled);
+/// `json_out`, when given, receives the scenario as JSON (what `trainsim run` reads).
+Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>& filled,
+                              nlohmann::json* json_out = nullptr);
 
 ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& opt);
 ValidationReport validate_records(const std::vector<PublishedRecord>& recs, const ValidateOptions& opt);

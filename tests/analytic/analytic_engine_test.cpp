@@ -135,6 +135,36 @@ TEST(TpCommOverlap, ShortensTheIterationOfATensorParallelRunAndNeedsSequencePara
   }
 }
 
+
+// Gradients reduced in bf16 (Megatron --grad-reduce-in-bf16, NeMo grad_sync_dtype): half the
+// gradient buffer of a bf16 run, and half the bytes of each data-parallel gradient reduction.
+TEST(GradReduceDtype, Bf16HalvesTheGradientBufferAndItsReduction) {
+  auto j = parse_json_text(R"({"cluster": {"gpu": "H100-SXM5-80GB", "nodes": 2, "gpus_per_node": 8,
+        "intra_node": {"kind": "nvswitch"}, "nics_per_node": 8, "nic_gbps": 400},
+      "workload": {"model": {"layers": 8, "hidden": 4096, "heads": 32, "seq_len": 2048, "vocab": 32000}, "global_batch": 32},
+      "strategy": {"tp": 2, "sequence_parallel": true, "micro_batch": 1, "zero": 1}})", "<inline>");
+  const auto fp32 = predict(parse_scenario(j, "<inline>", "."), "analytic");
+  j["strategy"]["grad_reduce_dtype"] = "bf16";
+  const Scenario s16 = parse_scenario(j, "<inline>", ".");
+  const auto bf16 = predict(s16, "analytic");
+  EXPECT_NEAR(bf16.metrics.memory.parts.gradients, 0.5 * fp32.metrics.memory.parts.gradients,
+              1e-9 * fp32.metrics.memory.parts.gradients);
+  const Plan plan = build_plan(s16.workload.model, s16.strategy, s16.cluster.gpus_per_node);
+  double scattered = 0;
+  for (const auto& op : plan.programs[0].ops)
+    if (op.kind == OpKind::Collective && op.collective == CollectiveKind::ReduceScatter) scattered += op.bytes;
+  EXPECT_NEAR(scattered, 2.0 * plan.params_per_rank_by_stage[0], 1e-6 * scattered);
+  EXPECT_NE(bf16.metrics.strategy.find("grads=bf16"), std::string::npos) << bf16.metrics.strategy;
+  // fsdp_param_dtype names the field when there is nothing to gather.
+  j["strategy"]["fsdp_param_dtype"] = "fp32";
+  try {
+    parse_scenario(j, "<inline>", ".");
+    FAIL() << "fsdp_param_dtype with zero 1 must be refused";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("fsdp_param_dtype"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace trainsim
 

@@ -1,6 +1,7 @@
 // trainsim validate reads the published-runs schema as it is.
 #include <gtest/gtest.h>
 
+#include "sim/analytic/predict.hpp"
 #include "sim/validate/published_configs.hpp"
 #include "sim/validate/validate.hpp"
 
@@ -127,4 +128,25 @@ TEST(Validate, JsonRowsCarryTheBreakdown) {
   EXPECT_NEAR(sum, row["iteration_time_s"].get<double>(), 0.02 * row["iteration_time_s"].get<double>());
   EXPECT_GT(row["memory_gb"]["total"].get<double>(), 1.0);
   EXPECT_LT(row["memory_gb"]["total"].get<double>(), 80.0);
+}
+
+// Framework precision settings come from the frameworks' own published configurations: the
+// llm-foundry tables run FSDP with Composer's "DEFAULT" mixed precision (fp32 parameters,
+// bf16 gradient reduction) and NeMo's FP8 recipes reduce gradients in bf16; SC'21 rows keep
+// Megatron-LM's defaults. The scenario written by `validate --scenarios` carries them.
+TEST(Validate, FrameworkPrecisionSettingsAreFilledFromTheirConfigurations) {
+  const auto mpt = validate_record(sc21_record("mpt_13b_h100_64gpu_seq2048"), {});
+  ASSERT_TRUE(mpt.predicted);
+  EXPECT_TRUE(has_fill(mpt, "fsdp_param_dtype=fp32"));
+  EXPECT_EQ(mpt.scenario["strategy"]["fsdp_param_dtype"], "fp32");
+  EXPECT_EQ(mpt.scenario["strategy"]["grad_reduce_dtype"], "bf16");
+  const auto nemo = validate_record(sc21_record("nemo2407_h100_GPT3-20B_64gpu"), {});
+  ASSERT_TRUE(nemo.predicted);
+  EXPECT_EQ(nemo.scenario["strategy"]["grad_reduce_dtype"], "bf16");
+  EXPECT_FALSE(nemo.scenario["strategy"].contains("fsdp_param_dtype"));
+  const auto sc21 = validate_record(sc21_record("sc21_table1_1.7B"), {});
+  EXPECT_FALSE(sc21.scenario["strategy"].contains("grad_reduce_dtype"));
+  // The written scenario reproduces the row's prediction through the ordinary loader.
+  const Scenario again = parse_scenario(mpt.scenario, "test", ".");
+  EXPECT_NEAR(predict(again).metrics.iteration_time_s, mpt.iteration_time_s, 1e-6 * mpt.iteration_time_s);
 }

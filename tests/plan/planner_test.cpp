@@ -101,6 +101,48 @@ TEST(Planner, Zero3GathersEveryLayerAndReduceScattersItsGradients) {
   EXPECT_NEAR(scattered, m * params * 4.0, 0.01 * scattered);     // fp32 gradients (bf16 run)
 }
 
+// FSDP with full-precision parameters under autocast (Composer "DEFAULT"): gathers move 4 bytes
+// per parameter, a bf16 gradient reduction 2; every forward casts the layer's weights (4 + 2 B
+// per element) and every backward casts the weight gradients twice (fp32, then the reduce dtype).
+TEST(Planner, FsdpFullPrecisionParametersGatherFourBytesAndCastPerUse) {
+  const Plan plan = plan_for({{"tp", 1}, {"pp", 1}, {"zero", 3}, {"micro_batch", 4},
+                              {"fsdp_param_dtype", "fp32"}, {"grad_reduce_dtype", "bf16"}});
+  const double m = static_cast<double>(plan.strategy.micro_batches());
+  const double params = plan.params_per_rank_by_stage[0];
+  double gathered = 0, scattered = 0;
+  for (const auto& op : plan.programs[0].ops) {
+    if (op.kind != OpKind::Collective) continue;
+    if (op.collective == CollectiveKind::AllGather) gathered += op.bytes;
+    if (op.collective == CollectiveKind::ReduceScatter) scattered += op.bytes;
+  }
+  EXPECT_NEAR(gathered, 2 * m * params * 4.0, 0.01 * gathered);
+  EXPECT_NEAR(scattered, m * params * 2.0, 0.01 * scattered);
+  // Layer 1's blocks (no embedding, no head): cast bytes against the layer's weight elements,
+  // i.e. its parameters less the two norms (2 x 2h for LayerNorm weight and bias).
+  const auto& model = plan.model;
+  const auto pc = count_parameters(model);
+  const double weights = static_cast<double>(pc.attention + pc.mlp);
+  int seen = 0;
+  for (const auto& b : plan.blocks) {
+    if (b.first_layer != 1) continue;
+    for (const auto& k : b.kernels) {
+      if (k.name == "autocast_weight_cast") {
+        EXPECT_NEAR(k.bytes, 6.0 * weights, 1e-6 * k.bytes);
+        ++seen;
+      }
+      if (k.name == "autocast_wgrad_cast_and_reduce_cast") {
+        EXPECT_NEAR(k.bytes, 12.0 * weights, 1e-6 * k.bytes);
+        ++seen;
+      }
+    }
+  }
+  EXPECT_EQ(seen, 2);  // one forward, one backward (no recomputation in this strategy)
+  // Without the knob, no casts and 2-byte gathers.
+  const Plan pure = plan_for({{"tp", 1}, {"pp", 1}, {"zero", 3}, {"micro_batch", 4}});
+  for (const auto& b : pure.blocks)
+    for (const auto& k : b.kernels) EXPECT_EQ(k.name.find("autocast"), std::string::npos) << k.name;
+}
+
 TEST(Planner, TensorParallelGroupsStayInsideANode) {
   const Plan plan = plan_for({{"tp", 8}, {"pp", 2}});
   int rpn = 0, nodes = 0;

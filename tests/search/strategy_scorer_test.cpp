@@ -97,6 +97,25 @@ TEST(StrategyScorer, HybridShardingAgreesWithTheAnalyticEngine) {
   }
 }
 
+TEST(StrategyScorer, FsdpFullPrecisionParametersAgreeWithTheAnalyticEngine) {
+  // FSDP with fp32 parameters under autocast: 4-byte gathers and the per-use casts, in both.
+  Scenario sc = default_scenario();
+  sc.strategy.tp = 8;
+  sc.strategy.pp = 4;
+  sc.strategy.zero = 3;
+  sc.strategy.fsdp_param_dtype = Precision::FP32;
+  sc.strategy.grad_reduce_dtype = Precision::BF16;
+  sc.strategy.dp = 0;
+  resolve_strategy(sc.strategy, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), "test");
+  const Prediction full = predict(sc);
+  const FastScore fast = StrategyScorer(sc).score(sc.strategy);
+  EXPECT_NEAR(fast.iteration_time_s / full.metrics.iteration_time_s, 1.0, 0.05) << describe_strategy(sc.strategy);
+  // And the casts cost something: slower than the same run with bf16 parameters.
+  Scenario pure = sc;
+  pure.strategy.fsdp_param_dtype.reset();
+  EXPECT_GT(full.metrics.iteration_time_s, predict(pure).metrics.iteration_time_s);
+}
+
 TEST(StrategyScorer, BubbleOfUniformStagesIsTheOneF1BFormula) {
   // Uniform stages without a pipeline split of embedding/head costs: bubble = (p − 1) · t_stage.
   Scenario sc = default_scenario();
