@@ -35,7 +35,34 @@ constexpr Sc21Row kSc21Table1Rows[] = {
     {128, 25600, 3072, 1, 0, false}, // 1T
 };
 
+// NeMo performance-summary rows (NeMo 24.07) whose layout is that of a NeMo-Framework-Launcher
+// recipe: the recipe's activations_checkpoint_granularity (null = no recomputation).
+struct NemoRecipe {
+  const char* model;
+  int tp, pp, vp;
+  std::int64_t micro_batch;
+  const char* recompute;
+  const char* source;
+};
+constexpr NemoRecipe kNemoRecipes[] = {
+    {"Nemotron-340B", 8, 8, 12, 1, "none",
+     "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/nemotron/nemotron_340b.yaml "
+     "(tp 8, pp 8, vp 12, mbs 1; activations_checkpoint_granularity: null)"},
+    {"LLAMA2-70B", 4, 4, 20, 1, "none",
+     "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/llama/llama2_70b.yaml "
+     "(tp 4, pp 4, vp 20, mbs 1; activations_checkpoint_granularity: null)"},
+};
+
 }  // namespace
+
+std::optional<PublishedRecompute> published_recompute(const PublishedRecord& r) {
+  if (r.source.find("NeMo") == std::string::npos || !r.model_name) return std::nullopt;
+  for (const auto& n : kNemoRecipes)
+    if (*r.model_name == n.model && r.tp.value_or(1) == n.tp && r.pp.value_or(1) == n.pp && r.vp.value_or(1) == n.vp &&
+        r.micro_batch.value_or(1) == n.micro_batch)
+      return PublishedRecompute{n.recompute, n.source};
+  return std::nullopt;
+}
 
 std::optional<PublishedRunConfig> published_run_config(const PublishedRecord& r) {
   const bool sc21_table1 = r.source.find("Narayanan") != std::string::npos && r.locator.rfind("Table 1", 0) == 0;

@@ -25,4 +25,12 @@ struct PublishedRunConfig {
 /// silently given another run's knobs.
 std::optional<PublishedRunConfig> published_run_config(const PublishedRecord& r);
 
+/// Activation recomputation of a framework recipe whose parallel layout (TP, PP, virtual stages,
+/// micro-batch) is the record's: "none", "selective" or "full", with where it was read.
+struct PublishedRecompute {
+  const char* recompute = "none";
+  const char* source = "";
+};
+std::optional<PublishedRecompute> published_recompute(const PublishedRecord& r);
+
 }  // namespace trainsim

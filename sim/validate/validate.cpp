@@ -41,6 +41,17 @@ double default_nic_gbps(const std::string& gpu) {
   return 400;
 }
 
+/// Model families trained without dropout: Llama 2/3 and Nemotron (NVIDIA/NeMo-Framework-Launcher
+/// conf/training/llama/llama2_70b.yaml, nemotron/nemotron_340b.yaml: hidden_dropout = attention_dropout
+/// = 0.0) and MPT (llm-foundry MPTConfig: attn_pdrop = resid_pdrop = emb_pdrop = 0.0). GPT-3-style
+/// Megatron/NeMo GPT models keep 0.1.
+bool trains_without_dropout(const std::string& name) {
+  const auto n = lower(name);
+  for (const char* f : {"llama", "nemotron", "mpt"})
+    if (n.find(f) != std::string::npos) return true;
+  return false;
+}
+
 /// Vocabulary of the model family when the record leaves it null (public configs: GPT-2 BPE
 /// padded by Megatron to 51200; Llama 2 32000; Llama 3 128256).
 std::int64_t default_vocab(const std::string& name) {
@@ -189,6 +200,10 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
   }
   if (r.micro_batch) st["micro_batch"] = *r.micro_batch;
   if (r.recompute) st["recompute"] = *r.recompute;
+  if (const auto rc = published_recompute(r); rc && !r.recompute) {
+    st["recompute"] = rc->recompute;
+    fill(std::string("recompute=") + rc->recompute + " (" + rc->source + ")");
+  }
   if (!r.global_batch) throw InputError("strategy.global_batch is null");
   st["global_batch"] = *r.global_batch;
   st["precision"] = r.precision.value_or("bf16");
@@ -207,6 +222,11 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
     st["grad_reduce_dtype"] = "bf16";
     fill("fsdp_param_dtype=fp32, grad_reduce_dtype=bf16 (llm-foundry tables' MP Mode DEFAULT: Composer 2023 "
          "MixedPrecision(param_dtype=None, reduce_dtype=bf16))");
+  }
+  if (trains_without_dropout(r.model_name.value_or(""))) {
+    st["dropout"] = false;
+    fill("dropout=false (model family's public config: Llama 2/3 and Nemotron recipes hidden/attention dropout 0.0, "
+         "MPT attn_pdrop = resid_pdrop = 0.0)");
   }
   if (nemo_record(r)) {
     // NeMo's FP8 performance recipes reduce gradients in bf16 (NVIDIA/NeMo-Framework-Launcher
@@ -264,7 +284,7 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
         if (layers % (v * pp) == 0) vps.push_back(v);
     }
     std::vector<Recompute> rcs = {base.strategy.recompute};
-    if (!r.recompute) rcs = {Recompute::None, Recompute::Selective, Recompute::Full};
+    if (!r.recompute && !published_recompute(r)) rcs = {Recompute::None, Recompute::Selective, Recompute::Full};
     std::optional<Prediction> best;
     Scenario best_sc = base;
     bool best_fits = false;

@@ -150,3 +150,19 @@ TEST(Validate, FrameworkPrecisionSettingsAreFilledFromTheirConfigurations) {
   const Scenario again = parse_scenario(mpt.scenario, "test", ".");
   EXPECT_NEAR(predict(again).metrics.iteration_time_s, mpt.iteration_time_s, 1e-6 * mpt.iteration_time_s);
 }
+
+// A NeMo row whose layout is that of a NeMo-Framework-Launcher recipe takes the recipe's
+// recomputation instead of the searched one; another layout of the same model takes nothing.
+TEST(Validate, NemoRecipeRecomputationOnlyForItsOwnLayout) {
+  auto r = sc21_record("nemo2407_h100_Nemotron-340B_128gpu");
+  const auto rc = published_recompute(r);
+  ASSERT_TRUE(rc.has_value());
+  EXPECT_STREQ(rc->recompute, "none");
+  const auto row = validate_record(r, {});
+  ASSERT_TRUE(row.predicted);
+  EXPECT_EQ(row.scenario["strategy"]["recompute"], "none");
+  EXPECT_TRUE(has_fill(row, "nemotron_340b.yaml"));
+  r.vp = 6;
+  EXPECT_FALSE(published_recompute(r).has_value());
+  EXPECT_FALSE(published_recompute(sc21_record("nemo2407_h100_GPT3-20B_64gpu")).has_value());
+}
