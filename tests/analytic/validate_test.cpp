@@ -1,6 +1,8 @@
 // trainsim validate reads the published-runs schema as it is.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "sim/analytic/predict.hpp"
 #include "sim/validate/published_configs.hpp"
 #include "sim/validate/validate.hpp"
@@ -165,4 +167,23 @@ TEST(Validate, NemoRecipeRecomputationOnlyForItsOwnLayout) {
   r.vp = 6;
   EXPECT_FALSE(published_recompute(r).has_value());
   EXPECT_FALSE(published_recompute(sc21_record("nemo2407_h100_GPT3-20B_64gpu")).has_value());
+}
+
+// Issue #7's progress guard: every predicted row except the six DeepSpeed ZeRO-3 rows of SC'21
+// Table 2 (an open, documented outlier) within 10% MAPE (9.2% when written), and the NeMo FP8
+// rows within 9% (8.15%). The issue's own gate, 8% over every row, is not met yet.
+TEST(Validate, RowsOutsideDeepSpeedZero3WithinTenPercent) {
+  const auto recs = load_published_records(std::string(TRAINSIM_SOURCE_DIR) + "/validation/published-runs.jsonl");
+  const auto rep = validate_records(recs, {});
+  double sum = 0, nemo = 0;
+  int n = 0, n_nemo = 0;
+  for (const auto& row : rep.rows) {
+    if (!row.error_pct || row.id.rfind("sc21_table2_zero3", 0) == 0) continue;
+    sum += std::fabs(*row.error_pct), ++n;
+    if (row.id.rfind("nemo", 0) == 0) nemo += std::fabs(*row.error_pct), ++n_nemo;
+  }
+  EXPECT_EQ(n, 48);
+  EXPECT_LE(sum / n, 10.0);
+  EXPECT_EQ(n_nemo, 12);
+  EXPECT_LE(nemo / n_nemo, 9.0);
 }
