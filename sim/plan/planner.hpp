@@ -40,6 +40,8 @@ LayerShard layer_shard(const Strategy& s);
 /// for bf16/fp8 runs (Megatron --accumulate-allreduce-grads-in-fp32, forced with bf16), the run's
 /// half precision otherwise.
 double gradient_bytes(const Strategy& s);
+/// ZeRO-3 / FSDP with full-precision parameters cast per use (Strategy::fsdp_param_dtype fp32).
+bool fp32_fsdp_params(const Strategy& s);
 /// Bytes per parameter of a ZeRO-3 / FSDP parameter all-gather (Strategy::fsdp_param_dtype).
 double param_gather_bytes(const Strategy& s);
 /// Bytes per parameter of the weights the forward pass reads.

@@ -24,8 +24,6 @@ Plan plan_shell(const TransformerConfig& model, const Strategy& s, int gpus_per_
   return p;
 }
 
-bool sh_fp32_weights(const Strategy& s) { return layer_shard(s).fp32_weights_autocast; }
-
 Op collective_op(GroupRole group, CollectiveKind kind, double bytes) {
   Op op;
   op.kind = OpKind::Collective;
@@ -65,7 +63,7 @@ const StrategyScorer::LayerCost& StrategyScorer::layer_cost(const Strategy& s, c
   const int kind = layer == kEmbedding ? 2 : layer == kHead ? 3 : m.is_moe_layer(layer) ? 1 : 0;
   // Everything a layer's kernels and their collective groups depend on.
   const LayerKey key{s.tp, s.cp, s.ep, s.dp, s.micro_batch, s.sequence_parallel ? 1 : 0, static_cast<int>(s.precision),
-                     static_cast<int>(s.attention), (s.dropout ? 1 : 0) + (sh_fp32_weights(s) ? 2 : 0), (s.gradient_accumulation_fusion ? 1 : 0) + (s.fused_bias ? 2 : 0),
+                     static_cast<int>(s.attention), (s.dropout ? 1 : 0) + (fp32_fsdp_params(s) ? 2 : 0), (s.gradient_accumulation_fusion ? 1 : 0) + (s.fused_bias ? 2 : 0),
                      static_cast<int>(s.recompute), static_cast<int>(s.tp_algorithm) + (s.tp_comm_overlap ? 16 : 0), kind};
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
