@@ -36,21 +36,36 @@ constexpr Sc21Row kSc21Table1Rows[] = {
 };
 
 // NeMo performance-summary rows (NeMo 24.07) whose layout is that of a NeMo-Framework-Launcher
-// recipe: the recipe's activations_checkpoint_granularity (null = no recomputation).
+// recipe: the recipe's activations_checkpoint_granularity (null = no recomputation). Read from
+// launcher_scripts/conf/training/ of NVIDIA/NeMo-Framework-Launcher; rows whose layout no recipe
+// has (GPT3-20B, GPT3-175B with vp 6, Llama 2 13B, Nemotron 8B/22B at other micro-batches) keep
+// the searched setting.
 struct NemoRecipe {
   const char* model;
-  int tp, pp, vp;
+  int tp, pp, vp, cp;
   std::int64_t micro_batch;
   const char* recompute;
   const char* source;
 };
 constexpr NemoRecipe kNemoRecipes[] = {
-    {"Nemotron-340B", 8, 8, 12, 1, "none",
+    {"Nemotron-340B", 8, 8, 12, 1, 1, "none",
      "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/nemotron/nemotron_340b.yaml "
      "(tp 8, pp 8, vp 12, mbs 1; activations_checkpoint_granularity: null)"},
-    {"LLAMA2-70B", 4, 4, 20, 1, "none",
+    {"LLAMA2-70B", 4, 4, 20, 1, 1, "none",
      "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/llama/llama2_70b.yaml "
      "(tp 4, pp 4, vp 20, mbs 1; activations_checkpoint_granularity: null)"},
+    {"LLAMA2-7B", 1, 1, 1, 1, 1, "none",
+     "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/llama/llama2_7b.yaml "
+     "(tp 1, pp 1, mbs 1; activations_checkpoint_granularity: null)"},
+    {"LLAMA3-8B", 1, 1, 1, 2, 1, "none",
+     "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/llama/llama3_8b.yaml at 157ea78 "
+     "(tp 1, pp 1, cp 2, mbs 1; activations_checkpoint_granularity: null)"},
+    {"LLAMA3-70B", 4, 4, 5, 2, 1, "none",
+     "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/llama/llama3_70b.yaml "
+     "(tp 4, pp 4, vp 5, cp 2, mbs 1; activations_checkpoint_granularity: null)"},
+    {"GPT3-5B", 1, 1, 1, 1, 4, "selective",
+     "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/gpt3/5b_fp8_performance.yaml "
+     "(tp 1, pp 1, mbs 4; activations_checkpoint_granularity: selective)"},
 };
 
 }  // namespace
@@ -59,7 +74,7 @@ std::optional<PublishedRecompute> published_recompute(const PublishedRecord& r) 
   if (r.source.find("NeMo") == std::string::npos || !r.model_name) return std::nullopt;
   for (const auto& n : kNemoRecipes)
     if (*r.model_name == n.model && r.tp.value_or(1) == n.tp && r.pp.value_or(1) == n.pp && r.vp.value_or(1) == n.vp &&
-        r.micro_batch.value_or(1) == n.micro_batch)
+        r.cp.value_or(1) == n.cp && r.micro_batch.value_or(1) == n.micro_batch)
       return PublishedRecompute{n.recompute, n.source};
   return std::nullopt;
 }
