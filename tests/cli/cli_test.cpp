@@ -70,3 +70,16 @@ TEST(Cli, ValidateJsonShape) {
       EXPECT_TRUE(row.contains(k)) << k;
   EXPECT_EQ(j["predicted"].get<int>(), 1);
 }
+
+// validate --scenarios writes each predicted row's scenario; `run` on it gives the row's time.
+TEST(Cli, ValidateScenariosReproduceTheRow) {
+  const std::string dir = std::string(TRAINSIM_BINARY_DIR) + "/validate-scenarios";
+  auto v = run("validate " + kSrc + "/validation/published-runs.jsonl --only mpt_13b_h100_16gpu --format json --scenarios " + dir);
+  ASSERT_EQ(v.status, 0) << v.out;
+  const auto rows = nlohmann::json::parse(v.out)["rows"];
+  ASSERT_EQ(rows.size(), 1u);
+  auto r = run("run " + dir + "/mpt_13b_h100_16gpu_seq2048.json --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const double t = nlohmann::json::parse(r.out)["iteration_time_s"].get<double>();
+  EXPECT_NEAR(t, rows[0]["iteration_time_s"].get<double>(), 1e-6 * t);
+}
