@@ -45,26 +45,27 @@ struct NemoRecipe {
   int tp, pp, vp, cp;
   std::int64_t micro_batch;
   const char* recompute;
-  const char* source;
+  const char* file;  ///< under kNemoLauncherRecipes, with what it says
 };
+constexpr const char* kNemoLauncherRecipes = "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/";
 constexpr NemoRecipe kNemoRecipes[] = {
     {"Nemotron-340B", 8, 8, 12, 1, 1, "none",
-     "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/nemotron/nemotron_340b.yaml "
+     "nemotron/nemotron_340b.yaml "
      "(tp 8, pp 8, vp 12, mbs 1; activations_checkpoint_granularity: null)"},
     {"LLAMA2-70B", 4, 4, 20, 1, 1, "none",
-     "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/llama/llama2_70b.yaml "
+     "llama/llama2_70b.yaml "
      "(tp 4, pp 4, vp 20, mbs 1; activations_checkpoint_granularity: null)"},
     {"LLAMA2-7B", 1, 1, 1, 1, 1, "none",
-     "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/llama/llama2_7b.yaml "
+     "llama/llama2_7b.yaml "
      "(tp 1, pp 1, mbs 1; activations_checkpoint_granularity: null)"},
     {"LLAMA3-8B", 1, 1, 1, 2, 1, "none",
-     "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/llama/llama3_8b.yaml at 157ea78 "
+     "llama/llama3_8b.yaml at 157ea78 "
      "(tp 1, pp 1, cp 2, mbs 1; activations_checkpoint_granularity: null)"},
     {"LLAMA3-70B", 4, 4, 5, 2, 1, "none",
-     "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/llama/llama3_70b.yaml "
+     "llama/llama3_70b.yaml "
      "(tp 4, pp 4, vp 5, cp 2, mbs 1; activations_checkpoint_granularity: null)"},
     {"GPT3-5B", 1, 1, 1, 1, 4, "selective",
-     "NVIDIA/NeMo-Framework-Launcher launcher_scripts/conf/training/gpt3/5b_fp8_performance.yaml "
+     "gpt3/5b_fp8_performance.yaml "
      "(tp 1, pp 1, mbs 4; activations_checkpoint_granularity: selective)"},
 };
 
@@ -75,7 +76,7 @@ std::optional<PublishedRecompute> published_recompute(const PublishedRecord& r) 
   for (const auto& n : kNemoRecipes)
     if (*r.model_name == n.model && r.tp.value_or(1) == n.tp && r.pp.value_or(1) == n.pp && r.vp.value_or(1) == n.vp &&
         r.cp.value_or(1) == n.cp && r.micro_batch.value_or(1) == n.micro_batch)
-      return PublishedRecompute{n.recompute, n.source};
+      return PublishedRecompute{n.recompute, std::string(kNemoLauncherRecipes) + n.file};
   return std::nullopt;
 }
 

@@ -29,7 +29,7 @@ std::optional<PublishedRunConfig> published_run_config(const PublishedRecord& r)
 /// micro-batch) is the record's: "none", "selective" or "full", with where it was read.
 struct PublishedRecompute {
   const char* recompute = "none";
-  const char* source = "";
+  std::string source;
 };
 std::optional<PublishedRecompute> published_recompute(const PublishedRecord& r);
 
