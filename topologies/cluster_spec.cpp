@@ -91,7 +91,7 @@ int ClusterSpec::nodes_per_leaf() const {
 
 ClusterSpec parse_cluster(const JsonReader& r) {
   r.reject_unknown({"name", "description", "gpu", "nodes", "gpus_per_node", "intra_node", "nics_per_node",
-                    "nic_gbps", "fabric", "host", "storage", "power", "cost", "reliability"});
+                    "nic_gbps", "fabric", "host", "storage", "power", "cost", "reliability", "nccl_sms"});
   ClusterSpec c;
   c.name = r.opt_str("name").value_or("cluster");
   c.gpu = gpu_by_name(r.str("gpu"), r.where("gpu"));
@@ -99,6 +99,8 @@ ClusterSpec parse_cluster(const JsonReader& r) {
   c.gpus_per_node = static_cast<int>(r.integer("gpus_per_node", 1, 64));
   if (static_cast<long long>(c.nodes) * c.gpus_per_node > 4'000'000)
     throw InputError(r.where("nodes"), "at most 4,000,000 GPUs in all", std::to_string(c.gpus()));
+
+  if (auto k = r.opt_integer("nccl_sms", -1, c.gpu.sm_count)) c.nccl_sms = static_cast<int>(*k);
 
   // Host: CPU memory and each GPU's link to it (defaults from the GPU's reference node).
   c.host = default_host_spec(c.gpu);

@@ -53,6 +53,9 @@ struct ClusterSpec {
   double nic_bw = 0;              ///< bytes/s per NIC per direction
   FabricSpec fabric;
   HostSpec host;                  ///< CPUs' memory and each GPU's host link (optimizer offload, checkpoints)
+  /// SMs a collective running beside compute takes from it (JSON "nccl_sms"): -1 = NCCL's own
+  /// choice from the collective's bandwidth (models/collective nccl_sms), 0 = no contention.
+  int nccl_sms = -1;
 
   int gpus() const { return nodes * gpus_per_node; }
   /// Injection bandwidth per GPU into the inter-node fabric (bytes/s per direction).

@@ -124,6 +124,16 @@ CollectiveCost collective_time(CollectiveKind kind, double bytes, const GroupSha
   return best;
 }
 
+double collective_bus_bw(const GroupShape& g, const CollectiveEnv& env) { return ring_bw(g, env); }
+
+int nccl_sms(double bus_bw) {
+  // 12 GB/s per SM reproduces both figures of NVIDIA/nccl #689: 190/12 -> 16 SMs, 24/12 -> 2.
+  constexpr double kBytesPerSm = 12e9;
+  constexpr int kMinSms = 2, kMaxChannels = 32;
+  if (!(bus_bw > 0)) return kMinSms;
+  return std::clamp(static_cast<int>(std::ceil(bus_bw / kBytesPerSm - 1e-9)), kMinSms, kMaxChannels);
+}
+
 double p2p_time(double bytes, const LinkLevel& link) { return link.latency + bytes / link.effective_bw(bytes); }
 
 }  // namespace trainsim

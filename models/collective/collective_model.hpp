@@ -50,6 +50,18 @@ struct CollectiveCost {
 CollectiveCost collective_time(CollectiveKind kind, double bytes, const GroupShape& g, const CollectiveEnv& env,
                                CollectiveAlgorithm algorithm = CollectiveAlgorithm::Auto);
 
+/// Asymptotic bandwidth per rank of NCCL's multi-channel ring over `g` (the bus bandwidth its
+/// all-gather, reduce-scatter and all-reduce approach for large buffers).
+double collective_bus_bw(const GroupShape& g, const CollectiveEnv& env);
+
+/// SMs that NCCL's kernel holds while a collective of bus bandwidth `bus_bw` runs: one CTA per
+/// channel, each on an SM of its own ("NCCL CTAs won't share an SM with compute kernels"), and
+/// "the minimal number of SMs to achieve the performance of the platform": 2 SMs for a PCIe node
+/// with one 12-24 GB/s NIC, 16 SMs for a DGX with 8 NICs at 190 GB/s (S. Jeaugey, NVIDIA/nccl
+/// issue #689, 2023). 12 GB/s per SM gives both: ceil(bus_bw / 12 GB/s), at least 2 and at
+/// most 32 (NCCL 2.x's MAXCHANNELS).
+int nccl_sms(double bus_bw);
+
 /// Point-to-point transfer: latency + bytes / bandwidth.
 double p2p_time(double bytes, const LinkLevel& link);
 

@@ -12,6 +12,12 @@
 
 namespace trainsim {
 
+/// Extra seconds of every compute op from the collectives that overlap it in the analytic
+/// schedule of `plan` (sim/analytic/sm_contention.hpp); the SimGrid engine runs its compute
+/// ops that much longer too. All zeros when cluster.nccl_sms is 0.
+std::vector<std::vector<double>> analytic_sm_contention_delays(const Plan& plan, const OpCosts& costs,
+                                                               const ClusterSpec& cluster);
+
 class AnalyticEngine {
  public:
   AnalyticEngine(const ClusterSpec& cluster, std::shared_ptr<const ComputeProfile> profile = nullptr);

@@ -120,6 +120,13 @@ double OpCosts::collective(const Op& op) const {
   return collective_cost(cluster_, op.collective, op.bytes, shape(op.group), algo);
 }
 
+int OpCosts::collective_sms(const Op& op) const {
+  if (cluster_.nccl_sms >= 0) return cluster_.nccl_sms;
+  const GroupShape g = shape(op.group);
+  if (g.size <= 1) return 0;
+  return nccl_sms(collective_bus_bw(g, collective_env(cluster_, g.nodes > cluster_.nodes_per_leaf())));
+}
+
 double OpCosts::p2p(int stage, int peer_stage, double bytes) const {
   RankCoord a, b;
   a.pp = stage;

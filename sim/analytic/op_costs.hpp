@@ -42,6 +42,9 @@ class OpCosts {
   const BlockCost& block(int index) const { return blocks_.at(index); }
   /// Duration of a Collective op on its group.
   double collective(const Op& op) const;
+  /// SMs a Collective op's NCCL kernel holds while it runs (ClusterSpec::nccl_sms, or NCCL's
+  /// choice from the bus bandwidth of its group: models/collective nccl_sms).
+  int collective_sms(const Op& op) const;
   /// Duration of a Send from `stage` to `peer_stage`.
   double p2p(int stage, int peer_stage, double bytes) const;
   /// Cost of one inline collective kernel on the rank's group of kernel.group.

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <tuple>
 
+#include "sim/analytic/analytic_engine.hpp"
+#include "sim/analytic/predict.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 #include "sim/plan/planner.hpp"
 #include "sim/report/report.hpp"
@@ -294,6 +296,19 @@ Explanation explain(const Scenario& sc, const Prediction& p) {
 
   e.comm_stage = std::clamp(b.stage, 0, static_cast<int>(p.plan.programs.size()) - 1);
   e.comm = communication_volumes(p.plan, e.comm_stage);
+  e.sm_count = sc.cluster.gpu.sm_count;
+  if (sc.cluster.nccl_sms != 0 && !p.plan.programs.empty()) {
+    const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
+    const OpCosts costs(p.plan, sc.cluster, cm);
+    const auto delay = analytic_sm_contention_delays(p.plan, costs, sc.cluster);
+    const auto& ops = p.plan.programs[e.comm_stage].ops;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      e.sm_contention_s += delay[e.comm_stage][i];
+      if (ops[i].kind == OpKind::Collective && (ops[i].stream == Stream::DpComm || ops[i].stream == Stream::ParamComm))
+        e.sm_contention_sms = std::max(e.sm_contention_sms, costs.collective_sms(ops[i]));
+    }
+    if (e.sm_contention_s <= 0) e.sm_contention_sms = 0;
+  }
 
   auto& r = e.recompute;
   r.mode = to_string(s.recompute);
@@ -349,6 +364,7 @@ nlohmann::json to_json(const Explanation& e) {
     comm.push_back(x);
   }
   j["communication"] = {{"stage", e.comm_stage}, {"per_rank_per_iteration", comm}};
+  j["sm_contention"] = {{"seconds", e.sm_contention_s}, {"nccl_sms", e.sm_contention_sms}, {"sm_count", e.sm_count}};
   const auto& r = e.recompute;
   j["recompute"] = {{"mode", r.mode},
                     {"time_s", r.time_s},
@@ -435,6 +451,10 @@ void print_explain_text(const Explanation& e, std::ostream& out) {
   }
   out << fmt::format("  Exposed on the critical path: tensor/context/expert collectives {} ({}), data-parallel sync {} ({}).\n",
                      human_seconds(exposed_tp), pct(frac(exposed_tp)), human_seconds(exposed_dp), pct(frac(exposed_dp)));
+  if (e.sm_contention_s > 0)
+    out << fmt::format("  Overlapped, not free: the collectives beside the compute hold up to {} of the {} SMs (NCCL, one SM\n"
+                       "  per channel), so the compute they overlap runs {} longer ({} of the iteration, in the passes above).\n",
+                       e.sm_contention_sms, e.sm_count, human_seconds(e.sm_contention_s), pct(frac(e.sm_contention_s)));
 
   // 4. Recompute and memory.
   const auto& r = e.recompute;

@@ -66,6 +66,10 @@ struct Explanation {
   BubbleExplanation bubble;
   int comm_stage = 0;             ///< stage whose rank the volumes describe (the breakdown's)
   std::vector<CommVolume> comm;
+  /// Seconds the compute of comm_stage's rank runs longer because collectives beside it hold
+  /// SMs (sim/analytic/sm_contention.hpp), and the most SMs one of them holds, of sm_count.
+  double sm_contention_s = 0;
+  int sm_contention_sms = 0, sm_count = 0;
   RecomputeExplanation recompute;
   double memory_total_bytes = 0, memory_capacity_bytes = 0;
   bool memory_fits = true;

@@ -107,6 +107,16 @@ FastScore StrategyScorer::score(const Strategy& s) const {
     return t;
   };
 
+  // Fraction of the SMs a collective of the sharding group takes from the compute it overlaps
+  // (sim/analytic/sm_contention.hpp): the compute falls that share of the overlap behind.
+  auto sm_share = [&](CollectiveKind kind) {
+    const int sms = cluster.gpu.sm_count;
+    if (sms <= 0 || cluster.nccl_sms == 0 || dp_group <= 1) return 0.0;
+    return static_cast<double>(std::min(costs.collective_sms(collective_op(shard_role, kind, 1.0)), sms - 1)) / sms;
+  };
+  const double gather_share = sm_share(CollectiveKind::AllGather);
+  const double grad_share = sm_share(s.zero >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce);
+
   // Embedding (first stage) and output layer (last stage): costed once per strategy.
   const LayerCost& emb = layer_cost(s, costs, kEmbedding);
   const LayerCost& head = layer_cost(s, costs, kHead);
@@ -134,8 +144,11 @@ FastScore StrategyScorer::score(const Strategy& s) const {
           const double rs = grad_sync(lp * gbytes);
           // Compute waits for the gathers only; the reduce-scatters (and, with hybrid sharding, the
           // replica all-reduces) queue on their own stream and only their backlog shows at the end.
-          t += std::max(f, ag) + std::max(b, ag);
-          comm_mb += std::max(0.0, ag - f) + std::max(0.0, ag - b);
+          // The gathers overlap the compute they are prefetched behind, the reduce-scatter the next
+          // layer's backward; each takes its SMs from that compute.
+          const double contention = (std::min(f, ag) + std::min(b, ag)) * gather_share + std::min(b, rs) * grad_share;
+          t += std::max(f, ag) + std::max(b, ag) + contention;
+          comm_mb += std::max(0.0, ag - f) + std::max(0.0, ag - b) + contention;
           rs_sum += rs;
           fwd += std::max(f, ag);
         } else {
@@ -210,15 +223,21 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   };
   // What the gradient buckets of the last backward leave after it: each reduction starts when its
   // last unit is done and after the previous one on the same stream.
+  // Also returns the stream's busy time (the reductions' total).
   auto gradient_tail = [&](int st) {
     const auto units = chunk0_units(st, false);
     std::vector<double> done(units.size());
-    double t = 0, stream = 0;
+    double t = 0, stream = 0, busy = 0;
     for (std::size_t u = 0; u < units.size(); ++u) done[u] = t += units[u].first;
-    for (const auto& [p, last] : buckets(units)) stream = std::max(stream, done[last]) + grad_sync(p * gbytes);
-    return std::max(0.0, stream - t);
+    for (const auto& [p, last] : buckets(units)) {
+      const double g = grad_sync(p * gbytes);
+      stream = std::max(stream, done[last]) + g;
+      busy += g;
+    }
+    return std::make_pair(std::max(0.0, stream - t), busy);
   };
   // What the weight buckets, all queued at the iteration start, delay stage 0's first forward.
+  // Also returns the part of the gathers that overlaps that forward's compute.
   auto gather_lead = [&]() {
     const auto units = chunk0_units(0, true);
     const auto bs = buckets(units);
@@ -229,11 +248,11 @@ FastScore StrategyScorer::score(const Strategy& s) const {
       t = std::max(t, stream);
       for (; u <= last; ++u) t += units[u].first, busy += units[u].first;
     }
-    return t - busy;
+    return std::make_pair(t - busy, std::max(0.0, stream - (t - busy)));
   };
   const bool bucketed = s.bucketed_dp_sync();
   const bool gather_in_forward = bucketed && s.zero >= 1 && s.overlap_param_gather;
-  const double lead = gather_in_forward ? gather_lead() : 0.0;
+  const auto [lead, gather_overlap] = gather_in_forward ? gather_lead() : std::make_pair(0.0, 0.0);
 
   // Gradient synchronisation, optimizer step and parameter gather of each stage after its last backward.
   FastScore out;
@@ -243,10 +262,13 @@ FastScore StrategyScorer::score(const Strategy& s) const {
     const double params = shell.params_per_rank_by_stage[st];
     // Stage st finishes its last backward about st backward chunks before stage 0 (1F1B drain).
     const double end = lead + t_pipe - st * bwd_chunk[st];
-    double sync = 0;
+    double sync = 0, contention = gather_overlap * gather_share;
     if (bucketed && s.overlap_grad_reduce) {
       // Earlier chunks' buckets drain behind later compute; the last backward's leave a tail.
-      sync = gradient_tail(st);
+      // The overlapped reductions (the other chunks' about as long as chunk 0's) take SMs.
+      const auto [tail, busy] = gradient_tail(st);
+      sync = tail;
+      contention += (V * busy - tail) * grad_share;
     } else if (dp_group > 1 && !per_layer_units) {
       sync = grad_sync(params * gbytes);
     } else if (per_layer_units) {
@@ -274,7 +296,7 @@ FastScore StrategyScorer::score(const Strategy& s) const {
     double gather = 0;
     if (dp_group > 1 && s.zero >= 1 && !per_layer_units && !gather_in_forward)
       gather = costs.collective(collective_op(shard_role, CollectiveKind::AllGather, params * wbytes));
-    const double done = end + sync + opt + gather;
+    const double done = end + sync + opt + gather + contention;
     if (done > T) {
       T = done;
       out.dp_exposed_s = sync + gather + lead;

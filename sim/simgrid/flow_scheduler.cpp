@@ -1,5 +1,7 @@
 #include "sim/simgrid/flow_scheduler.hpp"
 
+#include "sim/analytic/analytic_engine.hpp"
+
 #include <simgrid/s4u.hpp>
 
 #include <algorithm>
@@ -17,6 +19,9 @@ struct FlowScheduler::JobData {
   const SimJob* job = nullptr;
   std::unique_ptr<ComputeModel> compute;
   std::unique_ptr<OpCosts> costs;
+  /// Extra seconds of each compute op (stage, op) from the collectives beside it taking SMs,
+  /// as the analytic schedule places them (sim/analytic/sm_contention.hpp).
+  std::vector<std::vector<double>> sm_delay;
   std::vector<int> rep_of_rank;  ///< -1: not simulated (a folded sibling)
   std::vector<StageTemplate> stages;
   Trace trace;
@@ -47,6 +52,7 @@ FlowScheduler::FlowScheduler(const Fabric& f, const std::vector<SimJob>& jobs, c
     d->job = &j;
     d->compute = std::make_unique<ComputeModel>(j.cluster.gpu, j.profile);
     d->costs = std::make_unique<OpCosts>(*j.plan, j.cluster, *d->compute);
+    if (j.cluster.nccl_sms != 0) d->sm_delay = analytic_sm_contention_delays(*j.plan, *d->costs, j.cluster);
     d->trace.engine = "simgrid";
     const Plan& plan = *j.plan;
     if (!j.gpu_of_rank.empty() && static_cast<int>(j.gpu_of_rank.size()) != plan.world())
@@ -235,7 +241,8 @@ void FlowScheduler::start_op(int rep, int i, double t) {
   r.start[i] = t;
   switch (op.kind) {
     case OpKind::Compute:
-      at(t + d.costs->block(op.block).total(), new_task({Task::OpDone, rep, i}));
+      at(t + d.costs->block(op.block).total() + (d.sm_delay.empty() ? 0.0 : d.sm_delay[r.stage][i]),
+         new_task({Task::OpDone, rep, i}));
       return;
     case OpKind::Recv: {
       const std::uint64_t k = tag_key(rep, op.tag);

@@ -172,18 +172,21 @@ TEST(Validate, NemoRecipeRecomputationOnlyForItsOwnLayout) {
 // Issue #7's progress guard: every predicted row except the six DeepSpeed ZeRO-3 rows of SC'21
 // Table 2 (an open, documented outlier) within 10% MAPE (9.2% when written), and the NeMo FP8
 // rows within 9% (8.15%). The issue's own gate, 8% over every row, is not met yet.
-TEST(Validate, RowsOutsideDeepSpeedZero3WithinTenPercent) {
+TEST(Validate, RowsOutsideDeepSpeedZero3WithinNinePercent) {
   const auto recs = load_published_records(std::string(TRAINSIM_SOURCE_DIR) + "/validation/published-runs.jsonl");
   const auto rep = validate_records(recs, {});
-  double sum = 0, nemo = 0;
-  int n = 0, n_nemo = 0;
+  double sum = 0, nemo = 0, mpt = 0;
+  int n = 0, n_nemo = 0, n_mpt = 0;
   for (const auto& row : rep.rows) {
     if (!row.error_pct || row.id.rfind("sc21_table2_zero3", 0) == 0) continue;
     sum += std::fabs(*row.error_pct), ++n;
     if (row.id.rfind("nemo", 0) == 0) nemo += std::fabs(*row.error_pct), ++n_nemo;
+    if (row.id.rfind("mpt", 0) == 0) mpt += std::fabs(*row.error_pct), ++n_mpt;
   }
   EXPECT_EQ(n, 48);
-  EXPECT_LE(sum / n, 10.0);
+  EXPECT_LE(sum / n, 9.0);  // 8.2% with SM contention (sim/analytic/sm_contention.hpp), 9.2% without
   EXPECT_EQ(n_nemo, 12);
   EXPECT_LE(nemo / n_nemo, 9.0);
+  EXPECT_EQ(n_mpt, 19);
+  EXPECT_LE(mpt / n_mpt, 9.5);  // llm-foundry FSDP rows: 9.0% (11.6% without SM contention)
 }

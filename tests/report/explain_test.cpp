@@ -129,3 +129,24 @@ TEST(Explain, RecomputeSavesActivationMemory) {
   EXPECT_DOUBLE_EQ(e.recompute.activations_bytes.at("full"), p.metrics.memory.parts.activations);
   EXPECT_EQ(e.memory_fits, p.metrics.memory.fits);
 }
+
+TEST(Explain, SmContentionIsWhatTheOverlappedCollectivesAdd) {
+  // FSDP on 2 DGX-H100 nodes: the explanation's contention is the time the engine adds over a
+  // run whose collectives take no SMs, and the SMs are NCCL's choice for 8 x 400 Gb/s.
+  auto fsdp = [](int nccl_sms) {
+    nlohmann::json cluster = {{"gpu", "H100-SXM5-80GB"}, {"nodes", 2}, {"gpus_per_node", 8}, {"nics_per_node", 8},
+                              {"nic_gbps", 400}, {"nccl_sms", nccl_sms}};
+    return make_scenario({{"tp", 1}, {"pp", 1}, {"dp", 16}, {"zero", 3}, {"micro_batch", 2}}, cluster,
+                         trainsim::testing::small_gpt(16, 4096, 32), 32);
+  };
+  const Scenario held = fsdp(-1), free = fsdp(0);
+  const Prediction ph = predict(held), pf = predict(free);
+  const Explanation e = explain(held, ph);
+  const double added = ph.metrics.iteration_time_s - pf.metrics.iteration_time_s;
+  ASSERT_GT(added, 0.0);
+  EXPECT_NEAR(e.sm_contention_s, added, 0.2 * added);
+  EXPECT_GE(e.sm_contention_sms, 24);  // ~360 GB/s of ring bandwidth at 12 GB/s per SM
+  EXPECT_LE(e.sm_contention_sms, 32);
+  EXPECT_EQ(e.sm_count, 132);
+  EXPECT_EQ(explain(free, pf).sm_contention_s, 0.0);
+}

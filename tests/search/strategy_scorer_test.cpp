@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "../plan/test_support.hpp"
 #include "sim/analytic/predict.hpp"
 #include "sim/search/strategy_scorer.hpp"
 
@@ -114,6 +115,26 @@ TEST(StrategyScorer, FsdpFullPrecisionParametersAgreeWithTheAnalyticEngine) {
   Scenario pure = sc;
   pure.strategy.fsdp_param_dtype.reset();
   EXPECT_GT(full.metrics.iteration_time_s, predict(pure).metrics.iteration_time_s);
+}
+
+TEST(StrategyScorer, SmContentionOfOverlappedCollectivesAgreesWithTheAnalyticEngine) {
+  // FSDP over 2 DGX-H100 nodes: the gathers and reduce-scatters beside the compute take SMs from
+  // it (sim/analytic/sm_contention.hpp); the closed form charges the same overlaps.
+  auto fsdp = [](int nccl_sms) {
+    nlohmann::json cluster = {{"gpu", "H100-SXM5-80GB"}, {"nodes", 2}, {"gpus_per_node", 8}, {"nics_per_node", 8},
+                              {"nic_gbps", 400}, {"nccl_sms", nccl_sms}};
+    return trainsim::testing::make_scenario({{"tp", 1}, {"pp", 1}, {"dp", 16}, {"zero", 3}, {"micro_batch", 2}}, cluster,
+                                            trainsim::testing::small_gpt(16, 4096, 32), 32);
+  };
+  for (int sms : {-1, 16}) {
+    const Scenario sc = fsdp(sms);
+    const double engine = predict(sc).metrics.iteration_time_s;
+    const double fast = StrategyScorer(sc).score(sc.strategy).iteration_time_s;
+    EXPECT_NEAR(fast / engine, 1.0, 0.05) << "nccl_sms " << sms;
+  }
+  const Scenario held = fsdp(-1), free = fsdp(0);
+  EXPECT_GT(StrategyScorer(held).score(held.strategy).iteration_time_s,
+            1.01 * StrategyScorer(free).score(free.strategy).iteration_time_s);
 }
 
 TEST(StrategyScorer, BubbleOfUniformStagesIsTheOneF1BFormula) {

@@ -72,6 +72,23 @@ TEST(SimgridEngine, OffloadedOptimizerStepCostsWhatTheAnalyticEngineCosts) {
   EXPECT_NEAR(s.iteration_time, a.iteration_time, 0.05 * a.iteration_time);
 }
 
+TEST(SimgridEngine, OverlappedCollectivesTakeSmsFromComputeAsInTheAnalyticEngine) {
+  // FSDP over 2 DGX-H100 nodes: the parameter gathers and gradient reduce-scatters beside the
+  // compute slow it (sim/analytic/sm_contention.hpp) in both engines alike.
+  auto fsdp = [](int nccl_sms) {
+    auto cluster = dgx_cluster(2, 16, 1.0);
+    cluster["nccl_sms"] = nccl_sms;
+    return scenario(cluster, "workloads/gpt-sc21-1.7b.json",
+                    {{"tp", 1}, {"pp", 1}, {"dp", 16}, {"zero", 3}, {"micro_batch", 4}, {"global_batch", 64}});
+  };
+  const Scenario held = fsdp(16), free = fsdp(0);
+  const Plan plan = build_plan(held.workload.model, held.strategy, held.cluster.gpus_per_node);
+  const Trace a = engine_registry().at("analytic")(held, plan, {});
+  const Trace s = run_simgrid(held, plan), s0 = run_simgrid(free, plan);
+  EXPECT_NEAR(s.iteration_time, a.iteration_time, 0.05 * a.iteration_time);
+  EXPECT_GT(s.iteration_time, 1.01 * s0.iteration_time);
+}
+
 TEST(SimgridEngine, RankFoldingErrorIsSmall) {
   const Scenario sc = pipeline_scenario();
   const Plan plan = build_plan(sc.workload.model, sc.strategy, sc.cluster.gpus_per_node);

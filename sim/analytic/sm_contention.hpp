@@ -1,0 +1,29 @@
+#pragma once
+// SM contention between compute and the collectives that overlap it. NCCL runs each channel as
+// one CTA that holds an SM of its own for the collective's whole duration ("NCCL CTAs won't share
+// an SM with compute kernels", S. Jeaugey, NVIDIA/nccl issue #689), so while a data-parallel
+// gradient reduction or an FSDP parameter gather runs beside the compute stream, the products
+// and kernels of that stream get S - k of the GPU's S SMs. Over an overlap of o seconds they
+// fall o * k / S behind: the compute op is that much longer. Collectives on the critical path
+// (inline TP/CP/EP, blocking sends) do not overlap compute and cost nothing here.
+// Used by both engines: the analytic engine schedules twice (without, then with these delays);
+// the SimGrid engine takes the delays of the analytic schedule.
+#include <vector>
+
+#include "sim/analytic/op_costs.hpp"
+#include "sim/plan/plan.hpp"
+
+namespace trainsim {
+
+/// Start and end time of every op of every stage program (plan.programs[p].ops[i]).
+struct OpSchedule {
+  std::vector<std::vector<double>> start, end;
+};
+
+/// Extra seconds of every compute op of every stage (0 for other ops) from the collectives of
+/// the data-parallel and parameter-gather streams that overlap it in `schedule`, each holding
+/// OpCosts::collective_sms SMs of the GPU's `sm_count`.
+std::vector<std::vector<double>> sm_contention_delays(const Plan& plan, const OpCosts& costs, int sm_count,
+                                                      const OpSchedule& schedule);
+
+}  // namespace trainsim
