@@ -269,15 +269,17 @@ std::vector<Kernel> layer_recompute(const TransformerConfig& c, const LayerShard
     return v;
   }
   // Selective (Korthikanti et al. 2022, Sec. 5): only the attention core's memory-heavy part
-  // (QK^T, softmax, dropout, attention over V). Flash attention already recomputes it in its
-  // backward kernel, so selective recomputation costs nothing more there.
+  // (QK^T, softmax, dropout, attention over V). Megatron-Core checkpoints the core attention
+  // whatever its kernel (megatron/core/transformer/attention.py: checkpoint_core_attention =
+  // recompute_granularity == 'selective', then _checkpointed_attention_forward around
+  // core_attention), so with flash attention the backward re-runs the flash forward, and with
+  // context parallelism its K/V ring, before the flash backward.
   std::vector<Kernel> v;
-  if (s.attention == AttentionImpl::Unfused) {
-    const Dims d = dims(c, s);
-    attention_core(v, c, s, d, false);
-    for (auto& k : v) k.name = "recompute_" + k.name;
+  const Dims d = dims(c, s);
+  attention_core(v, c, s, d, false);
+  for (auto& k : v) k.name = "recompute_" + k.name;
+  if (s.attention == AttentionImpl::Unfused)
     v.erase(std::remove_if(v.begin(), v.end(), [](const Kernel& k) { return k.kind == KernelKind::Collective; }), v.end());
-  }
   return v;
 }
 

@@ -462,10 +462,7 @@ void print_explain_text(const Explanation& e, std::ostream& out) {
   if (r.mode == "none")
     out << "  no recomputation: every layer keeps its activations for the backward pass.\n";
   else if (r.time_s <= 0 && r.extra_flops <= 0)
-    out << fmt::format("  recompute = {} re-runs nothing in this plan{}.\n", r.mode,
-                       r.mode == "selective" ? " (flash attention already recomputes the attention scores inside its "
-                                               "backward kernel and never stores them)"
-                                             : "");
+    out << fmt::format("  recompute = {} re-runs nothing in this plan.\n", r.mode);
   else
     out << fmt::format("  recompute = {}: costs {} ({} of the iteration) and {} more per iteration ({} of the model FLOPs).\n",
                        r.mode, human_seconds(r.time_s), pct(frac(r.time_s)), human_flops(r.extra_flops), pct(r.extra_flops_fraction));
