@@ -99,7 +99,7 @@ OpSchedule replay(const Plan& plan, const OpCosts& costs, const std::vector<std:
 bool has_side_stream_collectives(const Plan& plan) {
   for (const auto& pr : plan.programs)
     for (const auto& op : pr.ops)
-      if (op.kind == OpKind::Collective && (op.stream == Stream::DpComm || op.stream == Stream::ParamComm)) return true;
+      if (runs_beside_compute(op)) return true;
   return false;
 }
 

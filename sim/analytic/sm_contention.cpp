@@ -5,11 +5,9 @@
 
 namespace trainsim {
 
-namespace {
-bool side_stream_collective(const Op& op) {
+bool runs_beside_compute(const Op& op) {
   return op.kind == OpKind::Collective && (op.stream == Stream::DpComm || op.stream == Stream::ParamComm);
 }
-}  // namespace
 
 std::vector<std::vector<double>> sm_contention_delays(const Plan& plan, const OpCosts& costs, int sm_count,
                                                       const OpSchedule& schedule) {
@@ -31,7 +29,7 @@ std::vector<std::vector<double>> sm_contention_delays(const Plan& plan, const Op
     for (Stream side : {Stream::DpComm, Stream::ParamComm}) {
       std::vector<int> comm;
       for (int i = 0; i < static_cast<int>(ops.size()); ++i)
-        if (side_stream_collective(ops[i]) && ops[i].stream == side && en[i] > st[i]) comm.push_back(i);
+        if (runs_beside_compute(ops[i]) && ops[i].stream == side && en[i] > st[i]) comm.push_back(i);
       if (comm.empty()) continue;
       std::sort(comm.begin(), comm.end(), by_start);
       std::size_t c0 = 0;

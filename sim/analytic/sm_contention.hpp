@@ -20,6 +20,9 @@ struct OpSchedule {
   std::vector<std::vector<double>> start, end;
 };
 
+/// A collective of the data-parallel or parameter-gather stream: it runs beside the compute stream.
+bool runs_beside_compute(const Op& op);
+
 /// Extra seconds of every compute op of every stage (0 for other ops) from the collectives of
 /// the data-parallel and parameter-gather streams that overlap it in `schedule`, each holding
 /// OpCosts::collective_sms SMs of the GPU's `sm_count`.

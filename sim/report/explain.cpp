@@ -8,6 +8,7 @@
 
 #include "sim/analytic/analytic_engine.hpp"
 #include "sim/analytic/predict.hpp"
+#include "sim/analytic/sm_contention.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 #include "sim/plan/planner.hpp"
 #include "sim/report/report.hpp"
@@ -304,7 +305,7 @@ Explanation explain(const Scenario& sc, const Prediction& p) {
     const auto& ops = p.plan.programs[e.comm_stage].ops;
     for (std::size_t i = 0; i < ops.size(); ++i) {
       e.sm_contention_s += delay[e.comm_stage][i];
-      if (ops[i].kind == OpKind::Collective && (ops[i].stream == Stream::DpComm || ops[i].stream == Stream::ParamComm))
+      if (runs_beside_compute(ops[i]))
         e.sm_contention_sms = std::max(e.sm_contention_sms, costs.collective_sms(ops[i]));
     }
     if (e.sm_contention_s <= 0) e.sm_contention_sms = 0;
