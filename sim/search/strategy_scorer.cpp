@@ -147,8 +147,10 @@ FastScore StrategyScorer::score(const Strategy& s) const {
           // The gathers overlap the compute they are prefetched behind, the reduce-scatter the next
           // layer's backward; each takes its SMs from that compute.
           const double contention = (std::min(f, ag) + std::min(b, ag)) * gather_share + std::min(b, rs) * grad_share;
+          // (The stretched compute is compute activity, as in the engine's trace.)
           t += std::max(f, ag) + std::max(b, ag) + contention;
-          comm_mb += std::max(0.0, ag - f) + std::max(0.0, ag - b) + contention;
+          comm_mb += std::max(0.0, ag - f) + std::max(0.0, ag - b);
+          compute_bound_mb += contention;
           rs_sum += rs;
           fwd += std::max(f, ag);
         } else {
