@@ -33,6 +33,10 @@ struct Kernel {
   bool causal = false;
   double flops = 0;  ///< floating-point operations the kernel executes (2 per multiply-add)
   double bytes = 0;  ///< bytes it reads plus writes in device memory
+  /// Parameters of the module (a linear layer's weight, on this rank) whose pass this kernel opens:
+  /// set on the first kernel of each weighted module's forward or backward, 0 on all others. A
+  /// runtime that fetches parameters per module (DeepSpeed 0.3.x ZeRO-3) gathers them here.
+  double weights = 0;
   Precision precision = Precision::BF16;
   // Collective (kind == Collective).
   CollectiveKind collective = CollectiveKind::AllReduce;

@@ -145,6 +145,7 @@ void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const La
 /// Forward GEMM X(T x k) W(k x n) and its two backward products (data and weight gradients).
 void linear(std::vector<Kernel>& v, const char* name, std::int64_t T, std::int64_t n, std::int64_t k, const LayerShard& s,
             double eb, bool backward, bool input_cast_fused = false) {
+  const std::size_t opens = v.size();
   if (s.precision == Precision::FP8) {
     // Transformer Engine quantises each product's input to fp8 (read bf16, write fp8: 3 bytes per
     // element); the forward cast of a norm-fed product is fused into the norm (LayerNormLinear).
@@ -163,6 +164,7 @@ void linear(std::vector<Kernel>& v, const char* name, std::int64_t T, std::int64
     v.push_back(gemm_kernel(std::string(name) + "_dgrad", T, k, n, 1, s.precision, eb));
     v.push_back(gemm_kernel(std::string(name) + "_wgrad", k, n, T, 1, s.precision, eb));
   }
+  v[opens].weights = static_cast<double>(n) * static_cast<double>(k);
 }
 
 void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s, const Dims& d, int layer, bool bwd) {

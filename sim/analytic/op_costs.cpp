@@ -117,7 +117,16 @@ double OpCosts::kernel_time(const Kernel& k) const {
 
 double OpCosts::collective(const Op& op) const {
   const auto algo = op.group == GroupRole::DP ? plan_.strategy.dp_algorithm : CollectiveAlgorithm::Auto;
-  return collective_cost(cluster_, op.collective, op.bytes, shape(op.group), algo);
+  return collective_cost(cluster_, op.collective, op.bytes, shape(op.group), algo) + runtime_overhead(op);
+}
+
+double OpCosts::runtime_overhead(const Op& op) const {
+  const Strategy& s = plan_.strategy;
+  if (op.kind != OpKind::Collective || s.zero < 3 || (op.group != GroupRole::DP && op.group != GroupRole::DPShard))
+    return 0.0;
+  if (op.phase == Phase::ParamSync) return zero_runtime_overhead(s.zero_runtime, true, op.bytes);
+  if (op.phase == Phase::GradSync) return zero_runtime_overhead(s.zero_runtime, false, op.bytes);
+  return 0.0;
 }
 
 int OpCosts::collective_sms(const Op& op) const {

@@ -42,6 +42,11 @@ class OpCosts {
   const BlockCost& block(int index) const { return blocks_.at(index); }
   /// Duration of a Collective op on its group.
   double collective(const Op& op) const;
+  /// Seconds the strategy's ZeRO-3 runtime adds to a parameter gather or gradient reduction op
+  /// beyond the NCCL collective, whatever the fabric (Strategy::zero_runtime,
+  /// models/collective/zero_runtime); 0 for other ops and for runtimes at NCCL rates.
+  /// collective() includes it.
+  double runtime_overhead(const Op& op) const;
   /// SMs a Collective op's NCCL kernel holds while it runs (ClusterSpec::nccl_sms, or NCCL's
   /// choice from the bus bandwidth of its group: models/collective nccl_sms).
   int collective_sms(const Op& op) const;

@@ -22,6 +22,8 @@ std::string describe_strategy(const Strategy& s) {
   if (s.hybrid_sharding()) o << " shard" << s.zero_shard();
   o << " recompute=" << to_string(s.recompute) << " " << to_string(s.precision) << " attn=" << to_string(s.attention);
   if (s.grad_reduce_dtype) o << " grads=" << to_string(*s.grad_reduce_dtype);
+  if (s.zero >= 3 && s.fsdp_param_dtype == Precision::FP32) o << " params=fp32";
+  if (s.zero >= 3 && s.zero_runtime != ZeroRuntime::Fsdp) o << " runtime=" << to_string(s.zero_runtime);
   return o.str();
 }
 

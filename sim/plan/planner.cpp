@@ -5,6 +5,9 @@
 #include "sim/plan/pipeline_schedule.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <map>
+#include <optional>
 
 namespace trainsim {
 
@@ -102,6 +105,50 @@ std::vector<double> params_per_rank_by_stage(const TransformerConfig& m, const S
 double params_per_rank(const TransformerConfig& m, const Strategy& s, int stage) {
   return params_per_rank_by_stage(m, s).at(stage);
 }
+
+namespace {
+/// A block split at its modules, as a runtime that fetches parameters per module sees it
+/// (DeepSpeed 0.3.x's pre-forward/pre-backward hooks on each nn.Linear): one piece per weighted
+/// module, opening at the kernel that carries its weights (Kernel::weights) and running to the
+/// next. The block's parameters go to the pieces in proportion to their weights; what the
+/// modules do not hold (embedding, norms, biases) goes to the first piece, with the kernels
+/// before the first module.
+std::vector<Block> module_pieces(const Block& b) {
+  double weights = 0;
+  for (const auto& k : b.kernels) weights += k.weights;
+  const double scale = weights > 0 ? std::min(1.0, b.params / weights) : 0.0;
+  std::vector<Block> pieces;
+  for (const auto& k : b.kernels) {
+    if (pieces.empty() || k.weights > 0) {
+      Block p{b.name + " module " + std::to_string(pieces.size()), b.phase, b.virtual_stage, b.first_layer, b.layers, {}, 0};
+      pieces.push_back(std::move(p));
+    }
+    pieces.back().kernels.push_back(k);
+    pieces.back().params += k.weights * scale;
+  }
+  if (!pieces.empty()) pieces.front().params += b.params - weights * scale;
+  return pieces;
+}
+/// Removes the blocks no op runs (the whole units that DeepSpeed 0.3.x runs as module pieces),
+/// renumbering the ops' block indices.
+void drop_unused_blocks(Plan& plan) {
+  std::vector<int> index(plan.blocks.size(), -1);
+  for (const auto& pr : plan.programs)
+    for (const auto& op : pr.ops)
+      if (op.block >= 0) index[op.block] = 0;
+  if (std::find(index.begin(), index.end(), -1) == index.end()) return;
+  std::vector<Block> kept;
+  for (size_t b = 0; b < plan.blocks.size(); ++b)
+    if (index[b] == 0) {
+      index[b] = static_cast<int>(kept.size());
+      kept.push_back(std::move(plan.blocks[b]));
+    }
+  plan.blocks = std::move(kept);
+  for (auto& pr : plan.programs)
+    for (auto& op : pr.ops)
+      if (op.block >= 0) op.block = index[op.block];
+}
+}  // namespace
 
 Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_node) {
   Plan plan;
@@ -218,13 +265,15 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
     // parameter gathers and gradient reduce-scatters plus an all-reduce of each shard across the
     // replicas (FSDP HYBRID_SHARD; MiCS).
     const bool hybrid = s.hybrid_sharding();
+    const bool ds03 = s.deepspeed03_zero3();
     const GroupRole shard_role = hybrid ? GroupRole::DPShard : GroupRole::DP;
     // A gradient reduction of `bytes` (op `g` carries stream, phase, chunk and deps): one
     // collective over DP, or reduce-scatter in the shard group then all-reduce across replicas.
     auto grad_sync = [&](Op g, double bytes) {
       g.kind = OpKind::Collective;
       g.group = shard_role;
-      g.collective = s.zero >= 1 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
+      // DeepSpeed 0.3.x stage 3 all-reduces gradients (contiguous_gradients false, its default).
+      g.collective = s.zero >= 1 && !ds03 ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
       g.bytes = bytes;
       const int rs = add(g);
       if (!hybrid) return rs;
@@ -236,10 +285,29 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       return add(r);
     };
 
+    // A gradient reduction on `stream` once compute op `after` is done (grad_sync completes it).
+    auto grad_op = [](Stream stream, int after, int micro_batch, int chunk) {
+      Op g;
+      g.stream = stream;
+      g.phase = Phase::GradSync;
+      g.micro_batch = micro_batch;
+      g.chunk = chunk;
+      g.deps = {after};
+      return g;
+    };
     // ZeRO-3 parameter all-gather of a unit, prefetched at most one unit ahead: it may start once
     // the compute two units back has finished (FSDP's forward/backward prefetch of one unit).
     int prev_compute = -1, prev_compute2 = -1;
     std::vector<int> unit_grad_ops;
+    // A unit's gradient reduction is queued after the next unit's first gather (FSDP: on its own
+    // stream, so the order does not matter; DeepSpeed 0.3.x: its post-backward hook runs after
+    // that gather was prefetched, and both share the one process group's NCCL stream, PyTorch
+    // ProcessGroupNCCL keeping one stream per device and group).
+    std::optional<std::pair<Op, double>> pending_grad;
+    auto flush_grad = [&] {
+      if (pending_grad) unit_grad_ops.push_back(grad_sync(pending_grad->first, pending_grad->second));
+      pending_grad.reset();
+    };
     auto param_gather = [&](int blk, int) {
       Op g;
       g.kind = OpKind::Collective;
@@ -250,6 +318,33 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       g.bytes = plan.blocks[blk].params * param_gather_bytes(s);
       if (prev_compute2 >= 0) g.deps = {prev_compute2};
       return g;
+    };
+    // DeepSpeed 0.3.x: a unit runs module by module, each behind its own gather (prefetched one
+    // module ahead, as FSDP's units); `done` sees every piece's compute op and block.
+    std::map<int, std::vector<int>> pieces_of;
+    auto run_modules = [&](const Op& base, Phase phase, int blk, std::vector<int> deps,
+                           const std::function<void(int, int)>& done) {
+      auto it = pieces_of.find(blk);
+      if (it == pieces_of.end()) {
+        std::vector<int> ids;
+        for (auto& piece : module_pieces(plan.blocks[blk])) ids.push_back(push(std::move(piece)));
+        it = pieces_of.emplace(blk, std::move(ids)).first;
+      }
+      int ci = -1;
+      for (const int pb : it->second) {
+        std::vector<int> cdeps = ci < 0 ? deps : std::vector<int>{ci};
+        cdeps.push_back(add(param_gather(pb, ci)));
+        flush_grad();
+        Op c = base;
+        c.kind = OpKind::Compute;
+        c.phase = phase;
+        c.block = pb;
+        c.deps = cdeps;
+        prev_compute2 = prev_compute;
+        ci = prev_compute = add(c);
+        if (done) done(ci, pb);
+      }
+      return ci;
     };
     // Last backward step of each chunk: where its gradients become final (for overlap); first
     // forward step of each chunk: where the previous update's weights must have arrived.
@@ -300,6 +395,10 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
         for (size_t u = 0; u < fwd_units[vs].size(); ++u) {
           const int blk = fwd_units[vs][u];
           std::vector<int> cdeps = u == 0 ? deps : std::vector<int>{ci};
+          if (ds03) {
+            ci = run_modules(base, Phase::Forward, blk, cdeps, nullptr);
+            continue;
+          }
           if (zero3_units) cdeps.push_back(add(param_gather(blk, ci)));
           if (gather_here && (u == 0 || fwd_bucket[u] != fwd_bucket[u - 1])) {
             // The previous step's updated weights of this bucket: queued on the gather stream from
@@ -337,6 +436,16 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
         for (size_t u = 0; u < bwd_units[vs].size(); ++u) {
           const int blk = bwd_units[vs][u];
           std::vector<int> cdeps = u == 0 ? deps : std::vector<int>{ci};
+          if (ds03) {
+            // DeepSpeed's forward hooks release the parameters after the recomputation, its
+            // backward hooks gather them again; each module's gradients are all-reduced once its
+            // backward is done (DeepSpeed 0.3.x, contiguous_gradients false).
+            if (u < rec_units[vs].size()) cdeps = {run_modules(base, Phase::Recompute, rec_units[vs][u], cdeps, nullptr)};
+            ci = run_modules(base, Phase::Backward, blk, cdeps, [&](int c, int pb) {
+              pending_grad.emplace(grad_op(Stream::ParamComm, c, st.micro_batch, st.chunk), plan.blocks[pb].params * gbytes);
+            });
+            continue;
+          }
           if (zero3_units) cdeps.push_back(add(param_gather(blk, ci)));
           if (u < rec_units[vs].size()) {
             Op rc = base;
@@ -355,24 +464,15 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
           ci = prev_compute = add(c);
           if (reduce_here && (u + 1 == bwd_units[vs].size() || bwd_bucket[u + 1] != bwd_bucket[u])) {
             // The bucket's gradients are final: reduce them while the backward goes on.
-            Op g;
-            g.stream = Stream::DpComm;
-            g.phase = Phase::GradSync;
-            g.chunk = st.chunk;
-            g.deps = {ci};
-            chunk_grad_ops.push_back(grad_sync(g, bucket_params(bwd_units[vs], bwd_bucket, bwd_bucket[u]) * gbytes));
+            chunk_grad_ops.push_back(grad_sync(grad_op(Stream::DpComm, ci, -1, st.chunk),
+                                               bucket_params(bwd_units[vs], bwd_bucket, bwd_bucket[u]) * gbytes));
           }
           if (zero3_units) {
             // FSDP reduce-scatters each unit's gradients as soon as its backward is done.
-            Op g;
-            g.stream = Stream::DpComm;
-            g.phase = Phase::GradSync;
-            g.micro_batch = st.micro_batch;
-            g.chunk = st.chunk;
-            g.deps = {ci};
-            unit_grad_ops.push_back(grad_sync(g, plan.blocks[blk].params * gbytes));
+            unit_grad_ops.push_back(grad_sync(grad_op(Stream::DpComm, ci, st.micro_batch, st.chunk), plan.blocks[blk].params * gbytes));
           }
         }
+        flush_grad();
         if (vs > 0) {
           add(p2p(base, OpKind::Send, Phase::Backward, (vs - 1) % P, p2p_tag(st.micro_batch, vs - 1, VS, false), {ci}));
         }
@@ -443,6 +543,7 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       add(ag);
     }
   }
+  drop_unused_blocks(plan);
   return plan;
 }
 

@@ -15,7 +15,7 @@ Strategy parse_strategy(const JsonReader& r) {
   r.reject_unknown({"name", "description", "tp", "pp", "dp", "cp", "ep", "vp", "sequence_parallel", "zero", "recompute",
                     "schedule", "micro_batch", "global_batch", "precision", "attention", "overlap_grad_reduce",
                     "overlap_param_gather", "bucket_params", "optimizer_offload", "scatter_gather_p2p", "overlap_p2p_comm", "tp_comm_overlap", "shard_group", "dropout", "gradient_accumulation_fusion", "fused_bias",
-                    "grad_reduce_dtype", "fsdp_param_dtype", "tp_algorithm", "dp_algorithm"});
+                    "grad_reduce_dtype", "fsdp_param_dtype", "zero_runtime", "tp_algorithm", "dp_algorithm"});
   Strategy s;
   s.tp = static_cast<int>(r.opt_integer("tp", 1, 1 << 20).value_or(1));
   s.pp = static_cast<int>(r.opt_integer("pp", 1, 1 << 20).value_or(1));
@@ -62,6 +62,15 @@ Strategy parse_strategy(const JsonReader& r) {
       throw InputError(r.where("fsdp_param_dtype"), "no fsdp_param_dtype unless zero is 3 (parameters are not gathered)",
                        "\"" + *f + "\" with zero " + std::to_string(s.zero));
     s.fsdp_param_dtype = parse_precision(*f);
+  }
+  if (auto z = r.opt_choice("zero_runtime", {"fsdp", "deepspeed-0.3"})) {
+    if (*z == "deepspeed-0.3" && s.zero < 3)
+      throw InputError(r.where("zero_runtime"), "\"fsdp\" unless zero is 3 (deepspeed-0.3 is DeepSpeed's stage-3 runtime)",
+                       "\"" + *z + "\" with zero " + std::to_string(s.zero));
+    if (*z == "deepspeed-0.3" && s.shard_group > 0)
+      throw InputError(r.where("zero_runtime"), "\"fsdp\" with shard_group (DeepSpeed 0.3 shards over the whole group)",
+                       "\"deepspeed-0.3\" with shard_group " + std::to_string(s.shard_group));
+    s.zero_runtime = *z == "deepspeed-0.3" ? ZeroRuntime::DeepSpeed03 : ZeroRuntime::Fsdp;
   }
   s.dropout = r.opt_boolean("dropout").value_or(true);
   s.gradient_accumulation_fusion = r.opt_boolean("gradient_accumulation_fusion").value_or(true);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "models/collective/collective_model.hpp"
+#include "models/collective/zero_runtime.hpp"
 #include "models/gpu/precision.hpp"
 #include "models/util/json_reader.hpp"
 #include "models/workload/layer_kernels.hpp"
@@ -64,6 +65,12 @@ struct Strategy {
   /// under torch.autocast (Composer mixed_precision "DEFAULT" in 2023: param_dtype None): twice the
   /// gather bytes plus the casts of LayerShard::fp32_weights_autocast.
   std::optional<Precision> fsdp_param_dtype;
+  /// Runtime of the ZeRO-3 collectives (models/collective/zero_runtime.hpp). fsdp: one flat
+  /// gather per unit, prefetched, gradients reduce-scattered, at NCCL rates. deepspeed-0.3:
+  /// DeepSpeed 0.3.x stage 3 (2021): per-parameter gathers at its measured rate, again for the
+  /// recomputation (its forward hooks fetch and release), gradients all-reduced
+  /// (contiguous_gradients false) at its measured rate, all on one process group's stream.
+  ZeroRuntime zero_runtime = ZeroRuntime::Fsdp;
   bool dropout = true;
   bool gradient_accumulation_fusion = true;  ///< Megatron --gradient-accumulation-fusion (2022+)
   bool fused_bias = true;  ///< bias add/gradient fused into neighbouring kernels (false: Megatron-LM 2021, PyTorch <= 1.9)
@@ -79,6 +86,8 @@ struct Strategy {
   /// Parameters per gradient / parameter-gather bucket.
   double bucket_size() const { return bucket_params > 0 ? bucket_params : std::max(40e6, 1e6 * dp * cp); }
   /// Bucketed data-parallel synchronisation at layer granularity (not ZeRO-3, which syncs per unit).
+  /// DeepSpeed 0.3.x stage 3 over more than one rank (Strategy::zero_runtime).
+  bool deepspeed03_zero3() const { return zero >= 3 && dp * cp > 1 && zero_runtime == ZeroRuntime::DeepSpeed03; }
   bool bucketed_dp_sync() const {
     return dp * cp > 1 && zero < 3 && (overlap_grad_reduce || (zero >= 1 && overlap_param_gather));
   }

@@ -298,6 +298,20 @@ Explanation explain(const Scenario& sc, const Prediction& p) {
   e.comm_stage = std::clamp(b.stage, 0, static_cast<int>(p.plan.programs.size()) - 1);
   e.comm = communication_volumes(p.plan, e.comm_stage);
   e.sm_count = sc.cluster.gpu.sm_count;
+  if (s.deepspeed03_zero3() && !p.plan.programs.empty()) {
+    const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
+    const OpCosts costs(p.plan, sc.cluster, cm);
+    e.zero_runtime = to_string(s.zero_runtime);
+    const ZeroRuntimeRates rates = zero_runtime_rates(s.zero_runtime);
+    e.runtime_gather_Bps = rates.gather_Bps;
+    e.runtime_reduce_Bps = rates.reduce_Bps;
+    for (const auto& op : p.plan.programs[e.comm_stage].ops) {
+      const double extra = costs.runtime_overhead(op);
+      if (extra <= 0) continue;
+      e.runtime_overhead_s += extra;
+      e.runtime_collectives_s += costs.collective(op);
+    }
+  }
   if (sc.cluster.nccl_sms != 0 && !p.plan.programs.empty()) {
     const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
     const OpCosts costs(p.plan, sc.cluster, cm);
@@ -366,6 +380,12 @@ nlohmann::json to_json(const Explanation& e) {
   }
   j["communication"] = {{"stage", e.comm_stage}, {"per_rank_per_iteration", comm}};
   j["sm_contention"] = {{"seconds", e.sm_contention_s}, {"nccl_sms", e.sm_contention_sms}, {"sm_count", e.sm_count}};
+  if (!e.zero_runtime.empty())
+    j["zero_runtime"] = {{"name", e.zero_runtime},
+                         {"software_path_s", e.runtime_overhead_s},
+                         {"collectives_s", e.runtime_collectives_s},
+                         {"gather_bytes_per_s", e.runtime_gather_Bps},
+                         {"reduce_bytes_per_s", e.runtime_reduce_Bps}};
   const auto& r = e.recompute;
   j["recompute"] = {{"mode", r.mode},
                     {"time_s", r.time_s},
@@ -452,6 +472,14 @@ void print_explain_text(const Explanation& e, std::ostream& out) {
   }
   out << fmt::format("  Exposed on the critical path: tensor/context/expert collectives {} ({}), data-parallel sync {} ({}).\n",
                      human_seconds(exposed_tp), pct(frac(exposed_tp)), human_seconds(exposed_dp), pct(frac(exposed_dp)));
+  if (e.runtime_overhead_s > 0) {
+    out << fmt::format("  ZeRO-3 runtime {}: its software path (per-parameter gathers copied out of a list, a\n"
+                       "  synchronisation each; {:.1f} GB/s gathered, {:.1f} GB/s reduced, DeepSpeed #1174) adds {} to the\n"
+                       "  {} of these collectives, {} of it; they run one after another on one stream.\n",
+                       e.zero_runtime, e.runtime_gather_Bps / 1e9, e.runtime_reduce_Bps / 1e9, human_seconds(e.runtime_overhead_s),
+                       human_seconds(e.runtime_collectives_s),
+                       pct(e.runtime_collectives_s > 0 ? e.runtime_overhead_s / e.runtime_collectives_s : 0.0));
+  }
   if (e.sm_contention_s > 0)
     out << fmt::format("  Overlapped, not free: the collectives beside the compute hold up to {} of the {} SMs (NCCL, one SM\n"
                        "  per channel), so the compute they overlap runs {} longer ({} of the iteration, in the passes above).\n",

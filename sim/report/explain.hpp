@@ -70,6 +70,11 @@ struct Explanation {
   /// SMs (sim/analytic/sm_contention.hpp), and the most SMs one of them holds, of sm_count.
   double sm_contention_s = 0;
   int sm_contention_sms = 0, sm_count = 0;
+  /// Seconds the ZeRO-3 runtime's software path adds to comm_stage's rank's collectives
+  /// (Strategy::zero_runtime, models/collective/zero_runtime.hpp), and their whole time.
+  double runtime_overhead_s = 0, runtime_collectives_s = 0;
+  double runtime_gather_Bps = 0, runtime_reduce_Bps = 0;  ///< its rates (ZeroRuntimeRates)
+  std::string zero_runtime;
   RecomputeExplanation recompute;
   double memory_total_bytes = 0, memory_capacity_bytes = 0;
   bool memory_fits = true;

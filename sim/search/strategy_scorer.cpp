@@ -24,14 +24,21 @@ Plan plan_shell(const TransformerConfig& model, const Strategy& s, int gpus_per_
   return p;
 }
 
-Op collective_op(GroupRole group, CollectiveKind kind, double bytes) {
+Op collective_op(GroupRole group, CollectiveKind kind, double bytes, Phase phase = Phase::Forward) {
   Op op;
   op.kind = OpKind::Collective;
+  op.phase = phase;
   op.group = group;
   op.collective = kind;
   op.bytes = bytes;
   return op;
 }
+
+/// One module piece of a DeepSpeed 0.3.x pass: its compute, its gather and (backward) its
+/// gradient all-reduce, seconds.
+struct DsPiece {
+  double compute = 0, gather = 0, reduce = 0;
+};
 
 }  // namespace
 
@@ -43,11 +50,13 @@ StrategyScorer::PhaseCost StrategyScorer::cost_kernels(const std::vector<Kernel>
   std::vector<double> times;
   times.reserve(ks.size());
   for (const auto& k : ks) {
+    if (c.pieces.empty() || k.weights > 0) c.pieces.emplace_back(k.weights, 0.0);
     if (k.kind == KernelKind::Collective) {
       times.push_back(costs.kernel_collective(k));
       continue;
     }
     const double t = costs.kernel_time(k);
+    c.pieces.back().second += t;
     times.push_back(t);
     c.compute += t;
     if (k.kind == KernelKind::Gemm || k.kind == KernelKind::Attention) c.compute_bound += t;
@@ -93,8 +102,10 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   const auto m = static_cast<double>(s.micro_batches());
   const int dp_group = s.dp * s.cp;
   const bool per_layer_units = s.zero >= 3 && dp_group > 1;
+  const bool ds03 = s.deepspeed03_zero3();
   const double gbytes = gradient_bytes(s), wbytes = weight_bytes(s);
   const auto pc = count_parameters(model);
+  const EdgeParams edge_ds = edge_params_rank(model, pc, s);  // the embedding's and output layer's
   // ZeRO/FSDP collectives as the planner issues them: over DP, or with hybrid sharding over the
   // sharding group plus an all-reduce of the shard across replicas (build_plan's grad_sync).
   const GroupRole shard_role = s.hybrid_sharding() ? GroupRole::DPShard : GroupRole::DP;
@@ -130,13 +141,41 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   double compute_bound_mb = 0, memory_mb = 0, comm_mb = 0, rec_flops_mb = 0;  // summed over stages
   for (int st = 0; st < P; ++st) {
     double t = 0, bwd = 0, rs_sum = 0, fwd = 0;
+    std::vector<DsPiece> ds_fwd, ds_bwd;
+    // A pass of `lp` parameters as its module pieces (DeepSpeed 0.3.x, build_plan's module_pieces).
+    auto add_pass = [&](const PhaseCost& pc, double lp, bool backward, std::vector<DsPiece>& seq) {
+      double w = 0;
+      for (const auto& [weights, sec] : pc.pieces) w += weights;
+      const double scale = w > 0 ? std::min(1.0, lp / w) : 0.0;
+      for (std::size_t i = 0; i < pc.pieces.size(); ++i) {
+        const double p = pc.pieces[i].first * scale + (i == 0 ? lp - w * scale : 0.0);
+        DsPiece piece{pc.pieces[i].second + (i == 0 ? pc.comm : 0.0),
+                      costs.collective(collective_op(shard_role, CollectiveKind::AllGather,
+                                                     p * param_gather_bytes(s), Phase::ParamSync)),
+                      backward ? costs.collective(collective_op(shard_role, CollectiveKind::AllReduce,
+                                                                p * gbytes, Phase::GradSync))
+                               : 0.0};
+        seq.push_back(piece);
+      }
+    };
+
     for (int c = 0; c < V; ++c) {
       const int vs = c * P + st;
       const auto [first, count] = ranges[vs];
       for (int l = first; l < first + count; ++l) {
         const LayerCost& lc = layer_cost(s, costs, l);
         const double f = lc.fwd.compute + lc.fwd.comm, b = lc.bwd.compute + lc.bwd.comm + lc.rec.compute + lc.rec.comm;
-        if (per_layer_units) {
+        if (per_layer_units && ds03) {
+          // DeepSpeed 0.3.x: the layer's module pieces, as build_plan issues them, replayed below.
+          const double lp = layer_params(l);
+          if (vs == 0 && l == first) add_pass(emb_f, edge_ds.embedding, false, ds_fwd);
+          add_pass(lc.fwd, lp, false, ds_fwd);
+          std::vector<DsPiece> layer_bwd;
+          if (!lc.rec.pieces.empty()) add_pass(lc.rec, lp, false, layer_bwd);
+          add_pass(lc.bwd, lp, true, layer_bwd);
+          ds_bwd.insert(ds_bwd.begin(), layer_bwd.begin(), layer_bwd.end());  // backward: last layer first
+          fwd += f;
+        } else if (per_layer_units) {
           // FSDP: each layer's parameters all-gathered before its forward and its backward (prefetched
           // one layer ahead), gradients reduce-scattered after its backward on another stream.
           const double lp = layer_params(l);
@@ -163,12 +202,25 @@ FastScore StrategyScorer::score(const Strategy& s) const {
         comm_mb += lc.fwd.comm + lc.bwd.comm + lc.rec.comm;
         rec_flops_mb += lc.rec.flops * s.tp;  // every TP rank recomputes its shard
       }
-      if (vs == 0) {
+      if (ds03 && per_layer_units) {
+        // The output layer's forward after the last layer's, its backward first; the embedding's
+        // backward last (its forward went before the first layer's).
+        if (vs == VS - 1) {
+          std::vector<DsPiece> head_bwd;
+          add_pass(head_f, edge_ds.head, false, ds_fwd);
+          add_pass(head_b, edge_ds.head, true, head_bwd);
+          ds_bwd.insert(ds_bwd.begin(), head_bwd.begin(), head_bwd.end());
+        }
+        if (vs == 0) add_pass(emb_b, edge_ds.embedding, true, ds_bwd);
+        memory_mb += (vs == 0 ? emb_f.compute + emb_b.compute : 0.0);
+        compute_bound_mb += vs == VS - 1 ? head_f.compute_bound + head_b.compute_bound : 0.0;
+        memory_mb += vs == VS - 1 ? head_f.compute - head_f.compute_bound + head_b.compute - head_b.compute_bound : 0.0;
+      } else if (vs == 0) {
         t += emb_f.compute + emb_f.comm + emb_b.compute + emb_b.comm;
         memory_mb += emb_f.compute + emb_b.compute;
         comm_mb += emb_f.comm + emb_b.comm;
       }
-      if (vs == VS - 1) {
+      if (vs == VS - 1 && !(ds03 && per_layer_units)) {
         t += head_f.compute + head_f.comm + head_b.compute + head_b.comm;
         compute_bound_mb += head_f.compute_bound + head_b.compute_bound;
         memory_mb += head_f.compute - head_f.compute_bound + head_b.compute - head_b.compute_bound;
@@ -179,6 +231,30 @@ FastScore StrategyScorer::score(const Strategy& s) const {
         if (vs < VS - 1) t += costs.p2p(st, (vs + 1) % P, p2p_bytes);
         if (vs > 0) t += costs.p2p(st, (vs - 1) % P, p2p_bytes);
       }
+    }
+    if (!ds_fwd.empty()) {
+      // Replay the pieces: a gather may start once the compute two pieces back is done, after the
+      // stream's earlier work; a piece's gradient all-reduce queues after the next gather.
+      ds_fwd.insert(ds_fwd.end(), ds_bwd.begin(), ds_bwd.end());
+      double stream = 0, c1 = 0, c2 = 0, busy = 0, computing = 0;
+      double pending = 0, pending_ready = 0;
+      for (const DsPiece& p : ds_fwd) {
+        stream = std::max(stream, c2) + p.gather;
+        const double gathered = stream;
+        if (pending > 0) stream = std::max(stream, pending_ready) + pending, pending = 0;
+        const double end = std::max(c1, gathered) + p.compute;
+        c2 = c1;
+        c1 = end;
+        busy += p.gather + p.reduce;
+        computing += p.compute;
+        if (p.reduce > 0) pending = p.reduce, pending_ready = end;
+      }
+      if (pending > 0) stream = std::max(stream, pending_ready) + pending;
+      const double span = std::max(c1, stream);
+      const double contention = std::min(computing, busy) * gather_share;
+      t += span + contention;
+      comm_mb += span - computing;
+      compute_bound_mb += contention;
     }
     t_stage[st] = t;
     bwd_chunk[st] = bwd / V;
@@ -277,7 +353,7 @@ FastScore StrategyScorer::score(const Strategy& s) const {
       // The last layer's reduction, or the gradient stream's backlog when it outlasts the compute
       // it overlaps (every micro-batch's backward and the later forwards: all but the first forward).
       const double lp = params / std::max(1, stage_layers(model, s, st));
-      sync = std::max(grad_sync(lp * gbytes), m * grad_stream[st] - (m * t_stage[st] - fwd_stage[st]));
+      sync = ds03 ? 0.0 : std::max(grad_sync(lp * gbytes), m * grad_stream[st] - (m * t_stage[st] - fwd_stage[st]));
     }
     if (P > 1 && model.tied_embeddings && (st == 0 || st == P - 1))
       sync += costs.collective(collective_op(GroupRole::Embedding, CollectiveKind::AllReduce,

@@ -13,6 +13,7 @@
 // rules (overlap only across chunks, ZeRO-3 per-layer gathers prefetched one layer ahead).
 // tests/search/strategy_scorer_test.cpp checks it against the full analytic engine.
 #include <map>
+#include <vector>
 #include <memory>
 #include <tuple>
 
@@ -50,6 +51,9 @@ class StrategyScorer {
     double compute = 0, comm = 0;   ///< seconds: kernels, inline collectives
     double compute_bound = 0;       ///< seconds of compute in GEMM/attention kernels
     double flops = 0;
+    /// The pass split as build_plan's module_pieces splits it (DeepSpeed 0.3.x): (weights, compute
+    /// seconds) of each piece, the kernels before the first weighted module a piece of weight 0.
+    std::vector<std::pair<double, double>> pieces;
   };
   struct LayerCost {
     PhaseCost fwd, bwd, rec;

@@ -287,15 +287,17 @@ void FlowScheduler::start_op(int rep, int i, double t) {
       for (const auto& [mr, mo] : c.arrived) reps_[mr].start[mo] = t;
       const auto forced = op.group == GroupRole::DP ? d.job->plan->strategy.dp_algorithm : CollectiveAlgorithm::Auto;
       const CommMapping m = map_collective(op.collective, op.bytes, d.costs->shape(op.group), d.job->cluster, forced);
+      // The ZeRO-3 runtime's own path (copies, synchronisation) follows the NCCL op, off the fabric.
+      const double software = d.costs->runtime_overhead(op);
       const int task = new_task({Task::CollDone, -1, -1, ci});
       double lat = 0;
       if (m.inter_node)
         for (size_t j = 0; j < grp.reps.size(); ++j)
           if (grp.next[j] >= 0) launch_flow(task, reps_[grp.reps[j]].gpu, reps_[grp.reps[grp.next[j]]].gpu, m, lat);
       if (tasks_[task].flows_left == 0)
-        at(t + m.analytic_s, task);
+        at(t + m.analytic_s + software, task);
       else
-        tasks_[task].residual = m.residual(lat);
+        tasks_[task].residual = m.residual(lat) + software;
       return;
     }
   }

@@ -215,13 +215,27 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
   st["overlap_p2p_comm"] = !old;
   if (old) fill("gradient_accumulation_fusion=false, fused_bias=false (Megatron-LM 2021 on PyTorch 1.8)");
   if (llm_foundry_record(r) && zero >= 3) {
-    // Every row of the tables says "MP Mode: DEFAULT": Composer's get_mixed_precision (2023,
-    // composer/trainer/mosaic_fsdp.py) maps it to MixedPrecision(param_dtype=None,
-    // reduce_dtype=bf16, buffer_dtype=fp32): fp32 parameters gathered and cast under autocast.
-    st["fsdp_param_dtype"] = "fp32";
+    // The tables' "MP Mode" column, through Composer's get_mixed_precision (2023,
+    // composer/trainer/mosaic_fsdp.py). The H100 tables say amp_bf16 / DEFAULT:
+    // MixedPrecision(param_dtype=None, reduce_dtype=bf16, buffer_dtype=fp32), fp32 parameters
+    // gathered and cast under autocast. The A100 tables say bf16 / PURE (the records' notes:
+    // "bf16 (PURE)"): param_dtype = reduce_dtype = buffer_dtype = bf16.
     st["grad_reduce_dtype"] = "bf16";
-    fill("fsdp_param_dtype=fp32, grad_reduce_dtype=bf16 (llm-foundry tables' MP Mode DEFAULT: Composer 2023 "
-         "MixedPrecision(param_dtype=None, reduce_dtype=bf16))");
+    if (r.notes.find("(PURE)") != std::string::npos) {
+      st["fsdp_param_dtype"] = "bf16";
+      fill("fsdp_param_dtype=bf16, grad_reduce_dtype=bf16 (llm-foundry table's MP Mode PURE: Composer "
+           "MixedPrecision(param_dtype=reduce_dtype=bf16))");
+    } else {
+      st["fsdp_param_dtype"] = "fp32";
+      fill("fsdp_param_dtype=fp32, grad_reduce_dtype=bf16 (llm-foundry table's MP Mode DEFAULT: Composer 2023 "
+           "MixedPrecision(param_dtype=None, reduce_dtype=bf16))");
+    }
+  }
+  if (old && zero >= 3 && r.notes.find("DeepSpeed") != std::string::npos) {
+    // SC'21 Sec. 5.2 compares PTD-P with DeepSpeed's ZeRO-3 (the paper: arXiv April 2021; ZeRO-3
+    // shipped in DeepSpeed 0.3.13, March 2021; the coalesced gathers only in 0.5.x, PR #1453).
+    st["zero_runtime"] = "deepspeed-0.3";
+    fill("zero_runtime=deepspeed-0.3 (SC'21 Sec. 5.2: DeepSpeed ZeRO-3, spring 2021)");
   }
   if (trains_without_dropout(r.model_name.value_or(""))) {
     st["dropout"] = false;

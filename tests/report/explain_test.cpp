@@ -150,3 +150,29 @@ TEST(Explain, SmContentionIsWhatTheOverlappedCollectivesAdd) {
   EXPECT_EQ(e.sm_count, 132);
   EXPECT_EQ(explain(free, pf).sm_contention_s, 0.0);
 }
+
+TEST(Explain, DeepSpeed03SoftwarePathIsItsBytesOverItsRates) {
+  // DeepSpeed 0.3.x ZeRO-3 on 2 DGX A100 nodes: the explained software-path seconds are the
+  // rank's gathered bytes over 26.8 GB/s plus its reduced bytes over 36.1 GB/s; FSDP has none.
+  auto zero3 = [](const char* runtime) {
+    nlohmann::json cluster = {{"gpu", "A100-SXM4-80GB"}, {"nodes", 2}, {"gpus_per_node", 8}, {"nics_per_node", 8},
+                              {"nic_gbps", 200}};
+    return make_scenario({{"tp", 1}, {"pp", 1}, {"dp", 16}, {"zero", 3}, {"zero_runtime", runtime}, {"micro_batch", 2},
+                          {"recompute", "full"}, {"precision", "fp16"}},
+                         cluster, trainsim::testing::small_gpt(16, 4096, 32), 32);
+  };
+  const Scenario ds = zero3("deepspeed-0.3");
+  const Prediction p = predict(ds);
+  const Explanation e = explain(ds, p);
+  double gathered = 0, reduced = 0;
+  for (const auto& op : p.plan.programs[0].ops) {
+    if (op.kind != OpKind::Collective || op.group != GroupRole::DP) continue;
+    (op.phase == Phase::ParamSync ? gathered : reduced) += op.bytes;
+  }
+  const double expected = gathered / 26.76e9 + reduced / 36.09e9;
+  EXPECT_NEAR(e.runtime_overhead_s, expected, 0.005 * expected);
+  EXPECT_GT(e.runtime_collectives_s, e.runtime_overhead_s);
+  EXPECT_EQ(e.zero_runtime, "deepspeed-0.3");
+  const Scenario fsdp = zero3("fsdp");
+  EXPECT_EQ(explain(fsdp, predict(fsdp)).runtime_overhead_s, 0.0);
+}
