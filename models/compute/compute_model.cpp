@@ -50,6 +50,11 @@ double ComputeModel::memory_time(double bytes) const {
   return bytes / bw;
 }
 
+double ComputeModel::attention_efficiency(const Kernel& k) {
+  if (k.generation == FusedAttention::Flash1) return k.backward ? kFlash1BackwardEfficiency : kFlash1ForwardEfficiency;
+  return kAttentionEfficiency;
+}
+
 double ComputeModel::time(const Kernel& k) const {
   const double overhead = profile_ && profile_->kernel_overhead() >= 0 ? profile_->kernel_overhead()
                                                                        : gpu_.kernel_overhead_s;
@@ -61,7 +66,7 @@ double ComputeModel::time(const Kernel& k) const {
     }
     case KernelKind::Attention: {
       double rate = profile_ ? profile_->attention_flops(k.n, k.k, k.precision) : 0.0;
-      if (rate <= 0) rate = sustained_peak(k.precision) * kAttentionEfficiency;
+      if (rate <= 0) rate = sustained_peak(k.precision) * attention_efficiency(k);
       const double work = k.causal ? 0.5 * k.flops : k.flops;
       return std::max(work / rate, memory_time(k.bytes)) + overhead;
     }

@@ -46,6 +46,13 @@ class ComputeModel {
   /// Fused causal attention reaches 0.55 of dense peak on large heads (H100 SDPA, bf16, hd 128:
   /// 402-597 TF/s of 989, shared/reference/h100-measured.md).
   static constexpr double kAttentionEfficiency = 0.55;
+  /// FlashAttention v1 on A100: "the forward pass only reaches 30-50% of the theoretical maximum
+  /// FLOPs/s of the device, while the backward pass ... only 25-35%" (Dao, FlashAttention-2,
+  /// arXiv 2307.08691, Introduction): the middles of those ranges. The 2023 Triton kernel that
+  /// MosaicML used is of the same class ("slightly faster than flash", llm-foundry TUTORIAL.md).
+  static constexpr double kFlash1ForwardEfficiency = 0.40, kFlash1BackwardEfficiency = 0.30;
+  /// Fraction of sustained dense peak a fused attention kernel reaches (without a profile).
+  static double attention_efficiency(const Kernel& k);
 
  private:
   GpuSpec gpu_;

@@ -17,6 +17,10 @@ namespace trainsim {
 /// of host memory (CPU Adam). Both are costed from the cluster's host (models/compute/host_model.hpp).
 enum class KernelKind { Gemm, Attention, Memory, Collective, HostCopy, HostMemory };
 enum class CopyDirection { DeviceToHost, HostToDevice };
+/// Generation of a fused attention kernel: FlashAttention-2 class (FlashAttention-2, cuDNN and
+/// Transformer Engine fused attention, PyTorch SDPA) or FlashAttention v1 class (FlashAttention
+/// 1.x and the Triton FlashAttention kernel of 2022-2023).
+enum class FusedAttention { Flash2, Flash1 };
 enum class CollectiveKind { AllReduce, AllGather, ReduceScatter, AllToAll, Broadcast };
 /// Which of the rank's groups a collective runs on (resolved per rank by the Plan).
 /// DPShard / DPReplica: with hybrid sharding (Strategy::shard_group), the ZeRO/FSDP sharding group
@@ -31,6 +35,8 @@ struct Kernel {
   // Attention: fused (flash) attention over `batch` heads of `m` queries, `n` keys, head dim `k`;
   // `causal` halves the work actually executed (masked blocks are skipped).
   bool causal = false;
+  FusedAttention generation = FusedAttention::Flash2;
+  bool backward = false;  ///< Attention: the backward pass (its efficiency differs from the forward's)
   double flops = 0;  ///< floating-point operations the kernel executes (2 per multiply-add)
   double bytes = 0;  ///< bytes it reads plus writes in device memory
   /// Parameters of the module (a linear layer's weight, on this rank) whose pass this kernel opens:

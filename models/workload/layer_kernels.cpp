@@ -12,7 +12,14 @@ const char* to_string(Recompute r) {
   }
   return "?";
 }
-const char* to_string(AttentionImpl a) { return a == AttentionImpl::Flash ? "flash" : "unfused"; }
+const char* to_string(AttentionImpl a) {
+  switch (a) {
+    case AttentionImpl::Flash: return "flash";
+    case AttentionImpl::FlashV1: return "flash-v1";
+    case AttentionImpl::Unfused: return "unfused";
+  }
+  return "?";
+}
 
 namespace {
 
@@ -98,10 +105,12 @@ void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const La
     v.push_back(collective_kernel(backward ? "cp_ring_kv_grad" : "cp_ring_kv", CollectiveKind::AllGather, GroupRole::CP,
                                   kv_block * s.cp * (backward ? 2.0 : 1.0)));
   }
-  if (s.attention == AttentionImpl::Flash) {
+  if (s.attention != AttentionImpl::Unfused) {
     Kernel a;
     a.name = backward ? "flash_attention_bwd" : "flash_attention_fwd";
     a.kind = KernelKind::Attention;
+    a.generation = s.attention == AttentionImpl::FlashV1 ? FusedAttention::Flash1 : FusedAttention::Flash2;
+    a.backward = backward;
     a.m = sq;
     a.n = skv;
     a.k = hd;

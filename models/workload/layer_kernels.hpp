@@ -10,7 +10,9 @@
 
 namespace trainsim {
 
-enum class AttentionImpl { Flash, Unfused };
+/// Flash: FlashAttention-2 class fused kernels; FlashV1: FlashAttention v1 class (FlashAttention
+/// 1.x, the 2023 Triton kernel); Unfused: separate products, mask, softmax and dropout kernels.
+enum class AttentionImpl { Flash, FlashV1, Unfused };
 enum class Recompute { None, Selective, Full };
 
 /// How one layer is split over a rank.

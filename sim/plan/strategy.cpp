@@ -43,8 +43,8 @@ Strategy parse_strategy(const JsonReader& r) {
   s.micro_batch = r.opt_integer("micro_batch", 1, 1 << 24).value_or(1);
   s.global_batch = r.opt_integer("global_batch", 1, std::int64_t(1) << 40).value_or(0);
   if (auto p = r.opt_choice("precision", {"fp32", "tf32", "fp16", "bf16", "fp8"})) s.precision = parse_precision(*p);
-  s.attention = r.opt_choice("attention", {"flash", "unfused"}).value_or("flash") == "flash" ? AttentionImpl::Flash
-                                                                                           : AttentionImpl::Unfused;
+  const std::string attention = r.opt_choice("attention", {"flash", "flash-v1", "unfused"}).value_or("flash");
+  s.attention = attention == "flash" ? AttentionImpl::Flash : attention == "flash-v1" ? AttentionImpl::FlashV1 : AttentionImpl::Unfused;
   s.overlap_grad_reduce = r.opt_boolean("overlap_grad_reduce").value_or(false);
   s.overlap_param_gather = r.opt_boolean("overlap_param_gather").value_or(false);
   s.bucket_params = r.opt_number("bucket_params", 1e3, 1e13).value_or(0.0);

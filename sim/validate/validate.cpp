@@ -207,8 +207,14 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
   if (!r.global_batch) throw InputError("strategy.global_batch is null");
   st["global_batch"] = *r.global_batch;
   st["precision"] = r.precision.value_or("bf16");
-  st["attention"] = old ? "unfused" : "flash";
-  fill(std::string("attention=") + (old ? "unfused (Megatron-LM 2021, before FlashAttention)" : "flash"));
+  // llm-foundry's A100 tables (bf16 / PURE) come from its benchmark script of early 2023
+  // (scripts/train/benchmarking/submit_benchmarks.py: --attn_impl triton, mixed precision PURE,
+  // PyTorch 1.13 image): the Triton FlashAttention kernel, of FlashAttention v1's class.
+  const bool foundry_pure = llm_foundry_record(r) && r.notes.find("(PURE)") != std::string::npos;
+  st["attention"] = old ? "unfused" : foundry_pure ? "flash-v1" : "flash";
+  fill(std::string("attention=") + (old            ? "unfused (Megatron-LM 2021, before FlashAttention)"
+                                    : foundry_pure ? "flash-v1 (llm-foundry's 2023 benchmark script: attn_impl triton)"
+                                                   : "flash"));
   st["overlap_grad_reduce"] = !old;
   st["gradient_accumulation_fusion"] = !old;
   st["fused_bias"] = !old;
@@ -221,7 +227,7 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
     // gathered and cast under autocast. The A100 tables say bf16 / PURE (the records' notes:
     // "bf16 (PURE)"): param_dtype = reduce_dtype = buffer_dtype = bf16.
     st["grad_reduce_dtype"] = "bf16";
-    if (r.notes.find("(PURE)") != std::string::npos) {
+    if (foundry_pure) {
       st["fsdp_param_dtype"] = "bf16";
       fill("fsdp_param_dtype=bf16, grad_reduce_dtype=bf16 (llm-foundry table's MP Mode PURE: Composer "
            "MixedPrecision(param_dtype=reduce_dtype=bf16))");

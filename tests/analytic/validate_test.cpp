@@ -169,12 +169,12 @@ TEST(Validate, NemoRecipeRecomputationOnlyForItsOwnLayout) {
   EXPECT_FALSE(published_recompute(sc21_record("nemo2407_h100_GPT3-20B_64gpu")).has_value());
 }
 
-// Issue #7's progress guard: every predicted row within 10% MAPE (9.5% when written), the six
+// Issue #7's progress guard: every predicted row within 9.5% MAPE (8.84% when written), the six
 // DeepSpeed ZeRO-3 rows of SC'21 Table 2 within 10% (8.8%, with strategy.zero_runtime
 // "deepspeed-0.3"; 177% before), the NeMo FP8 rows within 9% (8.0%) and the llm-foundry rows
-// within 13% (12.6%: their A100 rows, MP Mode PURE, are over-predicted by ~10%). The issue's own
-// gate, 8% over every row, is not met yet.
-TEST(Validate, EveryRowWithinTenPercentMape) {
+// within 11.5% (10.8%: their A100 rows, MP Mode PURE and Triton flash attention, are
+// over-predicted by +6...+15%, one by +54%). The issue's own gate, 8% over every row, is not met yet.
+TEST(Validate, EveryRowWithinNineAndAHalfPercentMape) {
   const auto recs = load_published_records(std::string(TRAINSIM_SOURCE_DIR) + "/validation/published-runs.jsonl");
   const auto rep = validate_records(recs, {});
   double sum = 0, nemo = 0, mpt = 0, ds = 0;
@@ -187,11 +187,11 @@ TEST(Validate, EveryRowWithinTenPercentMape) {
     if (row.id.rfind("mpt", 0) == 0) mpt += std::fabs(*row.error_pct), ++n_mpt;
   }
   EXPECT_EQ(n, 54);
-  EXPECT_LE(sum / n, 10.0);
+  EXPECT_LE(sum / n, 9.5);
   EXPECT_EQ(n_ds, 6);
   EXPECT_LE(ds / n_ds, 10.0);
   EXPECT_EQ(n_nemo, 12);
   EXPECT_LE(nemo / n_nemo, 9.0);
   EXPECT_EQ(n_mpt, 19);
-  EXPECT_LE(mpt / n_mpt, 13.0);
+  EXPECT_LE(mpt / n_mpt, 11.5);
 }

@@ -54,3 +54,28 @@ TEST(ComputeModel, SmallProductsLoseEfficiency) {
   const ComputeModel h(gpu_by_name("H100-SXM5-80GB"));
   EXPECT_LT(h.gemm_efficiency(4096, 4096, 1024, 1, Precision::FP8), h.gemm_efficiency(4096, 4096, 1024, 1, Precision::BF16));
 }
+
+TEST(ComputeModel, FlashAttentionV1RunsAtTheFlashAttention2PapersShareOfPeak) {
+  // FlashAttention v1 on A100 (Dao 2023, FlashAttention-2, Introduction): forward 30-50% of peak,
+  // backward 25-35%; the model takes the middles, against 0.55 for FlashAttention-2 class kernels.
+  const trainsim::ComputeModel cm(trainsim::gpu_by_name("A100-SXM4-80GB"));
+  trainsim::Kernel a;
+  a.kind = trainsim::KernelKind::Attention;
+  a.m = a.n = 2048;
+  a.k = 128;
+  a.batch = 64;
+  a.causal = true;
+  a.precision = trainsim::Precision::BF16;
+  a.flops = 4.0 * 2048 * 2048 * 128 * 64;
+  a.bytes = 1e6;  // compute-bound
+  const double v2 = cm.time(a);
+  a.generation = trainsim::FusedAttention::Flash1;
+  const double v1_fwd = cm.time(a);
+  a.backward = true;
+  const double v1_bwd = cm.time(a);
+  const double overhead = cm.gpu().kernel_overhead_s;
+  EXPECT_NEAR((v1_fwd - overhead) / (v2 - overhead), 0.55 / 0.40, 1e-9);
+  EXPECT_NEAR((v1_bwd - overhead) / (v2 - overhead), 0.55 / 0.30, 1e-9);
+  // Half the causal work at 0.40 of the sustained peak.
+  EXPECT_NEAR(v1_fwd - overhead, 0.5 * a.flops / (0.40 * cm.sustained_peak(trainsim::Precision::BF16)), 1e-12);
+}
