@@ -299,10 +299,9 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
     // the compute two units back has finished (FSDP's forward/backward prefetch of one unit).
     int prev_compute = -1, prev_compute2 = -1;
     std::vector<int> unit_grad_ops;
-    // A unit's gradient reduction is queued after the next unit's first gather (FSDP: on its own
-    // stream, so the order does not matter; DeepSpeed 0.3.x: its post-backward hook runs after
-    // that gather was prefetched, and both share the one process group's NCCL stream, PyTorch
-    // ProcessGroupNCCL keeping one stream per device and group).
+    // DeepSpeed 0.3.x: a module's gradient all-reduce is queued after the next module's gather (its
+    // post-backward hook runs after that gather was prefetched, and both share the one process
+    // group's NCCL stream, PyTorch ProcessGroupNCCL keeping one stream per device and group).
     std::optional<std::pair<Op, double>> pending_grad;
     auto flush_grad = [&] {
       if (pending_grad) unit_grad_ops.push_back(grad_sync(pending_grad->first, pending_grad->second));

@@ -298,31 +298,32 @@ Explanation explain(const Scenario& sc, const Prediction& p) {
   e.comm_stage = std::clamp(b.stage, 0, static_cast<int>(p.plan.programs.size()) - 1);
   e.comm = communication_volumes(p.plan, e.comm_stage);
   e.sm_count = sc.cluster.gpu.sm_count;
-  if (s.deepspeed03_zero3() && !p.plan.programs.empty()) {
+  const bool runtime_path = s.deepspeed03_zero3(), contention = sc.cluster.nccl_sms != 0;
+  if ((runtime_path || contention) && !p.plan.programs.empty()) {
     const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
     const OpCosts costs(p.plan, sc.cluster, cm);
-    e.zero_runtime = to_string(s.zero_runtime);
-    const ZeroRuntimeRates rates = zero_runtime_rates(s.zero_runtime);
-    e.runtime_gather_Bps = rates.gather_Bps;
-    e.runtime_reduce_Bps = rates.reduce_Bps;
-    for (const auto& op : p.plan.programs[e.comm_stage].ops) {
-      const double extra = costs.runtime_overhead(op);
-      if (extra <= 0) continue;
-      e.runtime_overhead_s += extra;
-      e.runtime_collectives_s += costs.collective(op);
-    }
-  }
-  if (sc.cluster.nccl_sms != 0 && !p.plan.programs.empty()) {
-    const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
-    const OpCosts costs(p.plan, sc.cluster, cm);
-    const auto delay = analytic_sm_contention_delays(p.plan, costs, sc.cluster);
     const auto& ops = p.plan.programs[e.comm_stage].ops;
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-      e.sm_contention_s += delay[e.comm_stage][i];
-      if (runs_beside_compute(ops[i]))
-        e.sm_contention_sms = std::max(e.sm_contention_sms, costs.collective_sms(ops[i]));
+    if (runtime_path) {
+      e.zero_runtime = to_string(s.zero_runtime);
+      const ZeroRuntimeRates rates = zero_runtime_rates(s.zero_runtime);
+      e.runtime_gather_Bps = rates.gather_Bps;
+      e.runtime_reduce_Bps = rates.reduce_Bps;
+      for (const auto& op : ops) {
+        const double extra = costs.runtime_overhead(op);
+        if (extra <= 0) continue;
+        e.runtime_overhead_s += extra;
+        e.runtime_collectives_s += costs.collective(op);
+      }
     }
-    if (e.sm_contention_s <= 0) e.sm_contention_sms = 0;
+    if (contention) {
+      const auto delay = analytic_sm_contention_delays(p.plan, costs, sc.cluster);
+      for (std::size_t i = 0; i < ops.size(); ++i) {
+        e.sm_contention_s += delay[e.comm_stage][i];
+        if (runs_beside_compute(ops[i]))
+          e.sm_contention_sms = std::max(e.sm_contention_sms, costs.collective_sms(ops[i]));
+      }
+      if (e.sm_contention_s <= 0) e.sm_contention_sms = 0;
+    }
   }
 
   auto& r = e.recompute;
