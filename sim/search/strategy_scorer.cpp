@@ -105,7 +105,7 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   const bool ds03 = s.deepspeed03_zero3();
   const double gbytes = gradient_bytes(s), wbytes = weight_bytes(s);
   const auto pc = count_parameters(model);
-  const EdgeParams edge_ds = edge_params_rank(model, pc, s);  // the embedding's and output layer's
+  const EdgeParams edge = edge_params_rank(model, pc, s);  // the embedding's and output layer's parameters
   // ZeRO/FSDP collectives as the planner issues them: over DP, or with hybrid sharding over the
   // sharding group plus an all-reduce of the shard across replicas (build_plan's grad_sync).
   const GroupRole shard_role = s.hybrid_sharding() ? GroupRole::DPShard : GroupRole::DP;
@@ -143,13 +143,13 @@ FastScore StrategyScorer::score(const Strategy& s) const {
     double t = 0, bwd = 0, rs_sum = 0, fwd = 0;
     std::vector<DsPiece> ds_fwd, ds_bwd;
     // A pass of `lp` parameters as its module pieces (DeepSpeed 0.3.x, build_plan's module_pieces).
-    auto add_pass = [&](const PhaseCost& pc, double lp, bool backward, std::vector<DsPiece>& seq) {
+    auto add_pass = [&](const PhaseCost& pass, double lp, bool backward, std::vector<DsPiece>& seq) {
       double w = 0;
-      for (const auto& [weights, sec] : pc.pieces) w += weights;
+      for (const auto& [weights, sec] : pass.pieces) w += weights;
       const double scale = w > 0 ? std::min(1.0, lp / w) : 0.0;
-      for (std::size_t i = 0; i < pc.pieces.size(); ++i) {
-        const double p = pc.pieces[i].first * scale + (i == 0 ? lp - w * scale : 0.0);
-        DsPiece piece{pc.pieces[i].second + (i == 0 ? pc.comm : 0.0),
+      for (std::size_t i = 0; i < pass.pieces.size(); ++i) {
+        const double p = pass.pieces[i].first * scale + (i == 0 ? lp - w * scale : 0.0);
+        DsPiece piece{pass.pieces[i].second + (i == 0 ? pass.comm : 0.0),
                       costs.collective(collective_op(shard_role, CollectiveKind::AllGather,
                                                      p * param_gather_bytes(s), Phase::ParamSync)),
                       backward ? costs.collective(collective_op(shard_role, CollectiveKind::AllReduce,
@@ -168,7 +168,7 @@ FastScore StrategyScorer::score(const Strategy& s) const {
         if (per_layer_units && ds03) {
           // DeepSpeed 0.3.x: the layer's module pieces, as build_plan issues them, replayed below.
           const double lp = layer_params(l);
-          if (vs == 0 && l == first) add_pass(emb_f, edge_ds.embedding, false, ds_fwd);
+          if (vs == 0 && l == first) add_pass(emb_f, edge.embedding, false, ds_fwd);
           add_pass(lc.fwd, lp, false, ds_fwd);
           std::vector<DsPiece> layer_bwd;
           if (!lc.rec.pieces.empty()) add_pass(lc.rec, lp, false, layer_bwd);
@@ -207,11 +207,11 @@ FastScore StrategyScorer::score(const Strategy& s) const {
         // backward last (its forward went before the first layer's).
         if (vs == VS - 1) {
           std::vector<DsPiece> head_bwd;
-          add_pass(head_f, edge_ds.head, false, ds_fwd);
-          add_pass(head_b, edge_ds.head, true, head_bwd);
+          add_pass(head_f, edge.head, false, ds_fwd);
+          add_pass(head_b, edge.head, true, head_bwd);
           ds_bwd.insert(ds_bwd.begin(), head_bwd.begin(), head_bwd.end());
         }
-        if (vs == 0) add_pass(emb_b, edge_ds.embedding, true, ds_bwd);
+        if (vs == 0) add_pass(emb_b, edge.embedding, true, ds_bwd);
         memory_mb += (vs == 0 ? emb_f.compute + emb_b.compute : 0.0);
         compute_bound_mb += vs == VS - 1 ? head_f.compute_bound + head_b.compute_bound : 0.0;
         memory_mb += vs == VS - 1 ? head_f.compute - head_f.compute_bound + head_b.compute - head_b.compute_bound : 0.0;
@@ -269,7 +269,6 @@ FastScore StrategyScorer::score(const Strategy& s) const {
 
   // Bucketed data-parallel synchronisation (build_plan's buckets): the units of stage st's chunk 0,
   // which runs the stage's last backward and its first forward, in pass order, as (time, params).
-  const EdgeParams edge = edge_params_rank(model, pc, s);
   auto chunk0_units = [&](int st, bool forward) {
     std::vector<std::pair<double, double>> units;
     const auto [first, count] = ranges[st];
