@@ -45,9 +45,19 @@ double volume_factor(CollectiveKind k) {
   return k == CollectiveKind::AllReduce ? 2.0 : 1.0;
 }
 
+/// Latency of one pass around a ring: of its p - 1 steps, only the n - 1 that cross from one node
+/// to the next pay the network's latency; the others are NVLink/PCIe hops inside a node. This is
+/// NCCL's own latency model for rings (src/graph/tuning.cc, ncclTopoTuneModel: latency = baseLat +
+/// (nsteps - nInterSteps) * intraLat + nInterSteps * interLat, nInterSteps = nNodes - 1 per pass).
+double ring_pass_latency(const GroupShape& g, const CollectiveEnv& env) {
+  const double p = g.size, n = std::max(1, g.nodes);
+  if (n <= 1) return (p - 1) * env.intra.latency;
+  return (p - n) * env.intra.latency + (n - 1) * env.inter.latency;
+}
+
 double ring(CollectiveKind kind, double S, const GroupShape& g, const CollectiveEnv& env) {
   const double p = g.size, f = volume_factor(kind);
-  return f * (p - 1) * step_latency(g, env) + f * (p - 1) / p * S / ring_bw(g, env);
+  return f * ring_pass_latency(g, env) + f * (p - 1) / p * S / ring_bw(g, env);
 }
 
 double halving_doubling(CollectiveKind kind, double S, const GroupShape& g, const CollectiveEnv& env) {

@@ -48,6 +48,9 @@ struct Kernel {
   CollectiveKind collective = CollectiveKind::AllReduce;
   GroupRole group = GroupRole::None;
   double coll_bytes = 0;  ///< message size per rank: the full buffer of an all-reduce, the gathered output of an all-gather
+  /// Issued asynchronously before the next product and awaited after it, whatever
+  /// Strategy::tp_comm_overlap says: the backward all-gather of a sequence-parallel input.
+  bool async_before_product = false;
   // Host copy (kind == HostCopy).
   CopyDirection copy = CopyDirection::DeviceToHost;
 };

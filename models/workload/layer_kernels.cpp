@@ -35,6 +35,15 @@ struct Dims {
 /// in bf16 unless fp8 attention is enabled explicitly).
 Precision attention_precision(Precision p) { return p == Precision::FP8 ? Precision::BF16 : p; }
 
+/// The output layer (logits) stays in bf16 in fp8 runs: Megatron-Core's GPTModel builds it as its
+/// own tensor_parallel.ColumnParallelLinear (megatron/core/models/gpt/gpt_model.py, 2023-2024),
+/// not as a Transformer Engine module, and fp8_autocast quantises only TE modules.
+LayerShard output_layer_shard(const LayerShard& s) {
+  LayerShard o = s;
+  o.precision = attention_precision(s.precision);
+  return o;
+}
+
 Dims dims(const TransformerConfig& c, const LayerShard& s) {
   Dims d;
   d.Ti = s.micro_batch * c.seq_len / s.cp;
@@ -58,6 +67,16 @@ double act_bytes(const Dims& d, double elems) { return elems * d.eb; }
 void tp_enter(std::vector<Kernel>& v, const TransformerConfig&, const LayerShard& s, const Dims& d, const char* name) {
   if (s.tp > 1 && s.sequence_parallel)
     v.push_back(collective_kernel(name, CollectiveKind::AllGather, GroupRole::TP, act_bytes(d, d.T * d.h)));
+}
+/// With sequence parallelism a column-parallel product keeps only its rank's shard of the input
+/// for the weight gradient and gathers it again in the backward, overlapped with the data-gradient
+/// product (Megatron-Core LinearWithGradAccumulationAndAsyncCommunication.backward and Transformer
+/// Engine's Linear/LayerNormLinear backward: all-gather issued async, dgrad, wait, then wgrad).
+void tp_regather_input(std::vector<Kernel>& v, const LayerShard& s, const Dims& d, const char* name) {
+  if (s.tp <= 1 || !s.sequence_parallel) return;
+  Kernel k = collective_kernel(name, CollectiveKind::AllGather, GroupRole::TP, act_bytes(d, d.T * d.h));
+  k.async_before_product = true;
+  v.push_back(k);
 }
 /// Collective on exit: all-reduce (reduce-scatter with SP) of the row-parallel product's output.
 void tp_exit(std::vector<Kernel>& v, const TransformerConfig&, const LayerShard& s, const Dims& d, const char* name) {
@@ -209,6 +228,7 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
     v.push_back(memory_kernel(c.activation == Activation::SwiGLU ? "swiglu_bwd" : "gelu_bwd",
                               act_bytes(d, static_cast<double>(T) * inner_local * (up_mats + 2)), s.precision));
     bias_grad(v, c, s, d, "mlp_up_bias_grad", static_cast<double>(T), static_cast<double>(inner_local * up_mats));
+    if (!moe) tp_regather_input(v, s, d, "tp_allgather_mlp_input_bwd");
     linear(v, "mlp_up", T, inner_local * up_mats, c.hidden, s, d.eb, true);
   }
   if (moe && s.ep > 1)
@@ -264,6 +284,7 @@ std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard&
   linear(v, "attn_out", d.Ti, c.hidden, c.hidden / s.tp, s, d.eb, true);
   attention_core(v, c, s, d, true);
   bias_grad(v, c, s, d, "qkv_bias_grad", d.T, (d.h + 2 * d.kv) / s.tp);
+  tp_regather_input(v, s, d, "tp_allgather_attn_input_bwd");
   linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.h + 2 * d.kv) / s.tp), c.hidden, s, d.eb, true);
   tp_exit(v, c, s, d, "tp_allreduce_attn_grad");
   v.push_back(memory_kernel("input_norm_bwd", 2.0 * norm("", d, p).bytes, p));
@@ -318,7 +339,7 @@ std::vector<Kernel> head_forward(const TransformerConfig& c, const LayerShard& s
   v.push_back(norm("final_norm", d, s.precision));
   tp_enter(v, c, s, d, "tp_allgather_head");
   const std::int64_t vl = c.vocab / s.tp;
-  linear(v, "logits", d.Ti, vl, c.hidden, s, d.eb, false, true);
+  linear(v, "logits", d.Ti, vl, c.hidden, output_layer_shard(s), d.eb, false, true);
   // Vocab-parallel cross-entropy in fp32 (Megatron-LM mpu/cross_entropy.py, 2020-2024): the
   // logits are cast to fp32 (read eb, write 4), then max (read 4), subtract the max in place
   // (read+write 8), exp in place (8), sum (read 4) and divide in place (8), the softmax kept for
@@ -336,7 +357,7 @@ std::vector<Kernel> head_backward(const TransformerConfig& c, const LayerShard& 
   // Backward: the saved softmax minus the one-hot target, scaled in place by the loss gradient
   // (read+write 8), and cast back to the logits' precision (read 4, write eb).
   v.push_back(memory_kernel("cross_entropy_bwd", (12.0 + d.eb) * d.T * static_cast<double>(vl), s.precision));
-  linear(v, "logits", d.Ti, vl, c.hidden, s, d.eb, true);
+  linear(v, "logits", d.Ti, vl, c.hidden, output_layer_shard(s), d.eb, true);
   tp_exit(v, c, s, d, "tp_allreduce_head_grad");
   v.push_back(memory_kernel("final_norm_bwd", 2.0 * norm("", d, s.precision).bytes, s.precision));
   return v;

@@ -14,7 +14,7 @@ constexpr double kInterNodeEndpointLatency = 3e-6;
 }  // namespace
 
 std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t, bool tp_comm_overlap,
-                                        int cp) {
+                                        int cp, double async_sm_share) {
   std::vector<double> exposed(ks.size(), 0.0);
   std::vector<bool> paired(ks.size(), false);  // a product hides at most one collective
   for (std::size_t i = 0; i < ks.size(); ++i) {
@@ -26,6 +26,17 @@ std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std
         if (ks[j].kind == KernelKind::Attention) {
           const double steps = cp - 1.0;
           exposed[i] = steps * std::max(0.0, t[i] / steps - t[j] / cp);
+          break;
+        }
+      continue;
+    }
+    if (k.async_before_product) {
+      // Hidden behind the next product, which runs that much slower while the NCCL kernel holds
+      // its SMs (sim/analytic/sm_contention.hpp: o seconds of overlap cost o * k / S).
+      for (std::size_t j = i + 1; j < ks.size(); ++j)
+        if (ks[j].kind == KernelKind::Gemm && !paired[j]) {
+          paired[j] = true;
+          exposed[i] = std::max(0.0, t[i] - t[j]) + std::min(t[i], t[j]) * async_sm_share;
           break;
         }
       continue;
@@ -64,6 +75,7 @@ CollectiveEnv collective_env(const ClusterSpec& c, bool spans_leaves) {
 OpCosts::OpCosts(const Plan& plan, const ClusterSpec& cluster, const ComputeModel& compute)
     : plan_(plan), cluster_(cluster), compute_(compute) {
   blocks_.reserve(plan.blocks.size());
+  const double tp_share = tp_sm_share();
   std::vector<double> t;
   for (const auto& b : plan.blocks) {
     BlockCost bc;
@@ -72,7 +84,8 @@ OpCosts::OpCosts(const Plan& plan, const ClusterSpec& cluster, const ComputeMode
       t.push_back(kernel_time(k));
       if (k.kind != KernelKind::Collective) bc.compute += t.back();
     }
-    for (double c : exposed_inline_comm(b.kernels, t, plan.strategy.tp_comm_overlap, plan.strategy.cp)) bc.comm += c;
+    for (double c : exposed_inline_comm(b.kernels, t, plan.strategy.tp_comm_overlap, plan.strategy.cp, tp_share))
+      bc.comm += c;
     blocks_.push_back(bc);
   }
 }
@@ -127,6 +140,15 @@ double OpCosts::runtime_overhead(const Op& op) const {
   if (op.phase == Phase::ParamSync) return zero_runtime_overhead(s.zero_runtime, true, op.bytes);
   if (op.phase == Phase::GradSync) return zero_runtime_overhead(s.zero_runtime, false, op.bytes);
   return 0.0;
+}
+
+double OpCosts::tp_sm_share() const {
+  const GroupShape g = shape(GroupRole::TP);
+  if (g.size <= 1 || cluster_.gpu.sm_count <= 0) return 0.0;
+  const int k = cluster_.nccl_sms >= 0
+                    ? cluster_.nccl_sms
+                    : nccl_sms(collective_bus_bw(g, collective_env(cluster_, g.nodes > cluster_.nodes_per_leaf())));
+  return std::min(1.0, static_cast<double>(k) / cluster_.gpu.sm_count);
 }
 
 int OpCosts::collective_sms(const Op& op) const {

@@ -28,8 +28,10 @@ struct BlockCost {
 /// (1/cp of it), so (cp-1) x max(0, t_comm/(cp-1) - t_attention/cp) stays exposed (Liu et al.,
 /// "Ring Attention with Blockwise Transformers", 2023; Megatron-Core context parallelism).
 /// Compute kernels get 0.
+/// A collective marked Kernel::async_before_product always hides behind the next product, which
+/// runs slower by `async_sm_share` (the NCCL kernel's SMs over the GPU's) while they overlap.
 std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t, bool tp_comm_overlap,
-                                        int cp = 1);
+                                        int cp = 1, double async_sm_share = 0.0);
 
 /// Link parameters a rank sees on `cluster` (efficiency applied): NVLink/PCIe inside a node,
 /// its share of the node's NICs across nodes. `spans_leaves` applies the fabric's oversubscription.
@@ -50,6 +52,8 @@ class OpCosts {
   /// SMs a Collective op's NCCL kernel holds while it runs (ClusterSpec::nccl_sms, or NCCL's
   /// choice from the bus bandwidth of its group: models/collective nccl_sms).
   int collective_sms(const Op& op) const;
+  /// Share of the GPU's SMs an inline tensor-parallel collective's NCCL kernel holds (0 without TP).
+  double tp_sm_share() const;
   /// Duration of a Send from `stage` to `peer_stage`.
   double p2p(int stage, int peer_stage, double bytes) const;
   /// Cost of one inline collective kernel on the rank's group of kernel.group.

@@ -62,7 +62,7 @@ StrategyScorer::PhaseCost StrategyScorer::cost_kernels(const std::vector<Kernel>
     if (k.kind == KernelKind::Gemm || k.kind == KernelKind::Attention) c.compute_bound += t;
     c.flops += k.flops;
   }
-  for (double e : exposed_inline_comm(ks, times, s.tp_comm_overlap, s.cp)) c.comm += e;
+  for (double e : exposed_inline_comm(ks, times, s.tp_comm_overlap, s.cp, costs.tp_sm_share())) c.comm += e;
   return c;
 }
 

@@ -101,6 +101,22 @@ TEST(TpCommOverlap, ExposedCommIsWhatTheAdjacentProductCannotHide) {
   EXPECT_EQ(on, (std::vector<double>{1.0, 0, 0, 0, 0.0, 7.0}));
 }
 
+// The backward all-gather of a sequence-parallel input: always behind the next product (the data
+// gradient), which loses the NCCL kernel's share of the SMs while they overlap.
+TEST(AsyncRegather, HiddenBehindTheNextProductAtTheCostOfItsSmShare) {
+  Kernel ag = collective_kernel("ag", CollectiveKind::AllGather, GroupRole::TP, 1e6);
+  ag.async_before_product = true;
+  const std::vector<Kernel> ks = {ag, memory_kernel("cast", 1e6, Precision::BF16),
+                                  gemm_kernel("dgrad", 1024, 1024, 1024, 1, Precision::BF16, 2.0)};
+  // 1.0 s of gather behind a 4.0 s product, 25% of the SMs: 0.25 s; tp_comm_overlap is irrelevant.
+  EXPECT_NEAR(exposed_inline_comm(ks, {1.0, 0.5, 4.0}, false, 1, 0.25)[0], 0.25, 1e-12);
+  EXPECT_NEAR(exposed_inline_comm(ks, {1.0, 0.5, 4.0}, true, 1, 0.25)[0], 0.25, 1e-12);
+  // A gather longer than its product: the rest is exposed.
+  EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 0.5, 2.0}, false, 1, 0.25)[0], 1.0 + 0.5, 1e-12);
+  // Without a product after it, it is on the critical path.
+  EXPECT_NEAR(exposed_inline_comm({ag}, {3.0}, false, 1, 0.25)[0], 3.0, 1e-12);
+}
+
 // Context parallelism's K/V ring: cp-1 transfers, each hidden behind one of the cp attention blocks.
 TEST(CpRingOverlap, ExposedIsWhatEachStepCannotHideBehindItsBlock) {
   Kernel att;

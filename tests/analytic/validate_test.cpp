@@ -174,7 +174,7 @@ TEST(Validate, NemoRecipeRecomputationOnlyForItsOwnLayout) {
 // "deepspeed-0.3"; 177% before), the NeMo FP8 rows within 9% (8.0%) and the llm-foundry rows
 // within 11.5% (10.8%: their A100 rows, MP Mode PURE and Triton flash attention, are
 // over-predicted by +6...+15%, one by +54%). The issue's own gate, 8% over every row, is not met yet.
-TEST(Validate, EveryRowWithinNineAndAHalfPercentMape) {
+TEST(Validate, EveryRowWithinEightAndAHalfPercentMape) {
   const auto recs = load_published_records(std::string(TRAINSIM_SOURCE_DIR) + "/validation/published-runs.jsonl");
   const auto rep = validate_records(recs, {});
   double sum = 0, nemo = 0, mpt = 0, ds = 0;
@@ -187,11 +187,12 @@ TEST(Validate, EveryRowWithinNineAndAHalfPercentMape) {
     if (row.id.rfind("mpt", 0) == 0) mpt += std::fabs(*row.error_pct), ++n_mpt;
   }
   EXPECT_EQ(n, 54);
-  EXPECT_LE(sum / n, 9.5);
+  // Measured (session 8): 8.21% whole file, DeepSpeed rows 4.2%, NeMo 7.27%, llm-foundry 10.9%.
+  EXPECT_LE(sum / n, 8.5);
   EXPECT_EQ(n_ds, 6);
-  EXPECT_LE(ds / n_ds, 10.0);
+  EXPECT_LE(ds / n_ds, 6.0);
   EXPECT_EQ(n_nemo, 12);
-  EXPECT_LE(nemo / n_nemo, 9.0);
+  EXPECT_LE(nemo / n_nemo, 8.0);
   EXPECT_EQ(n_mpt, 19);
   EXPECT_LE(mpt / n_mpt, 11.5);
 }

@@ -4,40 +4,23 @@
 
 #include <string>
 
+#include "../common/layer_fixtures.hpp"
 #include "models/workload/layer_kernels.hpp"
 
 using namespace trainsim;
 
-namespace {
-TransformerConfig llama_8b() {
-  TransformerConfig c;  // Llama 3 8B
-  c.layers = 32;
-  c.hidden = 4096;
-  c.heads = 32;
-  c.kv_heads = 8;
-  c.ffn = 14336;
-  c.vocab = 128256;
-  c.seq_len = 8192;
-  c.bias = false;
-  return c;
-}
-const Kernel* find(const std::vector<Kernel>& v, const std::string& name) {
-  for (const auto& k : v)
-    if (k.name == name) return &k;
-  return nullptr;
-}
-}  // namespace
+using trainsim::testing::find_kernel;
 
 TEST(SelectiveRecompute, FlashAttentionForwardRunsAgainInTheBackward) {
-  const auto c = llama_8b();
+  const auto c = trainsim::testing::llama3_8b();
   LayerShard s;
   s.micro_batch = 1;
   s.precision = Precision::BF16;
   s.attention = AttentionImpl::Flash;
   const auto fwd = layer_forward(c, s, 0);
   const auto rec = layer_recompute(c, s, 0, Recompute::Selective);
-  const Kernel* f = find(fwd, "flash_attention_fwd");
-  const Kernel* r = find(rec, "recompute_flash_attention_fwd");
+  const Kernel* f = find_kernel(fwd, "flash_attention_fwd");
+  const Kernel* r = find_kernel(rec, "recompute_flash_attention_fwd");
   ASSERT_NE(f, nullptr);
   ASSERT_NE(r, nullptr);
   EXPECT_DOUBLE_EQ(r->flops, f->flops);
@@ -45,8 +28,8 @@ TEST(SelectiveRecompute, FlashAttentionForwardRunsAgainInTheBackward) {
   // With context parallelism the checkpointed region holds the K/V ring too.
   s.cp = 2;
   const auto rec_cp = layer_recompute(c, s, 0, Recompute::Selective);
-  EXPECT_NE(find(rec_cp, "recompute_cp_ring_kv"), nullptr);
-  EXPECT_NE(find(rec_cp, "recompute_flash_attention_fwd"), nullptr);
+  EXPECT_NE(find_kernel(rec_cp, "recompute_cp_ring_kv"), nullptr);
+  EXPECT_NE(find_kernel(rec_cp, "recompute_flash_attention_fwd"), nullptr);
   // None re-runs nothing.
   EXPECT_TRUE(layer_recompute(c, s, 0, Recompute::None).empty());
 }

@@ -1,6 +1,7 @@
 // Parameter counts and FLOP formulas against published values.
 #include <gtest/gtest.h>
 
+#include "../common/layer_fixtures.hpp"
 #include "models/workload/transformer.hpp"
 
 using namespace trainsim;
@@ -18,20 +19,7 @@ TransformerConfig gpt(int layers, std::int64_t h, int heads) {
   return c;
 }
 TransformerConfig llama(int layers, std::int64_t h, int heads, int kv, std::int64_t ffn, std::int64_t vocab) {
-  TransformerConfig c;
-  c.layers = layers;
-  c.hidden = h;
-  c.heads = heads;
-  c.kv_heads = kv;
-  c.ffn = ffn;
-  c.vocab = vocab;
-  c.seq_len = 4096;
-  c.activation = Activation::SwiGLU;
-  c.norm = NormKind::RMSNorm;
-  c.bias = false;
-  c.learned_positions = false;
-  c.tied_embeddings = false;
-  return c;
+  return trainsim::testing::llama(layers, h, heads, kv, ffn, vocab, 4096);
 }
 double billions(const TransformerConfig& c) { return count_parameters(c).total / 1e9; }
 }  // namespace
