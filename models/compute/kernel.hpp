@@ -27,6 +27,22 @@ enum class CollectiveKind { AllReduce, AllGather, ReduceScatter, AllToAll, Broad
 /// (consecutive data-parallel ranks) and the groups of ranks holding the same shard.
 enum class GroupRole { None, TP, PP, DP, CP, EP, EDP, Embedding, DPShard, DPReplica };
 
+/// How Transformer Engine's userbuffers overlap a transformer layer's tensor-parallel collective
+/// with its product when Strategy::tp_comm_overlap is on (the `method` of a ub_cfg entry).
+enum class UbMethod {
+  RingExchange,  ///< point-to-point ring on the copy engines, one chunk per step: no SMs taken
+  Pipeline,      ///< product in `splits` chunks, each chunk's reduce-scatter on `sms` SMs beside the next chunk, which runs on the others
+  Bulk,          ///< the whole collective beside the whole product, its kernel holding `sms` SMs
+};
+struct UbOverlap {
+  bool on = false;  ///< a layer collective TE can overlap (not the embedding's or output layer's)
+  UbMethod method = UbMethod::RingExchange;
+  int sms = 0;      ///< num_sm: SMs the communication kernel holds (0 for ring exchange)
+  int splits = 1;   ///< num_splits of a pipelined overlap
+  bool sm_margin = false;  ///< set_sm_margin: the product runs on the SMs the communication leaves
+  bool operator==(const UbOverlap&) const = default;
+};
+
 struct Kernel {
   std::string name;
   KernelKind kind = KernelKind::Memory;
@@ -51,6 +67,8 @@ struct Kernel {
   /// Issued asynchronously before the next product and awaited after it, whatever
   /// Strategy::tp_comm_overlap says: the backward all-gather of a sequence-parallel input.
   bool async_before_product = false;
+  /// Collective: its Transformer Engine overlap with the adjacent product (tp_comm_overlap).
+  UbOverlap ub;
   // Host copy (kind == HostCopy).
   CopyDirection copy = CopyDirection::DeviceToHost;
 };

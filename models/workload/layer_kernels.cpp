@@ -1,6 +1,7 @@
 #include "models/workload/layer_kernels.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace trainsim {
 
@@ -64,25 +65,32 @@ double act_bytes(const Dims& d, double elems) { return elems * d.eb; }
 
 /// Collective on entry to a tensor-parallel region: all-gather with SP, nothing without (the
 /// backward of Megatron's f operator is the all-reduce emitted by the matching exit).
-void tp_enter(std::vector<Kernel>& v, const TransformerConfig&, const LayerShard& s, const Dims& d, const char* name) {
-  if (s.tp > 1 && s.sequence_parallel)
+void tp_enter(std::vector<Kernel>& v, const TransformerConfig&, const LayerShard& s, const Dims& d, const char* name,
+              std::optional<UbSite> site = std::nullopt) {
+  if (s.tp > 1 && s.sequence_parallel) {
     v.push_back(collective_kernel(name, CollectiveKind::AllGather, GroupRole::TP, act_bytes(d, d.T * d.h)));
+    if (site) v.back().ub = s.tp_overlap.at(*site);
+  }
 }
 /// With sequence parallelism a column-parallel product keeps only its rank's shard of the input
 /// for the weight gradient and gathers it again in the backward, overlapped with the data-gradient
 /// product (Megatron-Core LinearWithGradAccumulationAndAsyncCommunication.backward and Transformer
 /// Engine's Linear/LayerNormLinear backward: all-gather issued async, dgrad, wait, then wgrad).
-void tp_regather_input(std::vector<Kernel>& v, const LayerShard& s, const Dims& d, const char* name) {
+void tp_regather_input(std::vector<Kernel>& v, const LayerShard& s, const Dims& d, const char* name, UbSite site) {
   if (s.tp <= 1 || !s.sequence_parallel) return;
   Kernel k = collective_kernel(name, CollectiveKind::AllGather, GroupRole::TP, act_bytes(d, d.T * d.h));
   k.async_before_product = true;
+  k.ub = s.tp_overlap.at(site);
   v.push_back(k);
 }
 /// Collective on exit: all-reduce (reduce-scatter with SP) of the row-parallel product's output.
-void tp_exit(std::vector<Kernel>& v, const TransformerConfig&, const LayerShard& s, const Dims& d, const char* name) {
-  if (s.tp > 1)
+void tp_exit(std::vector<Kernel>& v, const TransformerConfig&, const LayerShard& s, const Dims& d, const char* name,
+             std::optional<UbSite> site = std::nullopt) {
+  if (s.tp > 1) {
     v.push_back(collective_kernel(name, s.sequence_parallel ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce,
                                   GroupRole::TP, act_bytes(d, d.T * d.h)));
+    if (site && s.sequence_parallel) v.back().ub = s.tp_overlap.at(*site);
+  }
 }
 
 Kernel norm(const char* name, const Dims& d, Precision p) {
@@ -228,7 +236,7 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
     v.push_back(memory_kernel(c.activation == Activation::SwiGLU ? "swiglu_bwd" : "gelu_bwd",
                               act_bytes(d, static_cast<double>(T) * inner_local * (up_mats + 2)), s.precision));
     bias_grad(v, c, s, d, "mlp_up_bias_grad", static_cast<double>(T), static_cast<double>(inner_local * up_mats));
-    if (!moe) tp_regather_input(v, s, d, "tp_allgather_mlp_input_bwd");
+    if (!moe) tp_regather_input(v, s, d, "tp_allgather_mlp_input_bwd", UbSite::Fc1Dgrad);
     linear(v, "mlp_up", T, inner_local * up_mats, c.hidden, s, d.eb, true);
   }
   if (moe && s.ep > 1)
@@ -250,17 +258,17 @@ std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& 
   std::vector<Kernel> v;
   const auto p = s.precision;
   v.push_back(norm("input_norm", d, p));
-  tp_enter(v, c, s, d, "tp_allgather_attn");
+  tp_enter(v, c, s, d, "tp_allgather_attn", UbSite::QkvFprop);
   linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.h + 2 * d.kv) / s.tp), c.hidden, s, d.eb, false, true);
   bias_add(v, c, s, d, "qkv_bias_add", (d.h + 2 * d.kv) / s.tp);
   attention_core(v, c, s, d, false);
   linear(v, "attn_out", d.Ti, c.hidden, c.hidden / s.tp, s, d.eb, false);
-  tp_exit(v, c, s, d, "tp_allreduce_attn");
+  tp_exit(v, c, s, d, "tp_allreduce_attn", UbSite::ProjFprop);
   v.push_back(dropout_residual("attn_residual", d, p, s.dropout));
   v.push_back(norm("post_attn_norm", d, p));
-  tp_enter(v, c, s, d, "tp_allgather_mlp");
+  tp_enter(v, c, s, d, "tp_allgather_mlp", UbSite::Fc1Fprop);
   mlp(v, c, s, d, layer, false);
-  tp_exit(v, c, s, d, "tp_allreduce_mlp");
+  tp_exit(v, c, s, d, "tp_allreduce_mlp", UbSite::Fc2Fprop);
   v.push_back(dropout_residual("mlp_residual", d, p, s.dropout));
   if (s.fp32_weights_autocast)
     v.push_back(memory_kernel("autocast_weight_cast", 6.0 * layer_weight_elements(c, s, layer), p));
@@ -274,19 +282,19 @@ std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard&
   Kernel res = dropout_residual("mlp_residual_bwd", d, p, s.dropout);
   v.push_back(res);
   bias_grad(v, c, s, d, "mlp_down_bias_grad", d.Tsp, d.h);
-  tp_enter(v, c, s, d, "tp_allgather_mlp_grad");   // backward of reduce-scatter is all-gather
+  tp_enter(v, c, s, d, "tp_allgather_mlp_grad", UbSite::Fc2Dgrad);  // backward of reduce-scatter is all-gather
   mlp(v, c, s, d, layer, true);
-  tp_exit(v, c, s, d, "tp_allreduce_mlp_grad");    // backward of the column-parallel input copy
+  tp_exit(v, c, s, d, "tp_allreduce_mlp_grad", UbSite::Fc1Wgrad);  // backward of the column-parallel input copy
   v.push_back(memory_kernel("post_attn_norm_bwd", 2.0 * norm("", d, p).bytes, p));
   v.push_back(dropout_residual("attn_residual_bwd", d, p, s.dropout));
   bias_grad(v, c, s, d, "attn_out_bias_grad", d.Tsp, d.h);
-  tp_enter(v, c, s, d, "tp_allgather_attn_grad");
+  tp_enter(v, c, s, d, "tp_allgather_attn_grad", UbSite::ProjDgrad);
   linear(v, "attn_out", d.Ti, c.hidden, c.hidden / s.tp, s, d.eb, true);
   attention_core(v, c, s, d, true);
   bias_grad(v, c, s, d, "qkv_bias_grad", d.T, (d.h + 2 * d.kv) / s.tp);
-  tp_regather_input(v, s, d, "tp_allgather_attn_input_bwd");
+  tp_regather_input(v, s, d, "tp_allgather_attn_input_bwd", UbSite::QkvDgrad);
   linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.h + 2 * d.kv) / s.tp), c.hidden, s, d.eb, true);
-  tp_exit(v, c, s, d, "tp_allreduce_attn_grad");
+  tp_exit(v, c, s, d, "tp_allreduce_attn_grad", UbSite::QkvWgrad);
   v.push_back(memory_kernel("input_norm_bwd", 2.0 * norm("", d, p).bytes, p));
   if (s.fp32_weights_autocast)
     v.push_back(memory_kernel("autocast_wgrad_cast_and_reduce_cast", 12.0 * layer_weight_elements(c, s, layer), p));

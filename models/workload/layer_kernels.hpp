@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "models/compute/kernel.hpp"
+#include "models/workload/tp_overlap.hpp"
 #include "models/workload/transformer.hpp"
 
 namespace trainsim {
@@ -38,6 +39,9 @@ struct LayerShard {
   /// backward casts each weight gradient back to fp32 (2 + 4 B), then FSDP casts it to its
   /// reduce dtype for the reduce-scatter (4 + 2 B). PyTorch autocast docs; Zhao et al. VLDB 2023 Sec. 4.4.
   bool fp32_weights_autocast = false;
+  /// How Transformer Engine overlaps each layer collective with its product when the strategy
+  /// turns the overlap on (tags on the collectives; costed only with Strategy::tp_comm_overlap).
+  TpOverlapConfig tp_overlap = te_default_tp_overlap();
 };
 
 /// Kernels in launch order. `layer` selects dense or MoE MLP.

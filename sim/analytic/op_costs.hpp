@@ -21,9 +21,9 @@ struct BlockCost {
 
 /// Seconds each inline collective of a block leaves on the critical path, given every kernel's
 /// time (`t[i]`: compute time, or the collective's time). Without overlap that is its whole time;
-/// with `tp_comm_overlap`, a TP all-gather is pipelined with the next product and a TP
-/// reduce-scatter with the previous one, so only max(0, t_comm - t_product) is exposed
-/// (Strategy::tp_comm_overlap). The K/V ring of context parallelism (`cp` > 1) always overlaps the
+/// with `tp_comm_overlap`, a layer's TP all-gather is overlapped with the next product and a TP
+/// reduce-scatter with the previous one, by the method and SM budget of its Kernel::ub
+/// (Strategy::tp_comm_overlap; without a GPU SM count, max(0, t_comm - t_product)). The K/V ring of context parallelism (`cp` > 1) always overlaps the
 /// attention it feeds: of its cp-1 steps, each is hidden behind one block of the attention
 /// (1/cp of it), so (cp-1) x max(0, t_comm/(cp-1) - t_attention/cp) stays exposed (Liu et al.,
 /// "Ring Attention with Blockwise Transformers", 2023; Megatron-Core context parallelism).
@@ -32,6 +32,19 @@ struct BlockCost {
 /// runs slower by `async_sm_share` (the NCCL kernel's SMs over the GPU's) while they overlap.
 std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t, bool tp_comm_overlap,
                                         int cp = 1, double async_sm_share = 0.0);
+
+/// What the overlaps of a block's inline collectives depend on.
+struct InlineOverlap {
+  bool tp_comm_overlap = false;  ///< Strategy::tp_comm_overlap (Transformer Engine userbuffers)
+  int cp = 1;
+  double nccl_sm_share = 0;  ///< SMs of an inline TP collective's NCCL kernel over the GPU's
+  /// The GPU's SMs: with it, each userbuffers overlap pays its Kernel::ub SM budget (a pipelined
+  /// reduce-scatter confines its product to the other SMs; a bulk overlap shares them); without
+  /// it (0), every overlapped collective costs max(0, t_comm - t_product).
+  int sm_count = 0;
+};
+std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t,
+                                        const InlineOverlap& o);
 
 /// Link parameters a rank sees on `cluster` (efficiency applied): NVLink/PCIe inside a node,
 /// its share of the node's NICs across nodes. `spans_leaves` applies the fabric's oversubscription.

@@ -11,10 +11,44 @@ const char* to_string(ScheduleKind s) {
   return "?";
 }
 
+namespace {
+/// One ub_cfg entry, read as Transformer Engine's initialize_ub reads it: an entry that names a
+/// method but leaves a key out gets num_sm 1 for ring exchange (16 otherwise), num_splits 4 for
+/// a pipeline (else none) and set_sm_margin 0.
+UbOverlap parse_ub_entry(const JsonReader& e) {
+  e.reject_unknown({"method", "num_sm", "cga_size", "set_sm_margin", "num_splits", "aggregate", "atomic_gemm",
+                    "fp8_buf", "use_ce"});
+  const std::string m = e.choice("method", {"ring_exchange", "pipeline", "bulk"});
+  UbOverlap u;
+  u.on = true;
+  u.method = m == "ring_exchange" ? UbMethod::RingExchange : m == "pipeline" ? UbMethod::Pipeline : UbMethod::Bulk;
+  // Ring exchange moves its chunks with the copy engines (use_ce): its num_sm drives no copy.
+  const int sms = static_cast<int>(e.opt_integer("num_sm", 0, 1024).value_or(u.method == UbMethod::RingExchange ? 1 : 16));
+  u.sms = u.method == UbMethod::RingExchange ? 0 : sms;
+  u.splits = static_cast<int>(e.opt_integer("num_splits", 1, 1024).value_or(u.method == UbMethod::Pipeline ? 4 : 1));
+  if (e.present("set_sm_margin")) {
+    const auto& v = e.json()["set_sm_margin"];
+    if (v.is_boolean()) u.sm_margin = v.get<bool>();
+    else u.sm_margin = e.integer("set_sm_margin", 0, 1) == 1;
+  }
+  return u;
+}
+}  // namespace
+
+TpOverlapConfig parse_tp_overlap_cfg(const JsonReader& r) {
+  std::vector<std::string> names;
+  for (int i = 0; i < kUbSites; ++i) names.emplace_back(to_string(static_cast<UbSite>(i)));
+  r.reject_unknown(names);
+  TpOverlapConfig c = te_default_tp_overlap();
+  for (int i = 0; i < kUbSites; ++i)
+    if (auto e = r.opt_object(names[i])) c.site[i] = parse_ub_entry(*e);
+  return c;
+}
+
 Strategy parse_strategy(const JsonReader& r) {
   r.reject_unknown({"name", "description", "tp", "pp", "dp", "cp", "ep", "vp", "sequence_parallel", "zero", "recompute",
                     "schedule", "micro_batch", "global_batch", "precision", "attention", "overlap_grad_reduce",
-                    "overlap_param_gather", "bucket_params", "optimizer_offload", "scatter_gather_p2p", "overlap_p2p_comm", "tp_comm_overlap", "shard_group", "dropout", "gradient_accumulation_fusion", "fused_bias",
+                    "overlap_param_gather", "bucket_params", "optimizer_offload", "scatter_gather_p2p", "overlap_p2p_comm", "tp_comm_overlap", "tp_overlap_cfg", "shard_group", "dropout", "gradient_accumulation_fusion", "fused_bias",
                     "grad_reduce_dtype", "fsdp_param_dtype", "zero_runtime", "tp_algorithm", "dp_algorithm"});
   Strategy s;
   s.tp = static_cast<int>(r.opt_integer("tp", 1, 1 << 20).value_or(1));
@@ -56,6 +90,11 @@ Strategy parse_strategy(const JsonReader& r) {
   // refuses --tp-comm-overlap without --sequence-parallel).
   if (s.tp_comm_overlap && s.tp > 1 && !s.sequence_parallel)
     throw InputError(r.where("tp_comm_overlap"), "false unless sequence_parallel is true", "true");
+  if (auto cfg = r.opt_object("tp_overlap_cfg")) {
+    if (!s.tp_comm_overlap)
+      throw InputError(r.where("tp_overlap_cfg"), "no tp_overlap_cfg unless tp_comm_overlap is true", "an object");
+    s.tp_overlap = parse_tp_overlap_cfg(*cfg);
+  }
   if (auto g = r.opt_choice("grad_reduce_dtype", {"fp32", "bf16", "fp16"})) s.grad_reduce_dtype = parse_precision(*g);
   if (auto f = r.opt_choice("fsdp_param_dtype", {"fp32", "bf16", "fp16"})) {
     if (s.zero < 3)

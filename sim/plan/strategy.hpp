@@ -47,11 +47,16 @@ struct Strategy {
   double bucket_params = 0;
   bool optimizer_offload = false;
   bool scatter_gather_p2p = true;  ///< split pipeline sends over TP ranks (Narayanan et al. SC'21 Sec. 4.1)
-  /// Megatron/Transformer Engine --tp-comm-overlap: with sequence parallelism, each all-gather is
-  /// pipelined with the product that consumes it and each reduce-scatter with the product that
-  /// feeds it, chunk by chunk (Wang et al., "Overlap Communication with Dependent Computation via
-  /// Decomposition", ASPLOS 2023): only max(0, t_comm - t_product) stays exposed.
+  /// Megatron/Transformer Engine --tp-comm-overlap (TE userbuffers): with sequence parallelism,
+  /// each layer all-gather is overlapped with the product that consumes it and each
+  /// reduce-scatter with the product that feeds it (Wang et al., "Overlap Communication with
+  /// Dependent Computation via Decomposition", ASPLOS 2023), each by its tp_overlap entry's
+  /// method and SM budget (sim/analytic/op_costs.cpp exposed_inline_comm).
   bool tp_comm_overlap = false;
+  /// With tp_comm_overlap, how each layer product's collective is overlapped and on how many SMs
+  /// (`tp_overlap_cfg`, a NeMo ub_cfg file's entries; absent entries: Transformer Engine's
+  /// defaults, models/workload/tp_overlap.hpp).
+  TpOverlapConfig tp_overlap = te_default_tp_overlap();
   bool overlap_p2p_comm = false;  ///< Megatron --overlap-p2p-comm; off: sends block the compute stream
   /// Precision of the gradient buffer and of its data-parallel reduction. Unset: fp16 runs keep
   /// fp16 gradients; bf16 and fp8 runs accumulate and reduce in fp32, as Megatron-LM forces for
@@ -97,6 +102,9 @@ const char* to_string(ScheduleKind s);
 
 /// Reads a strategy object. `dp` may be omitted (derived from the GPU count by the scenario).
 /// Precision and attention may be set here; the workload's global batch fills global_batch.
+/// A `tp_overlap_cfg` object: ub_cfg entries by product name ("proj_fprop": {"method": "pipeline",
+/// "num_sm": 24, "set_sm_margin": 1, "num_splits": 4}, ...); absent ones keep TE's defaults.
+TpOverlapConfig parse_tp_overlap_cfg(const JsonReader& r);
 Strategy parse_strategy(const JsonReader& r);
 
 }  // namespace trainsim

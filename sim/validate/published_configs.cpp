@@ -69,7 +69,62 @@ constexpr NemoRecipe kNemoRecipes[] = {
      "(tp 1, pp 1, mbs 4; activations_checkpoint_granularity: selective)"},
 };
 
+// NeMo-Framework-Launcher recipes (launcher_scripts/conf/training/) that turn on Transformer
+// Engine's userbuffers overlap (ub_tp_comm_overlap: True), by model and TP size; Llama 2 70B's
+// (llama/llama2_70b.yaml) and GPT3-20B's at TP 4 (gpt3/20b_fp8_performance.yaml, 2024) leave it
+// off, and no recipe runs GPT3-20B at the row's TP 2. The ub_cfg files are quoted entry by entry
+// (tp_overlap/ub_cfg_h100_*.yaml); the Nemotron recipes point to an empty one.
+/// The entries the two H100 TP-4 files share (bulk dgrad/wgrad overlaps without SM margin, ring
+/// exchange for the all-gathers before a product, pipelined projection reduce-scatter on 24 SMs);
+/// they differ in qkv_wgrad's SMs and in fc2_fprop.
+nlohmann::json nemo_h100_tp4_ub_cfg(int qkv_wgrad_sms, nlohmann::json fc2_fprop) {
+  auto bulk = [](int sms) { return nlohmann::json{{"method", "bulk"}, {"num_sm", sms}, {"cga_size", 2}, {"set_sm_margin", 0}}; };
+  const nlohmann::json ring = {{"method", "ring_exchange"}, {"aggregate", 0}};
+  return {{"qkv_dgrad", bulk(4)},
+          {"qkv_wgrad", bulk(qkv_wgrad_sms)},
+          {"fc1_dgrad", bulk(2)},
+          {"fc1_wgrad", bulk(4)},
+          {"qkv_fprop", ring},
+          {"proj_dgrad", ring},
+          {"fc1_fprop", ring},
+          {"fc2_dgrad", ring},
+          {"proj_fprop", {{"method", "pipeline"}, {"num_sm", 24}, {"cga_size", 2}, {"num_splits", 4}, {"set_sm_margin", 1}}},
+          {"fc2_fprop", std::move(fc2_fprop)}};
+}
+
+struct NemoTpOverlap {
+  const char* model;
+  int tp;
+  const char* file;
+};
+constexpr NemoTpOverlap kNemoTpOverlap[] = {
+    {"LLAMA3-70B", 4, "llama/llama3_70b.yaml (ub_tp_comm_overlap: True, tp_overlap/ub_cfg_h100_h8192_tp4_mbs1_seqlen8192.yaml)"},
+    {"GPT3-175B", 4,
+     "gpt3/175b_fp8_performance.yaml (ub_tp_comm_overlap: True; tp_overlap/ub_cfg_h100_h12288_tp4_mbs2_seqlen2048.yaml)"},
+    {"Nemotron-8B", 2, "nemotron/nemotron_8b.yaml (ub_tp_comm_overlap: True, empty ub_cfg: TE defaults)"},
+    {"Nemotron-22B", 2, "nemotron/nemotron_22b.yaml (ub_tp_comm_overlap: True, empty ub_cfg: TE defaults)"},
+    {"Nemotron-340B", 8, "nemotron/nemotron_340b.yaml (ub_tp_comm_overlap: True, empty ub_cfg: TE defaults)"},
+};
+
+/// The ub_cfg entries of a kNemoTpOverlap row, quoted from its file.
+nlohmann::json nemo_ub_cfg(const std::string& model) {
+  if (model == "LLAMA3-70B")  // ub_cfg_h100_h8192_tp4_mbs1_seqlen8192.yaml
+    return nemo_h100_tp4_ub_cfg(
+        24, {{"method", "pipeline"}, {"num_sm", 16}, {"cga_size", 2}, {"num_splits", 4}, {"set_sm_margin", 1}});
+  if (model == "GPT3-175B")  // ub_cfg_h100_h12288_tp4_mbs2_seqlen2048.yaml (also fp8_buf: 1 on proj_fprop)
+    return nemo_h100_tp4_ub_cfg(4, {{"method", "ring_exchange"}, {"num_sm", 1}, {"set_sm_margin", 1}});
+  return nlohmann::json::object();
+}
+
 }  // namespace
+
+std::optional<PublishedTpOverlap> published_tp_overlap(const PublishedRecord& r) {
+  if (r.source.find("NeMo") == std::string::npos || !r.model_name) return std::nullopt;
+  for (const auto& n : kNemoTpOverlap)
+    if (*r.model_name == n.model && r.tp.value_or(1) == n.tp)
+      return PublishedTpOverlap{nemo_ub_cfg(n.model), std::string(kNemoLauncherRecipes) + n.file};
+  return std::nullopt;
+}
 
 std::optional<PublishedRecompute> published_recompute(const PublishedRecord& r) {
   if (r.source.find("NeMo") == std::string::npos || !r.model_name) return std::nullopt;

@@ -4,6 +4,8 @@
 // micro-batch, virtual stages and gradient-reduction overlap from them, and says so per row,
 // instead of guessing the fastest setting with the model itself (a model that picks its own
 // most optimistic setting over-predicts: the "fastest that fits" rule's bias).
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,5 +34,14 @@ struct PublishedRecompute {
   std::string source;
 };
 std::optional<PublishedRecompute> published_recompute(const PublishedRecord& r);
+
+/// Transformer Engine's TP communication overlap of a NeMo row whose model's FP8 recipe (at the
+/// row's TP size, with sequence parallelism) sets ub_tp_comm_overlap: the recipe's ub_cfg entries
+/// as a `tp_overlap_cfg` object (empty: the recipe names no file, so TE's defaults apply).
+struct PublishedTpOverlap {
+  nlohmann::json ub_cfg = nlohmann::json::object();
+  std::string source;
+};
+std::optional<PublishedTpOverlap> published_tp_overlap(const PublishedRecord& r);
 
 }  // namespace trainsim

@@ -248,6 +248,11 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
     fill("dropout=false (model family's public config: Llama 2/3 and Nemotron recipes hidden/attention dropout 0.0, "
          "MPT attn_pdrop = resid_pdrop = 0.0)");
   }
+  if (const auto ub = published_tp_overlap(r); ub && sp) {
+    st["tp_comm_overlap"] = true;
+    st["tp_overlap_cfg"] = ub->ub_cfg;
+    fill("tp_comm_overlap=true (" + ub->source + ")");
+  }
   if (nemo_record(r)) {
     // NeMo's FP8 performance recipes reduce gradients in bf16 (NVIDIA/NeMo-Framework-Launcher
     // launcher_scripts/conf/training/gpt3/20b_fp8_performance.yaml and nemotron/nemotron_340b.yaml:

@@ -108,13 +108,43 @@ TEST(AsyncRegather, HiddenBehindTheNextProductAtTheCostOfItsSmShare) {
   ag.async_before_product = true;
   const std::vector<Kernel> ks = {ag, memory_kernel("cast", 1e6, Precision::BF16),
                                   gemm_kernel("dgrad", 1024, 1024, 1024, 1, Precision::BF16, 2.0)};
-  // 1.0 s of gather behind a 4.0 s product, 25% of the SMs: 0.25 s; tp_comm_overlap is irrelevant.
+  // 1.0 s of gather behind a 4.0 s product, 25% of the SMs: 0.25 s.
   EXPECT_NEAR(exposed_inline_comm(ks, {1.0, 0.5, 4.0}, false, 1, 0.25)[0], 0.25, 1e-12);
-  EXPECT_NEAR(exposed_inline_comm(ks, {1.0, 0.5, 4.0}, true, 1, 0.25)[0], 0.25, 1e-12);
   // A gather longer than its product: the rest is exposed.
   EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 0.5, 2.0}, false, 1, 0.25)[0], 1.0 + 0.5, 1e-12);
   // Without a product after it, it is on the critical path.
   EXPECT_NEAR(exposed_inline_comm({ag}, {3.0}, false, 1, 0.25)[0], 3.0, 1e-12);
+}
+
+// Transformer Engine userbuffers (tp_comm_overlap): each layer collective pays its ub_cfg SM budget.
+TEST(UserbufferOverlap, EachMethodPaysItsSmBudget) {
+  auto tagged = [](CollectiveKind kind, UbMethod m, int sms, int splits, bool margin) {
+    Kernel k = collective_kernel("c", kind, GroupRole::TP, 1e6);
+    k.ub = {true, m, sms, splits, margin};
+    return k;
+  };
+  const Kernel g = gemm_kernel("g", 1024, 1024, 1024, 1, Precision::BF16, 2.0);
+  InlineOverlap o;
+  o.tp_comm_overlap = true;
+  o.sm_count = 132;
+  // Ring exchange (copy engines): 1.0 s behind a 2.0 s product costs nothing; 3.0 s costs 1.0 s.
+  const auto ring = tagged(CollectiveKind::AllGather, UbMethod::RingExchange, 0, 1, false);
+  EXPECT_NEAR(exposed_inline_comm({ring, g}, {1.0, 2.0}, o)[0], 0.0, 1e-12);
+  EXPECT_NEAR(exposed_inline_comm({ring, g}, {3.0, 2.0}, o)[0], 1.0, 1e-12);
+  // Pipelined reduce-scatter after its product, 24 SMs, set_sm_margin, 4 splits: the product runs
+  // on 108 SMs (2.0 -> 2.444 s) and the last split's 0.25 s waits at the end.
+  const auto pipe = tagged(CollectiveKind::ReduceScatter, UbMethod::Pipeline, 24, 4, true);
+  EXPECT_NEAR(exposed_inline_comm({g, pipe}, {2.0, 1.0}, o)[1], 2.0 * 132 / 108 + 0.25 - 2.0, 1e-12);
+  // Bulk, 16 SMs, no margin: the product loses 16/132 of its SMs for the 1.0 s they overlap.
+  const auto bulk = tagged(CollectiveKind::AllGather, UbMethod::Bulk, 16, 1, false);
+  EXPECT_NEAR(exposed_inline_comm({bulk, g}, {1.0, 2.0}, o)[0], 16.0 / 132, 1e-12);
+  // Without tp_comm_overlap nothing is hidden; an untagged TP collective (embedding, output
+  // layer: not TE modules) is not hidden either.
+  o.tp_comm_overlap = false;
+  EXPECT_NEAR(exposed_inline_comm({ring, g}, {1.0, 2.0}, o)[0], 1.0, 1e-12);
+  o.tp_comm_overlap = true;
+  const Kernel plain = collective_kernel("head_ag", CollectiveKind::AllGather, GroupRole::TP, 1e6);
+  EXPECT_NEAR(exposed_inline_comm({plain, g}, {1.0, 2.0}, o)[0], 1.0, 1e-12);
 }
 
 // Context parallelism's K/V ring: cp-1 transfers, each hidden behind one of the cp attention blocks.

@@ -169,12 +169,31 @@ TEST(Validate, NemoRecipeRecomputationOnlyForItsOwnLayout) {
   EXPECT_FALSE(published_recompute(sc21_record("nemo2407_h100_GPT3-20B_64gpu")).has_value());
 }
 
-// Issue #7's progress guard: every predicted row within 9.5% MAPE (8.84% when written), the six
-// DeepSpeed ZeRO-3 rows of SC'21 Table 2 within 10% (8.8%, with strategy.zero_runtime
-// "deepspeed-0.3"; 177% before), the NeMo FP8 rows within 9% (8.0%) and the llm-foundry rows
-// within 11.5% (10.8%: their A100 rows, MP Mode PURE and Triton flash attention, are
-// over-predicted by +6...+15%, one by +54%). The issue's own gate, 8% over every row, is not met yet.
-TEST(Validate, EveryRowWithinEightAndAHalfPercentMape) {
+// A NeMo row of a model whose recipe turns Transformer Engine's TP overlap on, at the row's TP
+// size, runs with it and with the recipe's ub_cfg entries; Llama 2 70B's recipe leaves it off.
+TEST(Validate, NemoRecipeTpOverlapWithItsUbCfg) {
+  const auto llama3 = validate_record(sc21_record("nemo2407_h100_LLAMA3-70B_64gpu"), {});
+  ASSERT_TRUE(llama3.predicted);
+  EXPECT_EQ(llama3.scenario["strategy"]["tp_comm_overlap"], true);
+  EXPECT_EQ(llama3.scenario["strategy"]["tp_overlap_cfg"]["qkv_wgrad"]["num_sm"], 24);
+  EXPECT_EQ(llama3.scenario["strategy"]["tp_overlap_cfg"]["fc2_fprop"]["method"], "pipeline");
+  EXPECT_TRUE(has_fill(llama3, "ub_cfg_h100_h8192_tp4_mbs1_seqlen8192.yaml"));
+  const auto nemotron = validate_record(sc21_record("nemo2407_h100_Nemotron-340B_128gpu"), {});
+  EXPECT_EQ(nemotron.scenario["strategy"]["tp_comm_overlap"], true);
+  EXPECT_TRUE(nemotron.scenario["strategy"]["tp_overlap_cfg"].empty());  // TE's defaults
+  const auto llama2 = validate_record(sc21_record("nemo2407_h100_LLAMA2-70B_64gpu"), {});
+  EXPECT_FALSE(llama2.scenario["strategy"].contains("tp_comm_overlap"));
+  auto other_tp = sc21_record("nemo2407_h100_LLAMA3-70B_64gpu");
+  other_tp.tp = 8;
+  EXPECT_FALSE(published_tp_overlap(other_tp).has_value());
+}
+
+// Issue #7's gate: every predicted row within 8% MAPE (7.83% when written), the six DeepSpeed
+// ZeRO-3 rows of SC'21 Table 2 within 6% (4.2%, strategy.zero_runtime "deepspeed-0.3"; 177% in
+// session 6), the NeMo FP8 rows within 7% (5.5%) and the llm-foundry rows within 11.5% (10.9%:
+// their A100 rows, MP Mode PURE and Triton flash attention, are over-predicted by +6...+16%, one
+// by +54%).
+TEST(Validate, EveryRowWithinEightPercentMape) {
   const auto recs = load_published_records(std::string(TRAINSIM_SOURCE_DIR) + "/validation/published-runs.jsonl");
   const auto rep = validate_records(recs, {});
   double sum = 0, nemo = 0, mpt = 0, ds = 0;
@@ -187,12 +206,13 @@ TEST(Validate, EveryRowWithinEightAndAHalfPercentMape) {
     if (row.id.rfind("mpt", 0) == 0) mpt += std::fabs(*row.error_pct), ++n_mpt;
   }
   EXPECT_EQ(n, 54);
-  // Measured (session 8): 8.21% whole file, DeepSpeed rows 4.2%, NeMo 7.27%, llm-foundry 10.9%.
-  EXPECT_LE(sum / n, 8.5);
+  // Issue #7's gate. Measured (session 8): 7.83% whole file, DeepSpeed rows 4.2%, NeMo 5.54%,
+  // llm-foundry 10.9%.
+  EXPECT_LE(sum / n, 8.0);
   EXPECT_EQ(n_ds, 6);
   EXPECT_LE(ds / n_ds, 6.0);
   EXPECT_EQ(n_nemo, 12);
-  EXPECT_LE(nemo / n_nemo, 8.0);
+  EXPECT_LE(nemo / n_nemo, 7.0);
   EXPECT_EQ(n_mpt, 19);
   EXPECT_LE(mpt / n_mpt, 11.5);
 }
