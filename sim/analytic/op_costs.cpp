@@ -119,7 +119,15 @@ OpCosts::OpCosts(const Plan& plan, const ClusterSpec& cluster, const ComputeMode
       t.push_back(kernel_time(k));
       if (k.kind != KernelKind::Collective) bc.compute += t.back();
     }
-    for (double c : exposed_inline_comm(b.kernels, t, overlap)) bc.comm += c;
+    const auto exposed = exposed_inline_comm(b.kernels, t, overlap);
+    for (std::size_t i = 0; i < exposed.size(); ++i) {
+      bc.comm += exposed[i];
+      const Kernel& k = b.kernels[i];
+      if (overlap.tp_comm_overlap && k.kind == KernelKind::Collective && k.group == GroupRole::TP && k.ub.on) {
+        bc.tp_overlapped += t[i];
+        bc.tp_overlap_cost += exposed[i];
+      }
+    }
     blocks_.push_back(bc);
   }
 }

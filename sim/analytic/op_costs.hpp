@@ -16,6 +16,9 @@ namespace trainsim {
 struct BlockCost {
   double compute = 0;  ///< seconds in compute kernels
   double comm = 0;     ///< seconds in inline collectives (TP/CP/EP), not overlapped
+  /// Of those, the layer TP collectives Transformer Engine overlaps (Strategy::tp_comm_overlap):
+  /// their whole time, and what they still cost (exposed, or paid in their products' SMs).
+  double tp_overlapped = 0, tp_overlap_cost = 0;
   double total() const { return compute + comm; }
 };
 

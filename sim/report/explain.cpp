@@ -299,7 +299,8 @@ Explanation explain(const Scenario& sc, const Prediction& p) {
   e.comm = communication_volumes(p.plan, e.comm_stage);
   e.sm_count = sc.cluster.gpu.sm_count;
   const bool runtime_path = s.deepspeed03_zero3(), contention = sc.cluster.nccl_sms != 0;
-  if ((runtime_path || contention) && !p.plan.programs.empty()) {
+  const bool tp_overlap = s.tp_comm_overlap && s.tp > 1;
+  if ((runtime_path || contention || tp_overlap) && !p.plan.programs.empty()) {
     const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
     const OpCosts costs(p.plan, sc.cluster, cm);
     const auto& ops = p.plan.programs[e.comm_stage].ops;
@@ -315,6 +316,12 @@ Explanation explain(const Scenario& sc, const Prediction& p) {
         e.runtime_collectives_s += costs.collective(op);
       }
     }
+    if (tp_overlap)
+      for (const auto& op : ops)
+        if (op.kind == OpKind::Compute && op.block >= 0) {
+          e.tp_overlapped_s += costs.block(op.block).tp_overlapped;
+          e.tp_overlap_cost_s += costs.block(op.block).tp_overlap_cost;
+        }
     if (contention) {
       const auto delay = analytic_sm_contention_delays(p.plan, costs, sc.cluster);
       for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -380,6 +387,7 @@ nlohmann::json to_json(const Explanation& e) {
     comm.push_back(x);
   }
   j["communication"] = {{"stage", e.comm_stage}, {"per_rank_per_iteration", comm}};
+  j["tp_overlap"] = {{"collectives_s", e.tp_overlapped_s}, {"cost_s", e.tp_overlap_cost_s}};
   j["sm_contention"] = {{"seconds", e.sm_contention_s}, {"nccl_sms", e.sm_contention_sms}, {"sm_count", e.sm_count}};
   if (!e.zero_runtime.empty())
     j["zero_runtime"] = {{"name", e.zero_runtime},
@@ -481,6 +489,10 @@ void print_explain_text(const Explanation& e, std::ostream& out) {
                        human_seconds(e.runtime_collectives_s),
                        pct(e.runtime_collectives_s > 0 ? e.runtime_overhead_s / e.runtime_collectives_s : 0.0));
   }
+  if (e.tp_overlapped_s > 0)
+    out << fmt::format("  TP overlap (Transformer Engine userbuffers, tp_overlap_cfg): of the {} of layer tensor-parallel\n"
+                       "  collectives, {} stay on the critical path, exposed or as the SMs the overlap takes from the products.\n",
+                       human_seconds(e.tp_overlapped_s), human_seconds(e.tp_overlap_cost_s));
   if (e.sm_contention_s > 0)
     out << fmt::format("  Overlapped, not free: the collectives beside the compute hold up to {} of the {} SMs (NCCL, one SM\n"
                        "  per channel), so the compute they overlap runs {} longer ({} of the iteration, in the passes above).\n",

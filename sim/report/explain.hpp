@@ -75,6 +75,9 @@ struct Explanation {
   double runtime_overhead_s = 0, runtime_collectives_s = 0;
   double runtime_gather_Bps = 0, runtime_reduce_Bps = 0;  ///< its rates (ZeroRuntimeRates)
   std::string zero_runtime;
+  /// With Strategy::tp_comm_overlap: comm_stage's rank's layer TP collectives that Transformer
+  /// Engine overlaps, seconds, and what they still cost (exposed, or in their products' SMs).
+  double tp_overlapped_s = 0, tp_overlap_cost_s = 0;
   RecomputeExplanation recompute;
   double memory_total_bytes = 0, memory_capacity_bytes = 0;
   bool memory_fits = true;

@@ -176,3 +176,27 @@ TEST(Explain, DeepSpeed03SoftwarePathIsItsBytesOverItsRates) {
   const Scenario fsdp = zero3("fsdp");
   EXPECT_EQ(explain(fsdp, predict(fsdp)).runtime_overhead_s, 0.0);
 }
+
+TEST(Explain, TpOverlapHidesWhatTheIterationSaves) {
+  // One DGX-H100, TP 8 with sequence parallelism. With the overlap, the explanation's cost of the
+  // overlapped TP collectives is part of the exposed TP time, and what it hides is at least what
+  // the iteration saves: without the overlap, the backward re-gathers already hide on NCCL.
+  auto tp8 = [](bool overlap) {
+    nlohmann::json cluster = {{"gpu", "H100-SXM5-80GB"}, {"nodes", 1}, {"gpus_per_node", 8},
+                              {"intra_node", {{"kind", "nvswitch"}}}};
+    return make_scenario({{"tp", 8}, {"sequence_parallel", true}, {"micro_batch", 1}, {"tp_comm_overlap", overlap}},
+                         cluster, {{"layers", 8}, {"hidden", 8192}, {"heads", 64}, {"seq_len", 4096}, {"vocab", 32000}}, 8);
+  };
+  const Scenario on = tp8(true), off = tp8(false);
+  const Prediction pon = predict(on), poff = predict(off);
+  const Explanation e = explain(on, pon);
+  ASSERT_GT(e.tp_overlapped_s, 0.0);
+  EXPECT_GT(e.tp_overlap_cost_s, 0.0);
+  EXPECT_LT(e.tp_overlap_cost_s, 0.5 * e.tp_overlapped_s);
+  EXPECT_LE(e.tp_overlap_cost_s, pon.metrics.breakdown.tp_comm_exposed * (1 + 1e-9));
+  const double saved = poff.metrics.iteration_time_s - pon.metrics.iteration_time_s;
+  EXPECT_GT(saved, 0.0);
+  EXPECT_GE(e.tp_overlapped_s - e.tp_overlap_cost_s, saved);
+  EXPECT_LT(e.tp_overlapped_s - e.tp_overlap_cost_s, 1.5 * saved);
+  EXPECT_EQ(explain(off, poff).tp_overlapped_s, 0.0);
+}
