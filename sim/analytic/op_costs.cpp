@@ -11,9 +11,7 @@ namespace {
 /// NCCL end-point overhead per inter-node step (proxy thread, NIC doorbell, completion): a few
 /// microseconds on InfiniBand (NCCL tuning tables use ~2-8 us base latencies per algorithm).
 constexpr double kInterNodeEndpointLatency = 3e-6;
-}  // namespace
 
-namespace {
 /// Seconds a userbuffers-overlapped collective of t_c adds to its product of t_g (Transformer
 /// Engine, methods of NeMo's ub_cfg files; S = the GPU's SMs, 0 = no SM budget known).
 double ub_exposed(const UbOverlap& ub, double t_c, double t_g, int S) {
@@ -30,15 +28,6 @@ double ub_exposed(const UbOverlap& ub, double t_c, double t_g, int S) {
   return std::max(tg, t_c) - t_g;  // bulk: the whole collective beside the whole product
 }
 }  // namespace
-
-std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t, bool tp_comm_overlap,
-                                        int cp, double async_sm_share) {
-  InlineOverlap o;
-  o.tp_comm_overlap = tp_comm_overlap;
-  o.cp = cp;
-  o.nccl_sm_share = async_sm_share;
-  return exposed_inline_comm(ks, t, o);
-}
 
 std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t,
                                         const InlineOverlap& o) {
@@ -106,11 +95,7 @@ CollectiveEnv collective_env(const ClusterSpec& c, bool spans_leaves) {
 OpCosts::OpCosts(const Plan& plan, const ClusterSpec& cluster, const ComputeModel& compute)
     : plan_(plan), cluster_(cluster), compute_(compute) {
   blocks_.reserve(plan.blocks.size());
-  InlineOverlap overlap;
-  overlap.tp_comm_overlap = plan.strategy.tp_comm_overlap;
-  overlap.cp = plan.strategy.cp;
-  overlap.nccl_sm_share = tp_sm_share();
-  overlap.sm_count = cluster.gpu.sm_count;
+  const InlineOverlap overlap = inline_overlap(plan.strategy);
   std::vector<double> t;
   for (const auto& b : plan.blocks) {
     BlockCost bc;
@@ -182,6 +167,15 @@ double OpCosts::runtime_overhead(const Op& op) const {
   if (op.phase == Phase::ParamSync) return zero_runtime_overhead(s.zero_runtime, true, op.bytes);
   if (op.phase == Phase::GradSync) return zero_runtime_overhead(s.zero_runtime, false, op.bytes);
   return 0.0;
+}
+
+InlineOverlap OpCosts::inline_overlap(const Strategy& s) const {
+  InlineOverlap o;
+  o.tp_comm_overlap = s.tp_comm_overlap;
+  o.cp = s.cp;
+  o.nccl_sm_share = tp_sm_share();
+  o.sm_count = cluster_.gpu.sm_count;
+  return o;
 }
 
 double OpCosts::tp_sm_share() const {

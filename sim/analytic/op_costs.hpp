@@ -22,20 +22,6 @@ struct BlockCost {
   double total() const { return compute + comm; }
 };
 
-/// Seconds each inline collective of a block leaves on the critical path, given every kernel's
-/// time (`t[i]`: compute time, or the collective's time). Without overlap that is its whole time;
-/// with `tp_comm_overlap`, a layer's TP all-gather is overlapped with the next product and a TP
-/// reduce-scatter with the previous one, by the method and SM budget of its Kernel::ub
-/// (Strategy::tp_comm_overlap; without a GPU SM count, max(0, t_comm - t_product)). The K/V ring of context parallelism (`cp` > 1) always overlaps the
-/// attention it feeds: of its cp-1 steps, each is hidden behind one block of the attention
-/// (1/cp of it), so (cp-1) x max(0, t_comm/(cp-1) - t_attention/cp) stays exposed (Liu et al.,
-/// "Ring Attention with Blockwise Transformers", 2023; Megatron-Core context parallelism).
-/// Compute kernels get 0.
-/// A collective marked Kernel::async_before_product always hides behind the next product, which
-/// runs slower by `async_sm_share` (the NCCL kernel's SMs over the GPU's) while they overlap.
-std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t, bool tp_comm_overlap,
-                                        int cp = 1, double async_sm_share = 0.0);
-
 /// What the overlaps of a block's inline collectives depend on.
 struct InlineOverlap {
   bool tp_comm_overlap = false;  ///< Strategy::tp_comm_overlap (Transformer Engine userbuffers)
@@ -46,6 +32,18 @@ struct InlineOverlap {
   /// it (0), every overlapped collective costs max(0, t_comm - t_product).
   int sm_count = 0;
 };
+
+/// Seconds each inline collective of a block leaves on the critical path, given every kernel's
+/// time (`t[i]`: compute time, or the collective's time); compute kernels get 0. Without overlap
+/// that is a collective's whole time. With `tp_comm_overlap`, a layer's TP all-gather is
+/// overlapped with the next product and a TP reduce-scatter with the previous one, by the method
+/// and SM budget of its Kernel::ub (without a GPU SM count: max(0, t_comm - t_product)). A
+/// collective marked Kernel::async_before_product otherwise hides behind the next product, which
+/// runs slower by `nccl_sm_share` while they overlap. The K/V ring of context parallelism
+/// (`cp` > 1) always overlaps the attention it feeds: of its cp-1 steps, each is hidden behind
+/// one block of the attention (1/cp of it), so (cp-1) x max(0, t_comm/(cp-1) - t_attention/cp)
+/// stays exposed (Liu et al., "Ring Attention with Blockwise Transformers", 2023; Megatron-Core
+/// context parallelism).
 std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t,
                                         const InlineOverlap& o);
 
@@ -70,6 +68,8 @@ class OpCosts {
   int collective_sms(const Op& op) const;
   /// Share of the GPU's SMs an inline tensor-parallel collective's NCCL kernel holds (0 without TP).
   double tp_sm_share() const;
+  /// What the overlaps of `s`'s inline collectives depend on, on this cluster.
+  InlineOverlap inline_overlap(const Strategy& s) const;
   /// Duration of a Send from `stage` to `peer_stage`.
   double p2p(int stage, int peer_stage, double bytes) const;
   /// Cost of one inline collective kernel on the rank's group of kernel.group.

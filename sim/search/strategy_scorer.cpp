@@ -62,12 +62,7 @@ StrategyScorer::PhaseCost StrategyScorer::cost_kernels(const std::vector<Kernel>
     if (k.kind == KernelKind::Gemm || k.kind == KernelKind::Attention) c.compute_bound += t;
     c.flops += k.flops;
   }
-  InlineOverlap overlap;
-  overlap.tp_comm_overlap = s.tp_comm_overlap;
-  overlap.cp = s.cp;
-  overlap.nccl_sm_share = costs.tp_sm_share();
-  overlap.sm_count = base_.cluster.gpu.sm_count;
-  for (double e : exposed_inline_comm(ks, times, overlap)) c.comm += e;
+  for (double e : exposed_inline_comm(ks, times, costs.inline_overlap(s))) c.comm += e;
   return c;
 }
 

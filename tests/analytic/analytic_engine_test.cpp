@@ -17,6 +17,13 @@ nlohmann::json fast_cluster() {
           {"intra_node", {{"kind", "nvswitch"}, {"bandwidth_gbytes_per_s", 1e5}, {"latency_us", 0}, {"half_bandwidth_mb", 0}}},
           {"fabric", {{"hop_latency_us", 0}, {"half_bandwidth_mb", 0}}}};
 }
+InlineOverlap overlap(bool tp_comm_overlap, int cp = 1, double nccl_sm_share = 0) {
+  InlineOverlap o;
+  o.tp_comm_overlap = tp_comm_overlap;
+  o.cp = cp;
+  o.nccl_sm_share = nccl_sm_share;
+  return o;
+}
 }  // namespace
 
 TEST(AnalyticEngine, OneFOneBMatchesClosedForm) {
@@ -94,9 +101,9 @@ TEST(TpCommOverlap, ExposedCommIsWhatTheAdjacentProductCannotHide) {
       collective_kernel("dp", CollectiveKind::AllReduce, GroupRole::DP, 1e6),
   };
   const std::vector<double> t = {3.0, 2.0, 1.0, 5.0, 4.0, 7.0};
-  const auto off = exposed_inline_comm(ks, t, false);
+  const auto off = exposed_inline_comm(ks, t, overlap(false));
   EXPECT_EQ(off, (std::vector<double>{3.0, 0, 0, 0, 4.0, 7.0}));
-  const auto on = exposed_inline_comm(ks, t, true);
+  const auto on = exposed_inline_comm(ks, t, overlap(true));
   // ag: 3 - qkv 2 = 1; rs after proj (5): fully hidden; a DP all-reduce is never hidden here.
   EXPECT_EQ(on, (std::vector<double>{1.0, 0, 0, 0, 0.0, 7.0}));
 }
@@ -109,11 +116,11 @@ TEST(AsyncRegather, HiddenBehindTheNextProductAtTheCostOfItsSmShare) {
   const std::vector<Kernel> ks = {ag, memory_kernel("cast", 1e6, Precision::BF16),
                                   gemm_kernel("dgrad", 1024, 1024, 1024, 1, Precision::BF16, 2.0)};
   // 1.0 s of gather behind a 4.0 s product, 25% of the SMs: 0.25 s.
-  EXPECT_NEAR(exposed_inline_comm(ks, {1.0, 0.5, 4.0}, false, 1, 0.25)[0], 0.25, 1e-12);
+  EXPECT_NEAR(exposed_inline_comm(ks, {1.0, 0.5, 4.0}, overlap(false, 1, 0.25))[0], 0.25, 1e-12);
   // A gather longer than its product: the rest is exposed.
-  EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 0.5, 2.0}, false, 1, 0.25)[0], 1.0 + 0.5, 1e-12);
+  EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 0.5, 2.0}, overlap(false, 1, 0.25))[0], 1.0 + 0.5, 1e-12);
   // Without a product after it, it is on the critical path.
-  EXPECT_NEAR(exposed_inline_comm({ag}, {3.0}, false, 1, 0.25)[0], 3.0, 1e-12);
+  EXPECT_NEAR(exposed_inline_comm({ag}, {3.0}, overlap(false, 1, 0.25))[0], 3.0, 1e-12);
 }
 
 // Transformer Engine userbuffers (tp_comm_overlap): each layer collective pays its ub_cfg SM budget.
@@ -153,10 +160,10 @@ TEST(CpRingOverlap, ExposedIsWhatEachStepCannotHideBehindItsBlock) {
   att.kind = KernelKind::Attention;
   std::vector<Kernel> ks = {collective_kernel("cp_ring_kv", CollectiveKind::AllGather, GroupRole::CP, 1e6), att};
   // cp 4: three steps of 3/3 = 1.0 each against blocks of 2.0/4 = 0.5: 3 x 0.5 exposed.
-  EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 2.0}, false, 4)[0], 1.5, 1e-12);
+  EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 2.0}, overlap(false, 4))[0], 1.5, 1e-12);
   // A long attention hides the ring entirely; with cp 1 nothing is overlapped.
-  EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 40.0}, false, 4)[0], 0.0, 1e-12);
-  EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 40.0}, false, 1)[0], 3.0, 1e-12);
+  EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 40.0}, overlap(false, 4))[0], 0.0, 1e-12);
+  EXPECT_NEAR(exposed_inline_comm(ks, {3.0, 40.0}, overlap(false, 1))[0], 3.0, 1e-12);
 }
 
 TEST(TpCommOverlap, ShortensTheIterationOfATensorParallelRunAndNeedsSequenceParallel) {
