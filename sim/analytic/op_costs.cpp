@@ -179,20 +179,18 @@ InlineOverlap OpCosts::inline_overlap(const Strategy& s) const {
 }
 
 double OpCosts::tp_sm_share() const {
-  const GroupShape g = shape(GroupRole::TP);
-  if (g.size <= 1 || cluster_.gpu.sm_count <= 0) return 0.0;
-  const int k = cluster_.nccl_sms >= 0
-                    ? cluster_.nccl_sms
-                    : nccl_sms(collective_bus_bw(g, collective_env(cluster_, g.nodes > cluster_.nodes_per_leaf())));
-  return std::min(1.0, static_cast<double>(k) / cluster_.gpu.sm_count);
+  if (shape(GroupRole::TP).size <= 1 || cluster_.gpu.sm_count <= 0) return 0.0;
+  return std::min(1.0, static_cast<double>(group_sms(GroupRole::TP)) / cluster_.gpu.sm_count);
 }
 
-int OpCosts::collective_sms(const Op& op) const {
+int OpCosts::group_sms(GroupRole role) const {
   if (cluster_.nccl_sms >= 0) return cluster_.nccl_sms;
-  const GroupShape g = shape(op.group);
+  const GroupShape g = shape(role);
   if (g.size <= 1) return 0;
   return nccl_sms(collective_bus_bw(g, collective_env(cluster_, g.nodes > cluster_.nodes_per_leaf())));
 }
+
+int OpCosts::collective_sms(const Op& op) const { return group_sms(op.group); }
 
 double OpCosts::p2p(int stage, int peer_stage, double bytes) const {
   RankCoord a, b;

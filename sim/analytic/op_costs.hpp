@@ -66,6 +66,8 @@ class OpCosts {
   /// SMs a Collective op's NCCL kernel holds while it runs (ClusterSpec::nccl_sms, or NCCL's
   /// choice from the bus bandwidth of its group: models/collective nccl_sms).
   int collective_sms(const Op& op) const;
+  /// The same for any collective on a group of `role`.
+  int group_sms(GroupRole role) const;
   /// Share of the GPU's SMs an inline tensor-parallel collective's NCCL kernel holds (0 without TP).
   double tp_sm_share() const;
   /// What the overlaps of `s`'s inline collectives depend on, on this cluster.
