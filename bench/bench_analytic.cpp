@@ -22,7 +22,8 @@ BENCHMARK(BM_PredictDefaultScenario)->Unit(benchmark::kMillisecond);
 
 static void BM_BuildPlanDefaultScenario(benchmark::State& state) {
   const auto& sc = default_scenario();
-  for (auto _ : state) benchmark::DoNotOptimize(build_plan(sc.workload.model, sc.strategy, sc.cluster.gpus_per_node).blocks.size());
+  for (auto _ : state)
+    benchmark::DoNotOptimize(build_plan(sc.workload.model, sc.strategy, sc.cluster.gpus_per_node).blocks.size());
 }
 BENCHMARK(BM_BuildPlanDefaultScenario)->Unit(benchmark::kMillisecond);
 

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/validate/published_record.hpp"
 #include "models/util/json_reader.hpp"
+#include "sim/validate/published_record.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

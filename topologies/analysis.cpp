@@ -55,8 +55,10 @@ double max_flow_between(const FabricModel& m, const std::vector<char>& side) {
   // below 9e18 (16k GPUs x 1e12 MB/s would be needed to reach it).
   const long long inf = total + 1;
   for (std::size_t r = 0; r < side.size(); ++r) {
-    if (side[r]) arc(s, r, inf);
-    else arc(r, t, inf);
+    if (side[r])
+      arc(s, r, inf);
+    else
+      arc(r, t, inf);
   }
   const long long f = boost::push_relabel_max_flow(fg, s, t);
   return static_cast<double>(f) * kUnit;
@@ -101,8 +103,7 @@ int Fabric::diameter_hops() const {
     const auto src = static_cast<VertexId>(samples == 1 ? 0 : static_cast<long long>(i) * (n - 1) / (samples - 1));
     std::fill(dist.begin(), dist.end(), 0);
     boost::breadth_first_search(
-        m.g, src,
-        boost::visitor(boost::make_bfs_visitor(boost::record_distances(dist.data(), boost::on_tree_edge()))));
+        m.g, src, boost::visitor(boost::make_bfs_visitor(boost::record_distances(dist.data(), boost::on_tree_edge()))));
     for (int r = 0; r < n; ++r) diam = std::max(diam, dist[r]);
   }
   m.diameter = diam;

@@ -90,8 +90,8 @@ int ClusterSpec::nodes_per_leaf() const {
 }
 
 ClusterSpec parse_cluster(const JsonReader& r) {
-  r.reject_unknown({"name", "description", "gpu", "nodes", "gpus_per_node", "intra_node", "nics_per_node",
-                    "nic_gbps", "fabric", "host", "storage", "power", "cost", "reliability", "nccl_sms"});
+  r.reject_unknown({"name", "description", "gpu", "nodes", "gpus_per_node", "intra_node", "nics_per_node", "nic_gbps",
+                    "fabric", "host", "storage", "power", "cost", "reliability", "nccl_sms"});
   ClusterSpec c;
   c.name = r.opt_str("name").value_or("cluster");
   c.gpu = gpu_by_name(r.str("gpu"), r.where("gpu"));
@@ -117,8 +117,9 @@ ClusterSpec parse_cluster(const JsonReader& r) {
     intra_lat_us = in->opt_number("latency_us", 0, 1e4);
     intra_eff = in->opt_number("efficiency", 0.01, 1.0);
   }
-  c.intra.kind = kind == "nvswitch" ? IntraNodeKind::NVSwitch
-                 : kind == "nvlink-mesh" ? IntraNodeKind::NVLinkMesh : IntraNodeKind::PCIe;
+  c.intra.kind = kind == "nvswitch"      ? IntraNodeKind::NVSwitch
+                 : kind == "nvlink-mesh" ? IntraNodeKind::NVLinkMesh
+                                         : IntraNodeKind::PCIe;
   double default_bw = c.intra.kind == IntraNodeKind::PCIe || c.gpu.nvlink_bw <= 0 ? c.gpu.pcie_bw : c.gpu.nvlink_bw;
   c.intra.bw = intra_gbytes ? *intra_gbytes * 1e9 : default_bw;
   c.intra.latency_s = (intra_lat_us ? *intra_lat_us : (c.intra.kind == IntraNodeKind::PCIe ? 5.0 : 2.0)) * 1e-6;
@@ -135,18 +136,21 @@ ClusterSpec parse_cluster(const JsonReader& r) {
   std::string fkind = "infiniband", topo = "fat-tree";
   c.fabric.where = r.where("fabric");
   if (auto f = r.opt_object("fabric")) {
-    f->reject_unknown({"kind", "topology", "levels", "switch_radix", "oversubscription", "hop_latency_us",
-                       "efficiency", "core_link_gbps", "dragonfly", "torus_dims", "half_bandwidth_mb"});
+    f->reject_unknown({"kind", "topology", "levels", "switch_radix", "oversubscription", "hop_latency_us", "efficiency",
+                       "core_link_gbps", "dragonfly", "torus_dims", "half_bandwidth_mb"});
     if (auto h = f->opt_number("half_bandwidth_mb", 0, 1e6)) c.fabric.half_bw_bytes = *h * 1e6;
     fkind = f->opt_choice("kind", {"infiniband", "roce", "ethernet"}).value_or("infiniband");
     topo = f->opt_choice("topology", {"fat-tree", "rail-optimized", "dragonfly", "torus", "cloud", "single-switch"})
                .value_or("fat-tree");
-    c.fabric.kind = fkind == "infiniband" ? FabricKind::InfiniBand : fkind == "roce" ? FabricKind::RoCE : FabricKind::Ethernet;
-    c.fabric.topology = topo == "fat-tree" ? TopologyKind::FatTree
+    c.fabric.kind = fkind == "infiniband" ? FabricKind::InfiniBand
+                    : fkind == "roce"     ? FabricKind::RoCE
+                                          : FabricKind::Ethernet;
+    c.fabric.topology = topo == "fat-tree"         ? TopologyKind::FatTree
                         : topo == "rail-optimized" ? TopologyKind::RailOptimized
-                        : topo == "dragonfly" ? TopologyKind::Dragonfly
-                        : topo == "torus" ? TopologyKind::Torus
-                        : topo == "cloud" ? TopologyKind::Cloud : TopologyKind::SingleSwitch;
+                        : topo == "dragonfly"      ? TopologyKind::Dragonfly
+                        : topo == "torus"          ? TopologyKind::Torus
+                        : topo == "cloud"          ? TopologyKind::Cloud
+                                                   : TopologyKind::SingleSwitch;
     c.fabric.levels = static_cast<int>(f->opt_integer("levels", 1, 4).value_or(c.nodes > 16 ? 3 : 2));
     c.fabric.switch_radix = static_cast<int>(f->opt_integer("switch_radix", 4, 1024).value_or(40));
     if (f->present("oversubscription")) {
@@ -156,8 +160,8 @@ ClusterSpec parse_cluster(const JsonReader& r) {
       } else if (o.is_array()) {
         for (size_t i = 0; i < o.size(); ++i) {
           if (!o[i].is_number() || !(o[i].get<double>() >= 1.0) || o[i].get<double>() > 1000.0)
-            throw InputError(f->where("oversubscription") + "[" + std::to_string(i) + "]",
-                             "a number in [1, 1000]", JsonReader::describe(o[i]));
+            throw InputError(f->where("oversubscription") + "[" + std::to_string(i) + "]", "a number in [1, 1000]",
+                             JsonReader::describe(o[i]));
           c.fabric.oversubscription.push_back(o[i].get<double>());
         }
       } else {

@@ -17,9 +17,9 @@ enum class TopologyKind { FatTree, RailOptimized, Dragonfly, Torus, Cloud, Singl
 
 struct IntraNodeSpec {
   IntraNodeKind kind = IntraNodeKind::NVSwitch;
-  double bw = 0;         ///< bytes/s per GPU per direction into the node fabric
-  double latency_s = 0;  ///< one hop, including software launch of a transfer
-  double efficiency = 0; ///< achievable fraction of `bw` for large collectives
+  double bw = 0;                ///< bytes/s per GPU per direction into the node fabric
+  double latency_s = 0;         ///< one hop, including software launch of a transfer
+  double efficiency = 0;        ///< achievable fraction of `bw` for large collectives
   double half_bw_bytes = 16e6;  ///< message size reaching half the bandwidth (n_1/2)
 };
 
@@ -30,15 +30,15 @@ struct DragonflySpec {
 struct FabricSpec {
   FabricKind kind = FabricKind::InfiniBand;
   TopologyKind topology = TopologyKind::FatTree;
-  int levels = 2;                 ///< fat-tree levels (2 or 3)
-  int switch_radix = 40;          ///< ports per switch (HDR Quantum: 40; NDR Quantum-2: 64)
+  int levels = 2;                        ///< fat-tree levels (2 or 3)
+  int switch_radix = 40;                 ///< ports per switch (HDR Quantum: 40; NDR Quantum-2: 64)
   std::vector<double> oversubscription;  ///< per level above the leaves, down:up bandwidth (1 = non-blocking)
-  double hop_latency_s = 0;       ///< per switch hop
-  double efficiency = 0;          ///< achievable fraction of NIC line rate for large messages
-  double half_bw_bytes = 8e6;     ///< message size reaching half the bandwidth (n_1/2)
-  double core_link_bw = 0;        ///< bytes/s of each switch-to-switch link (default: NIC rate)
+  double hop_latency_s = 0;              ///< per switch hop
+  double efficiency = 0;                 ///< achievable fraction of NIC line rate for large messages
+  double half_bw_bytes = 8e6;            ///< message size reaching half the bandwidth (n_1/2)
+  double core_link_bw = 0;               ///< bytes/s of each switch-to-switch link (default: NIC rate)
   DragonflySpec dragonfly;
-  std::vector<int> torus_dims;    ///< 2 or 3 sizes, product = number of nodes
+  std::vector<int> torus_dims;  ///< 2 or 3 sizes, product = number of nodes
   /// Where the fabric was read ("clusters/x.json: $.fabric"), for errors found when it is built.
   std::string where = "fabric";
 };
@@ -50,9 +50,9 @@ struct ClusterSpec {
   int gpus_per_node = 0;
   IntraNodeSpec intra;
   int nics_per_node = 0;
-  double nic_bw = 0;              ///< bytes/s per NIC per direction
+  double nic_bw = 0;  ///< bytes/s per NIC per direction
   FabricSpec fabric;
-  HostSpec host;                  ///< CPUs' memory and each GPU's host link (optimizer offload, checkpoints)
+  HostSpec host;  ///< CPUs' memory and each GPU's host link (optimizer offload, checkpoints)
   /// SMs a collective running beside compute takes from it (JSON "nccl_sms"): -1 = NCCL's own
   /// choice from the collective's bandwidth (models/collective nccl_sms), 0 = no contention.
   int nccl_sms = -1;

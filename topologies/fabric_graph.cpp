@@ -163,9 +163,12 @@ void Fabric::route(int src, int dst, std::uint64_t flow, RoutingPolicy policy, s
   } else {
     out.push_back(m.gpu_nic[static_cast<std::size_t>(src) * npg + ks]);
   }
-  if (m.tree) route_tree(m, snic, dnic, h, out);
-  else if (m.dfly) route_dragonfly(m, snic, dnic, h, policy == RoutingPolicy::Valiant, out);
-  else if (m.torus) route_torus(m, snic, dnic, out);
+  if (m.tree)
+    route_tree(m, snic, dnic, h, out);
+  else if (m.dfly)
+    route_dragonfly(m, snic, dnic, h, policy == RoutingPolicy::Valiant, out);
+  else if (m.torus)
+    route_torus(m, snic, dnic, out);
   if (pcie) {
     out.push_back(m.nic_host[dnic]);
     out.push_back(m.gpu_up[dst]);
@@ -179,9 +182,12 @@ std::vector<VertexId> Fabric::path_vertices(VertexId src, std::span<const EdgeId
   VertexId v = src;
   for (EdgeId e : path) {
     const LinkInfo& l = m_->links.at(e);
-    if (l.a == v) v = l.b;
-    else if (l.b == v) v = l.a;
-    else throw InternalError("Fabric::path_vertices: link " + std::to_string(e) + " does not touch " + vertex_name(v));
+    if (l.a == v)
+      v = l.b;
+    else if (l.b == v)
+      v = l.a;
+    else
+      throw InternalError("Fabric::path_vertices: link " + std::to_string(e) + " does not touch " + vertex_name(v));
     vs.push_back(v);
   }
   return vs;

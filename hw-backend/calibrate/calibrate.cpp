@@ -16,8 +16,8 @@ double mean_over_ranks(double v, MPI_Comm world) {
 
 struct Grid {
   std::vector<std::int64_t> mn, k;
-  std::vector<Precision> measured;    ///< precisions actually run
-  std::vector<Precision> recorded;    ///< precisions the CPU's fp32 results stand for
+  std::vector<Precision> measured;  ///< precisions actually run
+  std::vector<Precision> recorded;  ///< precisions the CPU's fp32 results stand for
   std::vector<std::int64_t> seqs, head_dims;
   std::vector<double> mem_bytes, coll_bytes;
   double max_gemm_flops = 0;
@@ -121,8 +121,9 @@ CalibrationProfile calibrate(Device& dev, MPI_Comm world, const CalibrationOptio
     }
   if (size > 2 && (size & (size - 1)) != 0)
     for (double b : g.coll_bytes)
-      p.collectives.push_back({CollectiveKind::AllReduce, size, b,
-                               mean_over_ranks(dev.time_collective(CollectiveKind::AllReduce, size, b, o.reps), world)});
+      p.collectives.push_back(
+          {CollectiveKind::AllReduce, size, b,
+           mean_over_ranks(dev.time_collective(CollectiveKind::AllReduce, size, b, o.reps), world)});
 
   double h2d = 0, d2h = 0;
   dev.host_link(h2d, d2h);

@@ -79,8 +79,9 @@ class CpuDevice : public Device {
           }
           kernels_.run(k);
           const double t = now_s() - s;
-          (k.kind == KernelKind::Gemm ? r.kernels.gemm : k.kind == KernelKind::Attention ? r.kernels.attention
-                                                                                         : r.kernels.memory) += t;
+          (k.kind == KernelKind::Gemm        ? r.kernels.gemm
+           : k.kind == KernelKind::Attention ? r.kernels.attention
+                                             : r.kernels.memory) += t;
         }
         break;
       }

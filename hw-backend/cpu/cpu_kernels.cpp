@@ -90,19 +90,12 @@ void CpuKernels::run(const Kernel& k) {
       }
       break;
     }
-    case KernelKind::Memory:
-      stream(k.bytes);
-      break;
+    case KernelKind::Memory: stream(k.bytes); break;
     // Optimizer offload on the CPU device: its device memory is host memory, so a host-link copy
     // is a memory copy (read and write every byte) and CPU Adam a streaming pass.
-    case KernelKind::HostCopy:
-      stream(2.0 * k.bytes);
-      break;
-    case KernelKind::HostMemory:
-      stream(k.bytes);
-      break;
-    case KernelKind::Collective:
-      break;
+    case KernelKind::HostCopy: stream(2.0 * k.bytes); break;
+    case KernelKind::HostMemory: stream(k.bytes); break;
+    case KernelKind::Collective: break;
   }
 }
 

@@ -16,10 +16,10 @@ struct CollectiveCall {
   CollectiveKind kind = CollectiveKind::AllReduce;
   MPI_Comm comm = MPI_COMM_NULL;
   double bytes = 0;
-  int rank = 0;          ///< world rank (for messages)
-  int op = -1;           ///< plan op index (for messages)
+  int rank = 0;  ///< world rank (for messages)
+  int op = -1;   ///< plan op index (for messages)
   std::string label;
-  long group = 0;        ///< group instance key (CollectiveRecord::group)
+  long group = 0;  ///< group instance key (CollectiveRecord::group)
 };
 
 class MpiCollectives {

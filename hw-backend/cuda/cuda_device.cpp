@@ -14,12 +14,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <map>
 #include <memory>
 #include <thread>
-#include <cstdlib>
-#include <vector>
-#include <map>
 #include <tuple>
+#include <vector>
 
 #include "hw-backend/cpu/mpi_groups.hpp"
 #include "hw-backend/cuda/cuda_check.hpp"
@@ -37,9 +37,9 @@ using cuda::check_cuda;
 using cuda::check_nccl;
 using cuda::device_alloc;
 
-constexpr std::size_t kWorkspace = 64ull << 20;      // cuBLASLt workspace (NVIDIA recommends >= 32 MiB on Hopper)
-constexpr std::size_t kMemChunk = 1ull << 30;        // memory passes loop over 1 GiB buffers
-constexpr std::size_t kScoreBudget = 1ull << 30;     // attention: heads per chunk so scores fit 1 GiB
+constexpr std::size_t kWorkspace = 64ull << 20;   // cuBLASLt workspace (NVIDIA recommends >= 32 MiB on Hopper)
+constexpr std::size_t kMemChunk = 1ull << 30;     // memory passes loop over 1 GiB buffers
+constexpr std::size_t kScoreBudget = 1ull << 30;  // attention: heads per chunk so scores fit 1 GiB
 
 cudaDataType_t data_type(Precision p) {
   switch (p) {
@@ -141,8 +141,8 @@ class CudaDevice : public Device {
     plan_ = &plan;
     program_ = &program;
     groups_.create(plan, rank, world_);
-    for (GroupRole r : {GroupRole::TP, GroupRole::CP, GroupRole::DP, GroupRole::EP, GroupRole::EDP, GroupRole::Embedding,
-                        GroupRole::DPShard, GroupRole::DPReplica})
+    for (GroupRole r : {GroupRole::TP, GroupRole::CP, GroupRole::DP, GroupRole::EP, GroupRole::EDP,
+                        GroupRole::Embedding, GroupRole::DPShard, GroupRole::DPReplica})
       nccl_for(groups_.comm(r), static_cast<int>(r));
     world_nccl_ = nccl_for(world_, 100);
     // Model state as the Plan sizes it: half-precision weights and gradients, fp32 master
@@ -153,7 +153,7 @@ class CudaDevice : public Device {
     const int shard = plan.strategy.zero >= 1 ? plan.strategy.dp : 1;
     const double state = params * 4.0 + (plan.strategy.optimizer_offload ? 0.0 : params / shard * 12.0);
     state_ = device_alloc(static_cast<std::size_t>(state), "model state (weights, gradients, optimizer) of " +
-                                                            std::to_string(params / 1e6) + " M parameters");
+                                                               std::to_string(params / 1e6) + " M parameters");
     // Scratch sized by the program's largest kernel of each kind.
     for (const auto& ro : program)
       if (ro.op->kind == OpKind::Compute)
@@ -219,8 +219,10 @@ class CudaDevice : public Device {
         if (now_s() > deadline) {
           for (auto& [k, c] : nccl_) ncclCommAbort(c);
           nccl_.clear();
-          abort_job(rank_, "op " + std::to_string(i) + " (" + op_label(*(*program_)[i].op) + ") timed out after " +
-                               std::to_string(opts_.timeout_s) + " s (NCCL communicators aborted)", 4);
+          abort_job(rank_,
+                    "op " + std::to_string(i) + " (" + op_label(*(*program_)[i].op) + ") timed out after " +
+                        std::to_string(opts_.timeout_s) + " s (NCCL communicators aborted)",
+                    4);
         }
       }
     }
@@ -237,8 +239,10 @@ class CudaDevice : public Device {
       auto& kt = records_[kernel_owner_[j].first].kernels;
       const auto kind = static_cast<KernelKind>(kernel_owner_[j].second);
       // Host-side kernels (optimizer offload) count as memory-bound, as hw-backend/exec/compare.cpp predicts them.
-      (kind == KernelKind::Gemm ? kt.gemm : kind == KernelKind::Attention ? kt.attention
-                                           : kind == KernelKind::Collective ? kt.collective : kt.memory) += ms * 1e-3;
+      (kind == KernelKind::Gemm         ? kt.gemm
+       : kind == KernelKind::Attention  ? kt.attention
+       : kind == KernelKind::Collective ? kt.collective
+                                        : kt.memory) += ms * 1e-3;
     }
     kernel_owner_.clear();
     int bad = 0;
@@ -322,7 +326,8 @@ class CudaDevice : public Device {
     void* dev = device_alloc(bytes, "host link benchmark");
     auto time_copy = [&](bool to_dev) {
       cudaEvent_t a = event(), b = event();
-      cudaMemcpy(to_dev ? dev : host, to_dev ? host : dev, bytes, to_dev ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost);
+      cudaMemcpy(to_dev ? dev : host, to_dev ? host : dev, bytes,
+                 to_dev ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost);
       check_cuda(cudaEventRecord(a, streams_[0]), "cudaEventRecord");
       check_cuda(cudaMemcpyAsync(to_dev ? dev : host, to_dev ? host : dev, bytes,
                                  to_dev ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost, streams_[0]),
@@ -483,8 +488,8 @@ class CudaDevice : public Device {
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws));
     cublasLtMatmulHeuristicResult_t h{};
     int found = 0;
-    if (cublasLtMatmulAlgoGetHeuristic(lt_, p.desc, p.a, p.b, p.c, p.c, pref, 1, &h, &found) ==
-            CUBLAS_STATUS_SUCCESS && found > 0) {
+    if (cublasLtMatmulAlgoGetHeuristic(lt_, p.desc, p.a, p.b, p.c, p.c, pref, 1, &h, &found) == CUBLAS_STATUS_SUCCESS &&
+        found > 0) {
       p.algo = h.algo;
       p.has_algo = true;
     }
@@ -507,7 +512,8 @@ class CudaDevice : public Device {
     const int q = static_cast<int>(k.m), kv = static_cast<int>(k.n), d = static_cast<int>(k.k);
     const int heads = static_cast<int>(std::max<std::int64_t>(1, k.batch));
     const std::size_t per_head = static_cast<std::size_t>(q) * kv;
-    const int chunk = static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(heads, kScoreBudget / (per_head * 4))));
+    const int chunk =
+        static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(heads, kScoreBudget / (per_head * 4))));
     const double one = 4.0 * q * kv * d * heads;
     const double passes = std::max(1.0, k.flops / std::max(1.0, one));  // 1 forward, 2.5 backward
     const float one_f = 1.f, zero_f = 0.f;
@@ -521,22 +527,23 @@ class CudaDevice : public Device {
       const int hs = pass < full ? heads : std::max(1, static_cast<int>(std::lround(frac * heads)));
       for (int h0 = 0; h0 < hs; h0 += chunk) {
         const int nh = std::min(chunk, hs - h0);
-        const std::size_t off_q = static_cast<std::size_t>(h0) * q * d * 2, off_k = static_cast<std::size_t>(h0) * kv * d * 2;
-        check_cublas(cublasGemmStridedBatchedEx(blas_, CUBLAS_OP_N, CUBLAS_OP_N, kv, q, d, &one_f, KV + off_k, CUDA_R_16BF,
-                                                kv, static_cast<long long>(kv) * d, Q + off_q, CUDA_R_16BF, d,
-                                                static_cast<long long>(q) * d, &zero_f, scores_, CUDA_R_32F, kv,
-                                                static_cast<long long>(per_head), nh, CUBLAS_COMPUTE_32F,
-                                                CUBLAS_GEMM_DEFAULT),
-                     "cublasGemmStridedBatchedEx (scores)");
+        const std::size_t off_q = static_cast<std::size_t>(h0) * q * d * 2,
+                          off_k = static_cast<std::size_t>(h0) * kv * d * 2;
+        check_cublas(
+            cublasGemmStridedBatchedEx(blas_, CUBLAS_OP_N, CUBLAS_OP_N, kv, q, d, &one_f, KV + off_k, CUDA_R_16BF, kv,
+                                       static_cast<long long>(kv) * d, Q + off_q, CUDA_R_16BF, d,
+                                       static_cast<long long>(q) * d, &zero_f, scores_, CUDA_R_32F, kv,
+                                       static_cast<long long>(per_head), nh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+            "cublasGemmStridedBatchedEx (scores)");
         cuda::softmax_scores(static_cast<float*>(scores_), probs_, kv, q, nh, k.causal, scale, s);
         check_cuda(cudaGetLastError(), "softmax kernel launch");
         const std::size_t v_off = static_cast<std::size_t>(heads) * kv * d * 2 + off_k;
-        check_cublas(cublasGemmStridedBatchedEx(blas_, CUBLAS_OP_N, CUBLAS_OP_N, d, q, kv, &one_f, KV + v_off, CUDA_R_16BF,
-                                                d, static_cast<long long>(kv) * d, probs_, CUDA_R_16BF, kv,
-                                                static_cast<long long>(per_head), &zero_f, O + off_q, CUDA_R_16BF, d,
-                                                static_cast<long long>(q) * d, nh, CUBLAS_COMPUTE_32F,
-                                                CUBLAS_GEMM_DEFAULT),
-                     "cublasGemmStridedBatchedEx (context)");
+        check_cublas(
+            cublasGemmStridedBatchedEx(blas_, CUBLAS_OP_N, CUBLAS_OP_N, d, q, kv, &one_f, KV + v_off, CUDA_R_16BF, d,
+                                       static_cast<long long>(kv) * d, probs_, CUDA_R_16BF, kv,
+                                       static_cast<long long>(per_head), &zero_f, O + off_q, CUDA_R_16BF, d,
+                                       static_cast<long long>(q) * d, nh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+            "cublasGemmStridedBatchedEx (context)");
       }
     }
   }

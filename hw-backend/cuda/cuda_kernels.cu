@@ -17,8 +17,9 @@ __device__ float block_reduce(float v, bool is_max) {
   buf[threadIdx.x] = v;
   __syncthreads();
   for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) buf[threadIdx.x] = is_max ? fmaxf(buf[threadIdx.x], buf[threadIdx.x + s])
-                                                   : buf[threadIdx.x] + buf[threadIdx.x + s];
+    if (threadIdx.x < s)
+      buf[threadIdx.x] =
+          is_max ? fmaxf(buf[threadIdx.x], buf[threadIdx.x + s]) : buf[threadIdx.x] + buf[threadIdx.x + s];
     __syncthreads();
   }
   const float r = buf[0];
@@ -83,7 +84,9 @@ void memory_pass(const void* src, void* dst, size_t bytes_each_way, cudaStream_t
   copy_kernel<<<blocks_for(n), kThreads, 0, s>>>(static_cast<const uint4*>(src), static_cast<uint4*>(dst), n);
 }
 
-void fill(float* p, size_t n, float value, cudaStream_t s) { fill_kernel<<<blocks_for(n), kThreads, 0, s>>>(p, n, value); }
+void fill(float* p, size_t n, float value, cudaStream_t s) {
+  fill_kernel<<<blocks_for(n), kThreads, 0, s>>>(p, n, value);
+}
 
 void check(const float* p, size_t n, size_t chunk, float value, int* bad, cudaStream_t s) {
   check_kernel<<<blocks_for(n), kThreads, 0, s>>>(p, n, chunk, value, bad);

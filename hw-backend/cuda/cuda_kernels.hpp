@@ -9,8 +9,8 @@ namespace trainsim::hw::cuda {
 
 /// Column-wise softmax of `heads` score matrices stored column-major as (keys x queries) floats;
 /// writes bf16 probabilities. Causal: query q sees keys 0 .. q + (keys - queries).
-void softmax_scores(const float* scores, void* probs_bf16, int keys, int queries, int heads, bool causal,
-                    float scale, cudaStream_t s);
+void softmax_scores(const float* scores, void* probs_bf16, int keys, int queries, int heads, bool causal, float scale,
+                    cudaStream_t s);
 /// dst[i] = src[i] for `bytes` / 2 bytes read and as many written (a streaming pass).
 void memory_pass(const void* src, void* dst, std::size_t bytes_each_way, cudaStream_t s);
 /// Fills `n` floats with `value`.

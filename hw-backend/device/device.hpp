@@ -42,8 +42,8 @@ struct FailureInjection {
 };
 
 struct DeviceOptions {
-  double timeout_s = 60;       ///< a blocking op waiting longer than this aborts the job
-  bool verify = true;          ///< check collective and p2p results (like nccl-tests -c)
+  double timeout_s = 60;  ///< a blocking op waiting longer than this aborts the job
+  bool verify = true;     ///< check collective and p2p results (like nccl-tests -c)
 };
 
 /// Result checks of collectives and p2p transfers (sum of known values).
@@ -54,8 +54,8 @@ struct VerifyStats {
 class Device {
  public:
   virtual ~Device() = default;
-  virtual std::string name() const = 0;           ///< "cpu" or "cuda"
-  virtual std::string device_name() const = 0;    ///< CPU model or GPU name
+  virtual std::string name() const = 0;         ///< "cpu" or "cuda"
+  virtual std::string device_name() const = 0;  ///< CPU model or GPU name
   /// Creates communicators for the Plan's groups and allocates what the rank's program needs.
   virtual void setup(const Plan& plan, int rank, const std::vector<RankOp>& program) = 0;
   virtual void begin_iteration() = 0;

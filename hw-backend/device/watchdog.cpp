@@ -1,9 +1,9 @@
 #include "hw-backend/device/watchdog.hpp"
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <thread>
-#include <unistd.h>
 
 namespace trainsim::hw {
 
@@ -28,8 +28,10 @@ void wait_all(std::vector<MPI_Request>& reqs, double timeout_s, int rank, int op
     MPI_Testall(static_cast<int>(reqs.size()), reqs.data(), &done, MPI_STATUSES_IGNORE);
     if (done) break;
     if (now_s() > deadline)
-      abort_job(rank, "op " + std::to_string(op) + " (" + label + ") timed out after " + std::to_string(timeout_s) +
-                          " s: a peer failed or the plan deadlocked", 4);
+      abort_job(rank,
+                "op " + std::to_string(op) + " (" + label + ") timed out after " + std::to_string(timeout_s) +
+                    " s: a peer failed or the plan deadlocked",
+                4);
     // Busy-poll briefly (latency), then sleep: with more ranks than cores a spinning waiter would
     // take the core from the rank it waits for.
     if (++spins > 100) usleep(20);

@@ -40,8 +40,9 @@ Predicted predict_classes(const Scenario& sc) {
             // Host-side kernels (optimizer offload: host-link copies, CPU Adam) count as memory-bound,
             // as the devices record them (hw-backend/cpu/cpu_device.cpp, cuda/cuda_device.cpp).
             const double t = costs.kernel_time(k);
-            (k.kind == KernelKind::Gemm ? out.classes.gemm
-             : k.kind == KernelKind::Attention ? out.classes.attention : out.classes.memory) += t;
+            (k.kind == KernelKind::Gemm        ? out.classes.gemm
+             : k.kind == KernelKind::Attention ? out.classes.attention
+                                               : out.classes.memory) += t;
           }
           break;
         case OpKind::Collective: out.classes.collective += costs.collective(op); break;
@@ -85,7 +86,8 @@ nlohmann::json compare(const Predicted& p, const MeasuredRun& m) {
                   {"p2p", row(p.classes.p2p, med.p2p)}};
   nlohmann::json per_it = nlohmann::json::array();
   for (size_t i = 0; i < m.iteration_times.size(); ++i)
-    per_it.push_back({{"iteration", i}, {"measured_s", m.iteration_times[i]},
+    per_it.push_back({{"iteration", i},
+                      {"measured_s", m.iteration_times[i]},
                       {"error_pct", 100.0 * (p.iteration_time - m.iteration_times[i]) / m.iteration_times[i]},
                       {"classes_measured_s", m.classes[i].to_json()}});
   j["per_iteration"] = per_it;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
-#include <tuple>
 #include <thread>
+#include <tuple>
 
 #include "hw-backend/device/watchdog.hpp"
 

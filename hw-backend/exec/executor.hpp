@@ -20,11 +20,11 @@ struct RunOptions {
 
 struct MeasuredRun {
   int ranks = 0;
-  std::vector<Trace> traces;               ///< rank 0: one per timed iteration, all ranks
-  std::vector<double> iteration_times;     ///< rank 0: slowest rank's last op end
-  std::vector<ClassTimes> classes;         ///< rank 0: per iteration, mean over ranks
-  VerifyStats verify;                      ///< summed over ranks (rank 0)
-  double energy_j = 0;                     ///< summed over ranks, timed iterations (0 if unknown)
+  std::vector<Trace> traces;            ///< rank 0: one per timed iteration, all ranks
+  std::vector<double> iteration_times;  ///< rank 0: slowest rank's last op end
+  std::vector<ClassTimes> classes;      ///< rank 0: per iteration, mean over ranks
+  VerifyStats verify;                   ///< summed over ranks (rank 0)
+  double energy_j = 0;                  ///< summed over ranks, timed iterations (0 if unknown)
 };
 
 MeasuredRun execute(const Plan& plan, Device& dev, MPI_Comm world, const RunOptions& opts);

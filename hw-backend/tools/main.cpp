@@ -72,7 +72,10 @@ int cmd_run(const Args& a, int rank, int size) {
   j["device"] = dev->name();
   j["device_name"] = dev->device_name();
   j["ranks"] = m.ranks;
-  j["strategy"] = {{"tp", sc.strategy.tp}, {"pp", sc.strategy.pp}, {"dp", sc.strategy.dp}, {"cp", sc.strategy.cp},
+  j["strategy"] = {{"tp", sc.strategy.tp},
+                   {"pp", sc.strategy.pp},
+                   {"dp", sc.strategy.dp},
+                   {"cp", sc.strategy.cp},
                    {"micro_batches", sc.strategy.micro_batches()}};
   j["iterations"] = ropts.iterations;
   j["warmup"] = ropts.warmup;

@@ -81,8 +81,8 @@ LinearFit fit_linear_time(const std::vector<SizeTimePoint>& pts) {
   if (x(1) > 0) {
     f.bandwidth = 1.0 / x(1);
   } else {  // degenerate: fall back to the largest point's rate
-    const auto& big = *std::max_element(pts.begin(), pts.end(),
-                                        [](const auto& a, const auto& c) { return a.bytes < c.bytes; });
+    const auto& big =
+        *std::max_element(pts.begin(), pts.end(), [](const auto& a, const auto& c) { return a.bytes < c.bytes; });
     f.bandwidth = big.bytes / std::max(big.seconds, 1e-12);
   }
   return f;
@@ -134,18 +134,25 @@ nlohmann::json CalibrationProfile::to_json() const {
   j["kernel_overhead_s"] = overhead_s;
   j["gemm"] = json::array();
   for (const auto& g : gemm)
-    j["gemm"].push_back({{"m", g.m}, {"n", g.n}, {"k", g.k}, {"batch", g.batch}, {"precision", prec_name(g.precision)},
+    j["gemm"].push_back({{"m", g.m},
+                         {"n", g.n},
+                         {"k", g.k},
+                         {"batch", g.batch},
+                         {"precision", prec_name(g.precision)},
                          {"flops_per_s", g.flops_per_s}});
   j["attention"] = json::array();
   for (const auto& a : attention)
-    j["attention"].push_back({{"seq", a.seq}, {"head_dim", a.head_dim}, {"heads", a.heads},
-                              {"precision", prec_name(a.precision)}, {"flops_per_s", a.flops_per_s}});
+    j["attention"].push_back({{"seq", a.seq},
+                              {"head_dim", a.head_dim},
+                              {"heads", a.heads},
+                              {"precision", prec_name(a.precision)},
+                              {"flops_per_s", a.flops_per_s}});
   j["memory"] = json::array();
   for (const auto& m : memory) j["memory"].push_back({{"bytes", m.bytes}, {"seconds", m.seconds}});
   j["collectives"] = json::array();
   for (const auto& c : collectives)
-    j["collectives"].push_back({{"kind", coll_name(c.kind)}, {"group_size", c.group_size}, {"bytes", c.bytes},
-                                {"seconds", c.seconds}});
+    j["collectives"].push_back(
+        {{"kind", coll_name(c.kind)}, {"group_size", c.group_size}, {"bytes", c.bytes}, {"seconds", c.seconds}});
   if (h2d_bytes_per_s > 0 || d2h_bytes_per_s > 0)
     j["host_link"] = {{"h2d_bytes_per_s", h2d_bytes_per_s}, {"d2h_bytes_per_s", d2h_bytes_per_s}};
   if (idle_w > 0 || active_w > 0) j["power"] = {{"idle_w", idle_w}, {"active_w", active_w}};
@@ -153,7 +160,8 @@ nlohmann::json CalibrationProfile::to_json() const {
   json fits;
   fits["memory_bandwidth_bytes_per_s"] = memory_bandwidth();
   if (auto l = link())
-    fits["link"] = {{"group_size", l->group_size}, {"latency_s", l->latency_s}, {"bandwidth_bytes_per_s", l->bandwidth}};
+    fits["link"] = {
+        {"group_size", l->group_size}, {"latency_s", l->latency_s}, {"bandwidth_bytes_per_s", l->bandwidth}};
   j["fits"] = fits;
   return j;
 }
@@ -167,7 +175,8 @@ CalibrationProfile CalibrationProfile::from_json(const nlohmann::json& j, const 
   // non-string "format" (found by fuzz_profile; regression test ProfileJson.NonStringFormatIsAnInputError).
   if (!j.is_object()) throw InputError(where + ": $", "a calibration profile object", j.type_name());
   if (!j.contains("format") || !j["format"].is_string() || j["format"].get<std::string>() != kFormat)
-    throw InputError(where + ": $.format", std::string("\"") + kFormat + "\"", j.contains("format") ? j["format"].dump() : "nothing");
+    throw InputError(where + ": $.format", std::string("\"") + kFormat + "\"",
+                     j.contains("format") ? j["format"].dump() : "nothing");
   CalibrationProfile p;
   try {
     p.device = j.value("device", std::string("unknown"));
@@ -186,7 +195,8 @@ CalibrationProfile CalibrationProfile::from_json(const nlohmann::json& j, const 
     for (const auto& a : j.value("attention", nlohmann::json::array())) {
       const std::string at = where + ": $.attention[" + std::to_string(i++) + "]";
       p.attention.push_back({need(a, "seq", at).get<std::int64_t>(), need(a, "head_dim", at).get<std::int64_t>(),
-                             a.value("heads", std::int64_t{1}), parse_precision(a.value("precision", std::string("bf16"))),
+                             a.value("heads", std::int64_t{1}),
+                             parse_precision(a.value("precision", std::string("bf16"))),
                              need(a, "flops_per_s", at).get<double>()});
     }
     i = 0;

@@ -45,8 +45,8 @@ struct LinearFit {
 /// Alpha-beta parameters of one link level, as models/collective expects them.
 struct LinkFit {
   int group_size = 0;
-  double latency_s = 0;          ///< per algorithm step
-  double bandwidth = 0;          ///< bytes/s per rank per direction
+  double latency_s = 0;  ///< per algorithm step
+  double bandwidth = 0;  ///< bytes/s per rank per direction
 };
 
 LinearFit fit_linear_time(const std::vector<SizeTimePoint>& pts);
@@ -55,10 +55,10 @@ std::optional<LinkFit> fit_allreduce_link(const std::vector<CollectivePoint>& pt
 
 class CalibrationProfile : public ComputeProfile {
  public:
-  std::string device;          ///< "cpu" or "cuda"
-  std::string device_name;     ///< what the device reported (CPU model, GPU name)
-  int ranks = 1;               ///< processes that ran the benchmarks concurrently
-  double overhead_s = -1;      ///< per-kernel fixed cost; < 0 unknown
+  std::string device;       ///< "cpu" or "cuda"
+  std::string device_name;  ///< what the device reported (CPU model, GPU name)
+  int ranks = 1;            ///< processes that ran the benchmarks concurrently
+  double overhead_s = -1;   ///< per-kernel fixed cost; < 0 unknown
   std::vector<GemmPoint> gemm;
   std::vector<AttentionPoint> attention;
   std::vector<SizeTimePoint> memory;

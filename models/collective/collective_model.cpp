@@ -13,7 +13,8 @@ CollectiveAlgorithm parse_collective_algorithm(const std::string& s, const std::
   if (s == "tree") return CollectiveAlgorithm::Tree;
   if (s == "halving-doubling") return CollectiveAlgorithm::HalvingDoubling;
   if (s == "hierarchical") return CollectiveAlgorithm::Hierarchical;
-  throw InputError(where, "one of \"auto\", \"ring\", \"tree\", \"halving-doubling\", \"hierarchical\"", "\"" + s + "\"");
+  throw InputError(where, "one of \"auto\", \"ring\", \"tree\", \"halving-doubling\", \"hierarchical\"",
+                   "\"" + s + "\"");
 }
 
 const char* to_string(CollectiveAlgorithm a) {
@@ -41,9 +42,7 @@ double step_latency(const GroupShape& g, const CollectiveEnv& env) {
 }
 
 /// Factor of the all-reduce volume a collective kind moves (all-reduce = reduce-scatter + all-gather).
-double volume_factor(CollectiveKind k) {
-  return k == CollectiveKind::AllReduce ? 2.0 : 1.0;
-}
+double volume_factor(CollectiveKind k) { return k == CollectiveKind::AllReduce ? 2.0 : 1.0; }
 
 /// Latency of one pass around a ring: of its p - 1 steps, only the n - 1 that cross from one node
 /// to the next pay the network's latency; the others are NVLink/PCIe hops inside a node. This is
@@ -69,8 +68,8 @@ double halving_doubling(CollectiveKind kind, double S, const GroupShape& g, cons
 /// rank sends and receives the whole buffer once per reduce and once per broadcast.
 double tree(CollectiveKind kind, double S, const GroupShape& g, const CollectiveEnv& env) {
   const double k = g.ranks_per_node, n = g.nodes;
-  const double lat = 2.0 * (std::ceil(std::log2(std::max(n, 1.0))) * env.inter.latency * (n > 1) +
-                            (k - 1) * env.intra.latency);
+  const double lat =
+      2.0 * (std::ceil(std::log2(std::max(n, 1.0))) * env.inter.latency * (n > 1) + (k - 1) * env.intra.latency);
   const double bw = n > 1 ? std::min(env.intra.bw, env.inter.bw * k) : env.intra.bw;
   return lat + (kind == CollectiveKind::AllReduce ? 2.0 : 1.0) * S / bw;
 }

@@ -35,8 +35,8 @@ struct LinkLevel {
 };
 
 struct CollectiveEnv {
-  LinkLevel intra;     ///< inside a node
-  LinkLevel inter;     ///< across nodes, per rank (its share of the node's NICs)
+  LinkLevel intra;  ///< inside a node
+  LinkLevel inter;  ///< across nodes, per rank (its share of the node's NICs)
 };
 
 struct CollectiveCost {

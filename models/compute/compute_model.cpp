@@ -45,8 +45,8 @@ double ComputeModel::sustained_peak(Precision p) const {
 }
 
 double ComputeModel::memory_time(double bytes) const {
-  double bw = profile_ && profile_->memory_bandwidth() > 0 ? profile_->memory_bandwidth()
-                                                          : gpu_.hbm_bw * gpu_.hbm_efficiency;
+  double bw =
+      profile_ && profile_->memory_bandwidth() > 0 ? profile_->memory_bandwidth() : gpu_.hbm_bw * gpu_.hbm_efficiency;
   return bytes / bw;
 }
 
@@ -56,8 +56,8 @@ double ComputeModel::attention_efficiency(const Kernel& k) {
 }
 
 double ComputeModel::time(const Kernel& k) const {
-  const double overhead = profile_ && profile_->kernel_overhead() >= 0 ? profile_->kernel_overhead()
-                                                                       : gpu_.kernel_overhead_s;
+  const double overhead =
+      profile_ && profile_->kernel_overhead() >= 0 ? profile_->kernel_overhead() : gpu_.kernel_overhead_s;
   switch (k.kind) {
     case KernelKind::Gemm: {
       double rate = profile_ ? profile_->gemm_flops(k.m, k.n, k.k, k.batch, k.precision) : 0.0;
@@ -70,8 +70,7 @@ double ComputeModel::time(const Kernel& k) const {
       const double work = k.causal ? 0.5 * k.flops : k.flops;
       return std::max(work / rate, memory_time(k.bytes)) + overhead;
     }
-    case KernelKind::Memory:
-      return memory_time(k.bytes) + overhead;
+    case KernelKind::Memory: return memory_time(k.bytes) + overhead;
     case KernelKind::Collective:
     case KernelKind::HostCopy:
     case KernelKind::HostMemory:

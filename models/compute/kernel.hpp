@@ -31,14 +31,15 @@ enum class GroupRole { None, TP, PP, DP, CP, EP, EDP, Embedding, DPShard, DPRepl
 /// with its product when Strategy::tp_comm_overlap is on (the `method` of a ub_cfg entry).
 enum class UbMethod {
   RingExchange,  ///< point-to-point ring on the copy engines, one chunk per step: no SMs taken
-  Pipeline,      ///< product in `splits` chunks, each chunk's reduce-scatter on `sms` SMs beside the next chunk, which runs on the others
-  Bulk,          ///< the whole collective beside the whole product, its kernel holding `sms` SMs
+  Pipeline,  ///< product in `splits` chunks, each chunk's reduce-scatter on `sms` SMs beside the next chunk, which runs
+             ///< on the others
+  Bulk,      ///< the whole collective beside the whole product, its kernel holding `sms` SMs
 };
 struct UbOverlap {
   bool on = false;  ///< a layer collective TE can overlap (not the embedding's or output layer's)
   UbMethod method = UbMethod::RingExchange;
-  int sms = 0;      ///< num_sm: SMs the communication kernel holds (0 for ring exchange)
-  int splits = 1;   ///< num_splits of a pipelined overlap
+  int sms = 0;             ///< num_sm: SMs the communication kernel holds (0 for ring exchange)
+  int splits = 1;          ///< num_splits of a pipelined overlap
   bool sm_margin = false;  ///< set_sm_margin: the product runs on the SMs the communication leaves
   bool operator==(const UbOverlap&) const = default;
 };
@@ -53,8 +54,8 @@ struct Kernel {
   bool causal = false;
   FusedAttention generation = FusedAttention::Flash2;
   bool backward = false;  ///< Attention: the backward pass (its efficiency differs from the forward's)
-  double flops = 0;  ///< floating-point operations the kernel executes (2 per multiply-add)
-  double bytes = 0;  ///< bytes it reads plus writes in device memory
+  double flops = 0;       ///< floating-point operations the kernel executes (2 per multiply-add)
+  double bytes = 0;       ///< bytes it reads plus writes in device memory
   /// Parameters of the module (a linear layer's weight, on this rank) whose pass this kernel opens:
   /// set on the first kernel of each weighted module's forward or backward, 0 on all others. A
   /// runtime that fetches parameters per module (DeepSpeed 0.3.x ZeRO-3) gathers them here.
@@ -63,7 +64,8 @@ struct Kernel {
   // Collective (kind == Collective).
   CollectiveKind collective = CollectiveKind::AllReduce;
   GroupRole group = GroupRole::None;
-  double coll_bytes = 0;  ///< message size per rank: the full buffer of an all-reduce, the gathered output of an all-gather
+  double coll_bytes =
+      0;  ///< message size per rank: the full buffer of an all-reduce, the gathered output of an all-gather
   /// Issued asynchronously before the next product and awaited after it, whatever
   /// Strategy::tp_comm_overlap says: the backward all-gather of a sequence-parallel input.
   bool async_before_product = false;
@@ -81,8 +83,8 @@ const char* to_string(CollectiveKind k);
 const char* to_string(GroupRole r);
 const char* to_string(CopyDirection d);
 
-Kernel gemm_kernel(std::string name, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch,
-                   Precision p, double elem_bytes);
+Kernel gemm_kernel(std::string name, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch, Precision p,
+                   double elem_bytes);
 Kernel memory_kernel(std::string name, double bytes, Precision p);
 Kernel collective_kernel(std::string name, CollectiveKind kind, GroupRole group, double bytes);
 Kernel host_copy_kernel(std::string name, double bytes, CopyDirection d);

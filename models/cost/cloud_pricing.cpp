@@ -49,7 +49,8 @@ CloudPricing parse_cloud_pricing(const JsonReader& r) {
   CloudPricing p = default_cloud_pricing();
   if (auto m = r.opt_choice("market", {"on_demand", "reserved", "spot"}))
     p.market = *m == "spot" ? CloudMarket::Spot : *m == "reserved" ? CloudMarket::Reserved : CloudMarket::OnDemand;
-  p.on_demand_usd_per_gpu_hour = r.opt_number("on_demand_usd_per_gpu_hour", 0, 1e4).value_or(p.on_demand_usd_per_gpu_hour);
+  p.on_demand_usd_per_gpu_hour =
+      r.opt_number("on_demand_usd_per_gpu_hour", 0, 1e4).value_or(p.on_demand_usd_per_gpu_hour);
   p.reserved_discount = r.opt_number("reserved_discount", 0, 0.99).value_or(p.reserved_discount);
   p.spot_discount = r.opt_number("spot_discount", 0, 0.99).value_or(p.spot_discount);
   p.spot_preemptions_per_node_hour =
@@ -61,8 +62,8 @@ CloudPricing parse_cloud_pricing(const JsonReader& r) {
 double preemption_time_multiplier(double preemptions_per_s, double lost_work_s, double restart_s) {
   double waste = preemptions_per_s * (lost_work_s + restart_s);
   if (waste >= 1.0)
-    throw InputError("spot pricing: preemptions every " + std::to_string(1.0 / preemptions_per_s) +
-                     " s waste " + std::to_string(lost_work_s + restart_s) +
+    throw InputError("spot pricing: preemptions every " + std::to_string(1.0 / preemptions_per_s) + " s waste " +
+                     std::to_string(lost_work_s + restart_s) +
                      " s each; the job would make no progress (checkpoint more often or use fewer nodes)");
   return 1.0 / (1.0 - waste);
 }

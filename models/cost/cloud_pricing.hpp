@@ -12,10 +12,10 @@ const char* to_string(CloudMarket m);
 struct CloudPricing {
   CloudMarket market = CloudMarket::OnDemand;
   double on_demand_usd_per_gpu_hour = 0;
-  double reserved_discount = 0;            ///< fraction off on-demand, [0, 1)
-  double spot_discount = 0;                ///< fraction off on-demand, [0, 1)
+  double reserved_discount = 0;               ///< fraction off on-demand, [0, 1)
+  double spot_discount = 0;                   ///< fraction off on-demand, [0, 1)
   double spot_preemptions_per_node_hour = 0;  ///< per instance (node)
-  double spot_restart_s = 0;               ///< re-acquire instances, relaunch, reload checkpoint
+  double spot_restart_s = 0;                  ///< re-acquire instances, relaunch, reload checkpoint
 };
 
 /// Cited defaults (AWS p5.48xlarge, see cloud_pricing.cpp).

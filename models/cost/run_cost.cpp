@@ -9,7 +9,8 @@ CostSpec parse_cost(const JsonReader& r) {
   CostSpec c;
   c.cloud = default_cloud_pricing();
   c.on_prem = default_onprem_tco();
-  if (auto m = r.opt_choice("model", {"cloud", "on_prem"})) c.model = *m == "on_prem" ? CostModel::OnPrem : CostModel::Cloud;
+  if (auto m = r.opt_choice("model", {"cloud", "on_prem"}))
+    c.model = *m == "on_prem" ? CostModel::OnPrem : CostModel::Cloud;
   if (auto cr = r.opt_object("cloud")) c.cloud = parse_cloud_pricing(*cr);
   if (auto orr = r.opt_object("on_prem")) c.on_prem = parse_onprem_tco(*orr);
   if (auto rr = r.opt_object("roi")) c.roi = parse_roi_inputs(*rr);

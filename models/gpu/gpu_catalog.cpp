@@ -13,9 +13,9 @@ constexpr double TB = 1e12;
 /// Sustained / burst SM clock of the GH100 die at its 700 W limit (see "Sustained clock" below).
 constexpr double kGh100SustainedClockRatio = 1372.5 / 1980.0;
 
-GpuSpec make(const char* name, double fp32, double tf32, double fp16, double fp8, double mem_gb,
-             double hbm_tbps, double nvlink_gbps_dir, double pcie_gbps_dir, int sms, double idle_w,
-             double max_w, double gemm_eff, double hbm_eff) {
+GpuSpec make(const char* name, double fp32, double tf32, double fp16, double fp8, double mem_gb, double hbm_tbps,
+             double nvlink_gbps_dir, double pcie_gbps_dir, int sms, double idle_w, double max_w, double gemm_eff,
+             double hbm_eff) {
   GpuSpec g;
   g.name = name;
   g.peak_tflops_fp32 = fp32;

@@ -9,19 +9,19 @@
 namespace trainsim {
 
 struct GpuSpec {
-  std::string name;          ///< catalog key, as in the published-runs schema ("A100-SXM4-80GB")
-  double peak_tflops_fp32 = 0;   ///< dense, non-tensor
-  double peak_tflops_tf32 = 0;   ///< dense tensor
-  double peak_tflops_fp16 = 0;   ///< dense tensor (bf16 identical on every listed part)
-  double peak_tflops_fp8 = 0;    ///< dense tensor; 0 when unsupported
-  double hbm_gib = 0;            ///< device memory capacity, GiB as marketed in GB (1e9) converted below
-  double hbm_bytes = 0;          ///< capacity in bytes
-  double hbm_bw = 0;             ///< bytes/s
-  double nvlink_bw = 0;          ///< bytes/s per direction per GPU (0 = no NVLink)
-  double pcie_bw = 0;            ///< bytes/s per direction, host link
-  int sm_count = 0;              ///< streaming multiprocessors (for wave quantization)
-  double idle_w = 0;             ///< board power at idle, W
-  double max_w = 0;              ///< board power limit (TDP), W
+  std::string name;             ///< catalog key, as in the published-runs schema ("A100-SXM4-80GB")
+  double peak_tflops_fp32 = 0;  ///< dense, non-tensor
+  double peak_tflops_tf32 = 0;  ///< dense tensor
+  double peak_tflops_fp16 = 0;  ///< dense tensor (bf16 identical on every listed part)
+  double peak_tflops_fp8 = 0;   ///< dense tensor; 0 when unsupported
+  double hbm_gib = 0;           ///< device memory capacity, GiB as marketed in GB (1e9) converted below
+  double hbm_bytes = 0;         ///< capacity in bytes
+  double hbm_bw = 0;            ///< bytes/s
+  double nvlink_bw = 0;         ///< bytes/s per direction per GPU (0 = no NVLink)
+  double pcie_bw = 0;           ///< bytes/s per direction, host link
+  int sm_count = 0;             ///< streaming multiprocessors (for wave quantization)
+  double idle_w = 0;            ///< board power at idle, W
+  double max_w = 0;             ///< board power limit (TDP), W
   /// GEMM model defaults (see models/compute/gemm_model.hpp): best fraction of peak that
   /// large cuBLAS products reach and the per-kernel launch/tail overhead.
   double gemm_max_efficiency = 0.8;

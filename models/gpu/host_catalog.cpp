@@ -63,7 +63,7 @@ HostSpec default_host_spec(const GpuSpec& gpu) {
     h.memory_bw = gpu.hbm_bw;
     h.memory_efficiency = gpu.hbm_efficiency;
     h.h2d_bw = h.d2h_bw = gpu.hbm_bw * gpu.hbm_efficiency / 2;  // a copy within one memory: read + write
-  } else {  // H100, H800, H200 and any later Hopper-class part
+  } else {                                                      // H100, H800, H200 and any later Hopper-class part
     h.cpu = "2x Intel Xeon Platinum 8480C, 8x DDR5-4800 each (DGX H100)";
     h.memory_bw = dram_bw(2, 8, 4800);
   }

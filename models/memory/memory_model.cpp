@@ -18,10 +18,10 @@ double layer_activation_bytes(const TransformerConfig& c, const LayerShard& s, R
   // FP8 copies it cast for the forward products (1 byte; TE Linear/LayerNormLinear save the cast
   // input for the wgrad product) instead of bf16 ones. Attention (Q, K, V) stays in bf16.
   const double gb = s.precision == Precision::FP8 ? 1.0 : eb;
-  const double norms_in = 2.0 * eb * sb * h;   // two norm inputs (4 sbh)
-  const double linear_in = 2.0 * gb * sb * h;  // QKV and MLP-up inputs (4 sbh)
-  const double masks = 2.0 * mask * sb * h;           // attention and MLP dropout masks (2sbh)
-  double out_region = norms_in + linear_in + masks;   // = 10 sbh for GPT in fp16
+  const double norms_in = 2.0 * eb * sb * h;         // two norm inputs (4 sbh)
+  const double linear_in = 2.0 * gb * sb * h;        // QKV and MLP-up inputs (4 sbh)
+  const double masks = 2.0 * mask * sb * h;          // attention and MLP dropout masks (2sbh)
+  double out_region = norms_in + linear_in + masks;  // = 10 sbh for GPT in fp16
   // Inside the TP region (split over t): Q, K, V, attention-projection input, MLP activations.
   const double inner = c.moe ? static_cast<double>(c.moe->expert_ffn) *
                                    (c.moe->top_k * c.moe->busiest_rank_load() + c.moe->shared_experts)

@@ -23,8 +23,8 @@ struct MemoryInputs {
   // Activations.
   LayerShard shard;
   Recompute recompute = Recompute::None;
-  int layers = 1;               ///< transformer layers on this rank (all virtual chunks)
-  double in_flight = 1;         ///< micro-batches whose activations a stage holds at peak
+  int layers = 1;        ///< transformer layers on this rank (all virtual chunks)
+  double in_flight = 1;  ///< micro-batches whose activations a stage holds at peak
   bool first_stage = true, last_stage = true;
   double overhead_bytes = 2e9;  ///< CUDA context, NCCL and cuBLAS buffers, allocator slack
 };

@@ -12,8 +12,8 @@ EnergyBreakdown iteration_energy(const PowerSpec& p, const ActivityBreakdown& a,
   EnergyBreakdown e;
   const double t = a.total_s();
   e.iteration_s = t;
-  const double per_gpu = p.gpu.compute_w * a.compute_s + p.gpu.memory_w * a.memory_s + p.gpu.comm_w * a.comm_s +
-                         p.gpu.idle_w * a.idle_s;
+  const double per_gpu =
+      p.gpu.compute_w * a.compute_s + p.gpu.memory_w * a.memory_s + p.gpu.comm_w * a.comm_s + p.gpu.idle_w * a.idle_s;
   e.gpu_j = per_gpu * c.gpus;
   const double busy = t > 0 ? (t - a.idle_s) / t : 0.0;
   const double host_w = p.host.idle_w + (p.host.active_w - p.host.idle_w) * busy;

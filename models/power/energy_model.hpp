@@ -18,7 +18,7 @@ struct ActivityBreakdown {
 struct ClusterCounts {
   int gpus = 0;
   int nodes = 0;
-  int nics = 0;               ///< inter-node NICs (nodes x nics_per_node)
+  int nics = 0;  ///< inter-node NICs (nodes x nics_per_node)
   int switches = 0;
   int ports_per_switch = 64;  ///< switch radix (Quantum-2 NDR: 64)
   int storage_servers = 0;

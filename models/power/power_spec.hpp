@@ -24,11 +24,11 @@ struct HostPowerSpec {
 
 struct PowerSpec {
   GpuPowerSpec gpu;
-  HostPowerSpec host;        ///< per node
-  double nic_w = 0;          ///< per inter-node NIC (adapter + optics)
-  double switch_port_w = 0;  ///< per switch port (ASIC share + optics)
+  HostPowerSpec host;           ///< per node
+  double nic_w = 0;             ///< per inter-node NIC (adapter + optics)
+  double switch_port_w = 0;     ///< per switch port (ASIC share + optics)
   double storage_server_w = 0;  ///< per storage server (OSS / appliance)
-  double pue = 1.0;          ///< facility power / IT power
+  double pue = 1.0;             ///< facility power / IT power
   double carbon_g_per_kwh = 0;  ///< grid carbon intensity, gCO2 per kWh drawn by the facility
 };
 

@@ -24,14 +24,13 @@ double goodput_first_order(double interval_s, double checkpoint_s, double restar
 double expected_wall_time_s(double ideal_s, double interval_s, double checkpoint_s, double restart_s, double mtbf_s);
 
 struct TimeToTrain {
-  double interval_s = 0;  ///< compute between checkpoints used
-  double wall_s = 0;      ///< expected wall-clock time including checkpoints and failures
-  double goodput = 0;     ///< ideal_s / wall_s
+  double interval_s = 0;         ///< compute between checkpoints used
+  double wall_s = 0;             ///< expected wall-clock time including checkpoints and failures
+  double goodput = 0;            ///< ideal_s / wall_s
   double expected_failures = 0;  ///< wall_s / M
 };
 
 /// Time to train with the given interval, or Daly's optimum when interval_s <= 0.
-TimeToTrain time_to_train(double ideal_s, double checkpoint_s, double restart_s, double mtbf_s,
-                          double interval_s = 0);
+TimeToTrain time_to_train(double ideal_s, double checkpoint_s, double restart_s, double mtbf_s, double interval_s = 0);
 
 }  // namespace trainsim

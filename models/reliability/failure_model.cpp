@@ -22,8 +22,8 @@ namespace {
 // cloud A100 fleet; set the rates explicitly for such systems.
 constexpr double kHours = 54.0 * 24.0;
 constexpr double kInterruptions = 419.0;
-constexpr double kGpuEvents = 246.0;   // round(0.587 x 419)
-constexpr double kLinkEvents = 42.0;   // round((0.084 + 0.017) x 419)
+constexpr double kGpuEvents = 246.0;  // round(0.587 x 419)
+constexpr double kLinkEvents = 42.0;  // round((0.084 + 0.017) x 419)
 constexpr double kNodeEvents = kInterruptions - kGpuEvents - kLinkEvents;
 constexpr double kGpus = 16384.0, kNodes = 2048.0, kLinks = 16384.0;
 // Restart: 10 min. Assumed (detection by watchdog, rescheduling on spares, NCCL init and

@@ -7,10 +7,10 @@
 namespace trainsim {
 
 struct FailureRates {
-  double per_gpu_hour = 0;   ///< interruptions caused by one GPU, per GPU-hour
-  double per_node_hour = 0;  ///< by one host (CPU, DRAM, PSU, SSD...) and software, per node-hour
-  double per_link_hour = 0;  ///< by one NIC-to-switch link (NIC, cable, switch), per link-hour
-  double restart_s = 0;      ///< detect, reschedule, re-initialise and reload after a failure
+  double per_gpu_hour = 0;           ///< interruptions caused by one GPU, per GPU-hour
+  double per_node_hour = 0;          ///< by one host (CPU, DRAM, PSU, SSD...) and software, per node-hour
+  double per_link_hour = 0;          ///< by one NIC-to-switch link (NIC, cable, switch), per link-hour
+  double restart_s = 0;              ///< detect, reschedule, re-initialise and reload after a failure
   double checkpoint_interval_s = 0;  ///< 0 = use Daly's optimum
 };
 

@@ -17,7 +17,8 @@ CheckpointIo checkpoint_io(const StorageSpec& s, double state_bytes, int nodes, 
     c.read_bw = std::min(s.pfs.aggregate_read_bw(), nic);
   } else {
     // Object stores scale out behind the endpoint; each node is limited by its connections and NIC.
-    const double per_node = std::min(s.client_nic_bw, s.object_store.connections_per_node * s.object_store.per_connection_bw);
+    const double per_node =
+        std::min(s.client_nic_bw, s.object_store.connections_per_node * s.object_store.per_connection_bw);
     c.write_bw = c.read_bw = nodes * per_node;
   }
   c.write_s = c.write_bw > 0 ? state_bytes / c.write_bw : 0.0;

@@ -27,8 +27,8 @@ DataLoadResult data_loading(const StorageSpec& s, const DataLoadDemand& d, doubl
     // A node gets at most its NIC, its fair share of the servers, and what its concurrent
     // readers' stripes deliver; every file open is one metadata operation on the shared MDS.
     r.tier = "parallel_fs";
-    r.per_node_bw = std::min({s.client_nic_bw, s.pfs.aggregate_read_bw() / d.nodes,
-                              d.readers_per_node * s.pfs.per_file_read_bw()});
+    r.per_node_bw =
+        std::min({s.client_nic_bw, s.pfs.aggregate_read_bw() / d.nodes, d.readers_per_node * s.pfs.per_file_read_bw()});
     r.overhead_s = files_global / s.pfs.metadata_ops_per_s;
   } else {
     // Object store: throughput scales with connections up to the NIC; each GET pays the

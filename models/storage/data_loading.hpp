@@ -14,19 +14,19 @@ namespace trainsim {
 struct DataLoadDemand {
   double samples_per_iteration = 0;  ///< global batch, samples
   double bytes_per_sample = 0;
-  double samples_per_file = 1;       ///< 1 = one file per sample; large for packed shards
-  double dataset_bytes = 0;          ///< whole data set (sharded evenly over the nodes)
-  int epoch = 0;                     ///< 0-based; from epoch 1 on a fitting shard comes from NVMe
+  double samples_per_file = 1;  ///< 1 = one file per sample; large for packed shards
+  double dataset_bytes = 0;     ///< whole data set (sharded evenly over the nodes)
+  int epoch = 0;                ///< 0-based; from epoch 1 on a fitting shard comes from NVMe
   int nodes = 1;
-  int readers_per_node = 8;          ///< concurrently read files per node (loader workers)
+  int readers_per_node = 8;  ///< concurrently read files per node (loader workers)
 };
 
 struct DataLoadResult {
-  std::string tier;          ///< "parallel_fs", "nvme" or "object_store"
-  double per_node_bw = 0;    ///< bytes/s one node can pull from that tier
-  double transfer_s = 0;     ///< bytes per node / per_node_bw
-  double overhead_s = 0;     ///< metadata opens (parallel FS) or request latency (object store)
-  double load_s = 0;         ///< transfer_s + overhead_s
+  std::string tier;        ///< "parallel_fs", "nvme" or "object_store"
+  double per_node_bw = 0;  ///< bytes/s one node can pull from that tier
+  double transfer_s = 0;   ///< bytes per node / per_node_bw
+  double overhead_s = 0;   ///< metadata opens (parallel FS) or request latency (object store)
+  double load_s = 0;       ///< transfer_s + overhead_s
   double stall_s = 0;
 };
 

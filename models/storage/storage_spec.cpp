@@ -68,8 +68,8 @@ StorageSpec parse_storage(const JsonReader& r, int nodes) {
   s.on_fabric = r.opt_boolean("on_fabric").value_or(s.source == DataSource::ParallelFs);
   if (auto g = r.opt_number("client_nic_gbps", 0.001, 1e5)) s.client_nic_bw = *g * 1e9 / 8;
   if (auto p = r.opt_object("parallel_fs")) {
-    p->reject_unknown({"servers", "read_gbytes_per_s_per_server", "write_gbytes_per_s_per_server",
-                       "targets_per_server", "stripe_count", "metadata_ops_per_s"});
+    p->reject_unknown({"servers", "read_gbytes_per_s_per_server", "write_gbytes_per_s_per_server", "targets_per_server",
+                       "stripe_count", "metadata_ops_per_s"});
     s.pfs.servers = static_cast<int>(p->opt_integer("servers", 1, 100000).value_or(s.pfs.servers));
     if (auto v = p->opt_number("read_gbytes_per_s_per_server", 0.001, 1e4)) s.pfs.read_bw_per_server = *v * GB;
     if (auto v = p->opt_number("write_gbytes_per_s_per_server", 0.001, 1e4)) s.pfs.write_bw_per_server = *v * GB;

@@ -7,12 +7,12 @@
 namespace trainsim {
 
 struct ParallelFsSpec {
-  int servers = 0;               ///< object storage servers (OSS / appliances)
+  int servers = 0;                 ///< object storage servers (OSS / appliances)
   double read_bw_per_server = 0;   ///< bytes/s
   double write_bw_per_server = 0;  ///< bytes/s
-  int targets_per_server = 0;    ///< storage targets (OSTs) per server; one stripe lives on one target
-  int stripe_count = 0;          ///< targets one file is striped over
-  double metadata_ops_per_s = 0; ///< file opens/stats the metadata server sustains (whole FS)
+  int targets_per_server = 0;      ///< storage targets (OSTs) per server; one stripe lives on one target
+  int stripe_count = 0;            ///< targets one file is striped over
+  double metadata_ops_per_s = 0;   ///< file opens/stats the metadata server sustains (whole FS)
 
   double aggregate_read_bw() const { return servers * read_bw_per_server; }
   double aggregate_write_bw() const { return servers * write_bw_per_server; }

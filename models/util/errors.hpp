@@ -11,7 +11,9 @@ class InputError : public std::runtime_error {
  public:
   InputError(std::string where, std::string expected, std::string found)
       : std::runtime_error(where + ": expected " + expected + ", found " + found),
-        where_(std::move(where)), expected_(std::move(expected)), found_(std::move(found)) {}
+        where_(std::move(where)),
+        expected_(std::move(expected)),
+        found_(std::move(found)) {}
   /// A free-form input error (for checks that involve several fields).
   explicit InputError(const std::string& message) : std::runtime_error(message) {}
   const std::string& where() const { return where_; }

@@ -85,8 +85,7 @@ std::int64_t JsonReader::integer(const std::string& key, std::int64_t min, std::
   return x;
 }
 
-std::optional<std::int64_t> JsonReader::opt_integer(const std::string& key, std::int64_t min,
-                                                    std::int64_t max) const {
+std::optional<std::int64_t> JsonReader::opt_integer(const std::string& key, std::int64_t min, std::int64_t max) const {
   if (!present(key)) return std::nullopt;
   return integer(key, min, max);
 }

@@ -25,10 +25,10 @@ const char* to_string(AttentionImpl a) {
 namespace {
 
 struct Dims {
-  double T;        ///< tokens this rank holds in the tensor-parallel region: b * s / cp
-  double Tsp;      ///< tokens per rank outside it (T / tp with sequence parallelism)
+  double T;    ///< tokens this rank holds in the tensor-parallel region: b * s / cp
+  double Tsp;  ///< tokens per rank outside it (T / tp with sequence parallelism)
   double h, kv, f, s_kv, heads_local;
-  double eb;       ///< bytes per activation element
+  double eb;  ///< bytes per activation element
   std::int64_t Ti, hi, tpi;
 };
 
@@ -174,25 +174,28 @@ void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const La
     v.push_back(gemm_kernel("attn_scores_dgrad_k", skv, hd, sq, b_heads, ap, d.eb));
     // Q, K and V are views of the QKV product's output (split along the last dimension); the
     // split's backward concatenates their three gradients into one tensor: read and write.
-    v.push_back(memory_kernel("attn_qkv_grad_concat", 2.0 * act_bytes(d, d.T * (d.h + 2.0 * d.kv) / s.tp), s.precision));
+    v.push_back(
+        memory_kernel("attn_qkv_grad_concat", 2.0 * act_bytes(d, d.T * (d.h + 2.0 * d.kv) / s.tp), s.precision));
   }
 }
 
 /// Forward GEMM X(T x k) W(k x n) and its two backward products (data and weight gradients).
-void linear(std::vector<Kernel>& v, const char* name, std::int64_t T, std::int64_t n, std::int64_t k, const LayerShard& s,
-            double eb, bool backward, bool input_cast_fused = false) {
+void linear(std::vector<Kernel>& v, const char* name, std::int64_t T, std::int64_t n, std::int64_t k,
+            const LayerShard& s, double eb, bool backward, bool input_cast_fused = false) {
   const std::size_t opens = v.size();
   if (s.precision == Precision::FP8) {
     // Transformer Engine quantises each product's input to fp8 (read bf16, write fp8: 3 bytes per
     // element); the forward cast of a norm-fed product is fused into the norm (LayerNormLinear).
     const double elems = static_cast<double>(T) * static_cast<double>(backward ? n : k);
     if (backward || !input_cast_fused)
-      v.push_back(memory_kernel(std::string(name) + (backward ? "_grad_fp8_cast" : "_fp8_cast"), 3.0 * elems, s.precision));
+      v.push_back(
+          memory_kernel(std::string(name) + (backward ? "_grad_fp8_cast" : "_fp8_cast"), 3.0 * elems, s.precision));
   }
   if (backward && !s.gradient_accumulation_fusion) {
     // Without fused accumulation the weight gradient is written, then added to the accumulated
     // gradient: read both, write one (Megatron-LM before --gradient-accumulation-fusion, 2022).
-    v.push_back(memory_kernel(std::string(name) + "_grad_accumulate", 3.0 * eb * static_cast<double>(n) * static_cast<double>(k), s.precision));
+    v.push_back(memory_kernel(std::string(name) + "_grad_accumulate",
+                              3.0 * eb * static_cast<double>(n) * static_cast<double>(k), s.precision));
   }
   if (!backward) {
     v.push_back(gemm_kernel(name, T, n, k, 1, s.precision, eb));
@@ -219,8 +222,8 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
   if (moe) {
     T = static_cast<std::int64_t>(static_cast<double>(d.Ti) * (c.moe->top_k * load + c.moe->shared_experts));
     const double dispatch = a2a_bytes;
-    v.push_back(memory_kernel(bwd ? "moe_router_bwd" : "moe_router", act_bytes(d, d.T * d.h) + d.T * c.moe->experts * 4.0,
-                              s.precision));
+    v.push_back(memory_kernel(bwd ? "moe_router_bwd" : "moe_router",
+                              act_bytes(d, d.T * d.h) + d.T * c.moe->experts * 4.0, s.precision));
     if (s.ep > 1)
       v.push_back(collective_kernel(bwd ? "moe_dispatch_grad_a2a" : "moe_dispatch_a2a", CollectiveKind::AllToAll,
                                     GroupRole::EP, dispatch));
@@ -319,7 +322,8 @@ std::vector<Kernel> layer_recompute(const TransformerConfig& c, const LayerShard
   attention_core(v, c, s, d, false);
   for (auto& k : v) k.name = "recompute_" + k.name;
   if (s.attention == AttentionImpl::Unfused)
-    v.erase(std::remove_if(v.begin(), v.end(), [](const Kernel& k) { return k.kind == KernelKind::Collective; }), v.end());
+    v.erase(std::remove_if(v.begin(), v.end(), [](const Kernel& k) { return k.kind == KernelKind::Collective; }),
+            v.end());
   return v;
 }
 

@@ -25,7 +25,7 @@ struct LayerShard {
   int ep = 1;
   Precision precision = Precision::BF16;
   AttentionImpl attention = AttentionImpl::Flash;
-  bool dropout = true;  ///< GPT-style dropout after attention and MLP (Megatron default 0.1)
+  bool dropout = true;                       ///< GPT-style dropout after attention and MLP (Megatron default 0.1)
   bool gradient_accumulation_fusion = true;  ///< wgrad products accumulate into fp32 main grads in place
   /// Bias add and bias gradient fused into the products' epilogues or the neighbouring
   /// element-wise kernels (Transformer Engine, cuBLASLt epilogues). false: Megatron-LM 2021 on

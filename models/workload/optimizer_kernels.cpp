@@ -50,9 +50,10 @@ double cpu_adam_bytes_per_param(double weight_bytes, Precision p) {
 }
 
 std::vector<Kernel> offloaded_optimizer_step_kernels(double params, double weight_bytes, Precision p) {
-  return {host_copy_kernel("grad_d2h", params * offload_d2h_bytes_per_param(), CopyDirection::DeviceToHost),
-          host_memory_kernel("cpu_adam", params * cpu_adam_bytes_per_param(weight_bytes, p)),
-          host_copy_kernel("param_h2d", params * offload_h2d_bytes_per_param(weight_bytes), CopyDirection::HostToDevice)};
+  return {
+      host_copy_kernel("grad_d2h", params * offload_d2h_bytes_per_param(), CopyDirection::DeviceToHost),
+      host_memory_kernel("cpu_adam", params * cpu_adam_bytes_per_param(weight_bytes, p)),
+      host_copy_kernel("param_h2d", params * offload_h2d_bytes_per_param(weight_bytes), CopyDirection::HostToDevice)};
 }
 
 }  // namespace trainsim

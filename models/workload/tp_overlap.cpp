@@ -31,7 +31,8 @@ TpOverlapConfig te_default_tp_overlap() {
   for (UbSite s : {UbSite::QkvFprop, UbSite::Fc1Fprop, UbSite::ProjDgrad, UbSite::Fc2Dgrad})
     set(s, UbMethod::RingExchange, 0, 1);
   for (UbSite s : {UbSite::ProjFprop, UbSite::Fc2Fprop}) set(s, UbMethod::Pipeline, 16, 4);
-  for (UbSite s : {UbSite::QkvDgrad, UbSite::QkvWgrad, UbSite::Fc1Dgrad, UbSite::Fc1Wgrad}) set(s, UbMethod::Bulk, 16, 1);
+  for (UbSite s : {UbSite::QkvDgrad, UbSite::QkvWgrad, UbSite::Fc1Dgrad, UbSite::Fc1Wgrad})
+    set(s, UbMethod::Bulk, 16, 1);
   return c;
 }
 

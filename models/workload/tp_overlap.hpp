@@ -12,7 +12,18 @@
 namespace trainsim {
 
 /// The layer products TE names, in TE's order.
-enum class UbSite { QkvFprop, ProjFprop, Fc1Fprop, Fc2Fprop, QkvDgrad, QkvWgrad, Fc1Dgrad, Fc1Wgrad, ProjDgrad, Fc2Dgrad };
+enum class UbSite {
+  QkvFprop,
+  ProjFprop,
+  Fc1Fprop,
+  Fc2Fprop,
+  QkvDgrad,
+  QkvWgrad,
+  Fc1Dgrad,
+  Fc1Wgrad,
+  ProjDgrad,
+  Fc2Dgrad
+};
 constexpr int kUbSites = 10;
 
 /// "qkv_fprop", "proj_fprop", ... as in a ub_cfg file.

@@ -40,7 +40,8 @@ ParamCount count_parameters(const TransformerConfig& c) {
   const std::int64_t norm = (c.norm == NormKind::LayerNorm ? 2 : 1) * h;
   p.norms = 2 * norm;
   p.final_norm = norm;
-  p.embedding = checked_mul(c.vocab, h, "embedding") + (c.learned_positions ? checked_mul(c.seq_len, h, "positions") : 0);
+  p.embedding =
+      checked_mul(c.vocab, h, "embedding") + (c.learned_positions ? checked_mul(c.seq_len, h, "positions") : 0);
   p.output = c.tied_embeddings ? 0 : checked_mul(c.vocab, h, "output");
   std::int64_t total = p.embedding + p.output + p.final_norm, active = total;
   for (int l = 0; l < c.layers; ++l) {
@@ -63,10 +64,10 @@ double model_flops_per_iteration(const TransformerConfig& c, std::int64_t global
   const double kv = static_cast<double>(c.kv_dim());
   const double attn_linear = h * (h + 2 * kv) + h * h;
   for (int l = 0; l < c.layers; ++l) {
-    double mlp_linear = c.is_moe_layer(l)
-                            ? static_cast<double>(c.moe->top_k + c.moe->shared_experts) * c.mlp_matrices() * h *
-                                  static_cast<double>(c.moe->expert_ffn) + h * c.moe->experts
-                            : static_cast<double>(c.mlp_matrices()) * h * static_cast<double>(c.ffn);
+    double mlp_linear = c.is_moe_layer(l) ? static_cast<double>(c.moe->top_k + c.moe->shared_experts) *
+                                                    c.mlp_matrices() * h * static_cast<double>(c.moe->expert_ffn) +
+                                                h * c.moe->experts
+                                          : static_cast<double>(c.mlp_matrices()) * h * static_cast<double>(c.ffn);
     fwd += 2.0 * (attn_linear + mlp_linear) + 4.0 * s * h;
   }
   fwd += 2.0 * h * static_cast<double>(c.vocab);  // logits
@@ -97,14 +98,17 @@ TransformerConfig parse_transformer(const JsonReader& r) {
   // Llama-style defaults follow from SwiGLU: RMSNorm, no biases, rotary positions, untied output.
   const bool llama = c.activation == Activation::SwiGLU;
   c.norm = r.opt_choice("norm", {"layernorm", "rmsnorm"}).value_or(llama ? "rmsnorm" : "layernorm") == "layernorm"
-               ? NormKind::LayerNorm : NormKind::RMSNorm;
+               ? NormKind::LayerNorm
+               : NormKind::RMSNorm;
   c.bias = r.opt_boolean("bias").value_or(!llama);
-  c.learned_positions = r.opt_choice("position", {"learned", "rotary", "alibi"}).value_or(llama ? "rotary" : "learned") == "learned";
+  c.learned_positions =
+      r.opt_choice("position", {"learned", "rotary", "alibi"}).value_or(llama ? "rotary" : "learned") == "learned";
   c.tied_embeddings = r.opt_boolean("tied_embeddings").value_or(!llama);
   if (c.hidden % c.heads != 0)
     throw InputError(r.where("heads"), "a divisor of hidden = " + std::to_string(c.hidden), std::to_string(c.heads));
   if (c.heads % c.kv_heads != 0)
-    throw InputError(r.where("kv_heads"), "a divisor of heads = " + std::to_string(c.heads), std::to_string(c.kv_heads));
+    throw InputError(r.where("kv_heads"), "a divisor of heads = " + std::to_string(c.heads),
+                     std::to_string(c.kv_heads));
   if (auto m = r.opt_object("moe")) {
     m->reject_unknown({"experts", "top_k", "expert_ffn", "shared_experts", "moe_every", "moe_layers", "capacity_factor",
                        "first_dense_layers", "load_skew"});
@@ -114,7 +118,8 @@ TransformerConfig parse_transformer(const JsonReader& r) {
     moe.expert_ffn = m->opt_integer("expert_ffn", 1, 1'000'000'000).value_or(c.ffn);
     moe.shared_experts = static_cast<int>(m->opt_integer("shared_experts", 0, 1000).value_or(0));
     moe.moe_every = static_cast<int>(m->opt_integer("moe_every", 1, c.layers).value_or(1));
-    if (auto ml = m->opt_integer("moe_layers", 1, c.layers)) moe.moe_every = std::max<int>(1, c.layers / static_cast<int>(*ml));
+    if (auto ml = m->opt_integer("moe_layers", 1, c.layers))
+      moe.moe_every = std::max<int>(1, c.layers / static_cast<int>(*ml));
     moe.capacity_factor = m->opt_number("capacity_factor", 0.1, 100).value_or(0.0);
     moe.first_dense_layers = static_cast<int>(m->opt_integer("first_dense_layers", 0, c.layers - 1).value_or(0));
     moe.load_skew = m->opt_number("load_skew", 1.0, static_cast<double>(moe.experts)).value_or(1.0);

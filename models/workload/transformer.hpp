@@ -19,12 +19,12 @@ struct MoeConfig {
   int top_k = 1;
   std::int64_t expert_ffn = 0;  ///< inner size of each expert MLP
   int shared_experts = 0;
-  int moe_every = 1;            ///< MoE MLP on every n-th layer (1 = all layers)
+  int moe_every = 1;  ///< MoE MLP on every n-th layer (1 = all layers)
   /// > 0: every expert is padded or truncated to capacity_factor x its average token count
   /// (GShard, Lepikhin et al. 2020; Switch, Fedus et al. 2021); 0: dropless routing (Megatron-core
   /// and MegaBlocks default), where the busiest expert takes what the router sends it.
   double capacity_factor = 0;
-  int first_dense_layers = 0;   ///< leading layers with a dense MLP (DeepSeek-V3: first_k_dense_replace = 3)
+  int first_dense_layers = 0;  ///< leading layers with a dense MLP (DeepSeek-V3: first_k_dense_replace = 3)
   /// Expert load imbalance: tokens routed to the busiest expert-parallel rank / the average
   /// (1 = balanced). All-to-all and expert compute wait for the busiest rank.
   double load_skew = 1.0;
@@ -38,15 +38,15 @@ struct TransformerConfig {
   int layers = 0;
   std::int64_t hidden = 0;
   int heads = 0;
-  int kv_heads = 0;             ///< grouped-query attention; == heads for multi-head attention
-  std::int64_t ffn = 0;         ///< MLP inner size (per matrix for SwiGLU)
+  int kv_heads = 0;      ///< grouped-query attention; == heads for multi-head attention
+  std::int64_t ffn = 0;  ///< MLP inner size (per matrix for SwiGLU)
   std::int64_t vocab = 0;
   std::int64_t seq_len = 0;
   Activation activation = Activation::GeLU;
   NormKind norm = NormKind::LayerNorm;
-  bool bias = true;             ///< linear layers carry biases (GPT-2/3 style)
-  bool learned_positions = true;///< learned absolute position embedding (GPT); false = rotary (Llama)
-  bool tied_embeddings = true;  ///< output projection shares the input embedding
+  bool bias = true;               ///< linear layers carry biases (GPT-2/3 style)
+  bool learned_positions = true;  ///< learned absolute position embedding (GPT); false = rotary (Llama)
+  bool tied_embeddings = true;    ///< output projection shares the input embedding
   std::optional<MoeConfig> moe;
 
   std::int64_t head_dim() const { return hidden / heads; }
@@ -74,7 +74,7 @@ struct ParamCount {
   std::int64_t final_norm = 0;
   std::int64_t layer_total(const TransformerConfig& c, int layer) const;
   std::int64_t total = 0;
-  std::int64_t active = 0;      ///< per-token active parameters (== total for dense models)
+  std::int64_t active = 0;  ///< per-token active parameters (== total for dense models)
 };
 
 ParamCount count_parameters(const TransformerConfig& c);

@@ -68,8 +68,10 @@ std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std
     }
     if (!ub) continue;
     std::optional<std::size_t> partner;
-    if (k.collective == CollectiveKind::AllGather) partner = next_product(i);
-    else if (k.collective == CollectiveKind::ReduceScatter) partner = previous_product(i);
+    if (k.collective == CollectiveKind::AllGather)
+      partner = next_product(i);
+    else if (k.collective == CollectiveKind::ReduceScatter)
+      partner = previous_product(i);
     if (!partner) continue;
     paired[*partner] = true;
     exposed[i] = ub_exposed(k.ub, t[i], t[*partner], o.sm_count);

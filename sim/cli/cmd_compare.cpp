@@ -24,7 +24,8 @@ Action setup(CLI::App& app) {
   app.add_option("b", x->b, "scenario B")->required();
   app.add_option("--engine", x->engine, "analytic (default: each scenario's options.engine) or simgrid");
   app.add_option("--format", x->format, "text or json")->check(CLI::IsMember({"text", "json"}));
-  app.add_option("--tokens", x->tokens, "token budget of the training run for both (default: each workload's train_tokens)")
+  app.add_option("--tokens", x->tokens,
+                 "token budget of the training run for both (default: each workload's train_tokens)")
       ->check(CLI::PositiveNumber);
   return [x]() {
     const Scenario sa = load_scenario(x->a);
@@ -40,7 +41,8 @@ Action setup(CLI::App& app) {
   };
 }
 
-RegisterCommand reg("compare", "compare two scenarios side by side: time, cost, energy, FLOP/s, scaling, ROI", setup, 15);
+RegisterCommand reg("compare", "compare two scenarios side by side: time, cost, energy, FLOP/s, scaling, ROI", setup,
+                    15);
 
 }  // namespace
 }  // namespace trainsim::cli

@@ -30,20 +30,25 @@ Action setup(CLI::App& app) {
     const auto spec = load_multi_job(a->file);
     const auto rows = run_multi_job(spec, default_sim_options());
     if (a->format == "json") {
-      nlohmann::json j = {{"name", spec.name}, {"placement", spec.placement}, {"seed", spec.seed}, {"jobs", nlohmann::json::array()}};
+      nlohmann::json j = {
+          {"name", spec.name}, {"placement", spec.placement}, {"seed", spec.seed}, {"jobs", nlohmann::json::array()}};
       for (const auto& r : rows)
-        j["jobs"].push_back({{"name", r.name}, {"gpus", r.gpus}, {"alone_s", r.alone_s}, {"together_s", r.together_s},
+        j["jobs"].push_back({{"name", r.name},
+                             {"gpus", r.gpus},
+                             {"alone_s", r.alone_s},
+                             {"together_s", r.together_s},
                              {"slowdown", r.slowdown()}});
       std::cout << j.dump(2) << "\n";
       return 0;
     }
     std::cout << spec.name << " (placement " << spec.placement << ", seed " << spec.seed << ", engine simgrid)\n";
     char buf[200];
-    std::snprintf(buf, sizeof buf, "  %-24s %7s %12s %12s %9s\n", "job", "GPUs", "alone [s]", "together [s]", "slowdown");
+    std::snprintf(buf, sizeof buf, "  %-24s %7s %12s %12s %9s\n", "job", "GPUs", "alone [s]", "together [s]",
+                  "slowdown");
     std::cout << buf;
     for (const auto& r : rows) {
-      std::snprintf(buf, sizeof buf, "  %-24s %7d %12.4f %12.4f %8.3fx\n", r.name.c_str(), r.gpus, r.alone_s, r.together_s,
-                    r.slowdown());
+      std::snprintf(buf, sizeof buf, "  %-24s %7d %12.4f %12.4f %8.3fx\n", r.name.c_str(), r.gpus, r.alone_s,
+                    r.together_s, r.slowdown());
       std::cout << buf;
     }
     return 0;
@@ -53,7 +58,9 @@ Action setup(CLI::App& app) {
   };
 }
 
-RegisterCommand reg("multijob", "simulate several jobs sharing one cluster (simgrid engine): iteration time alone vs together", setup, 15);
+RegisterCommand reg("multijob",
+                    "simulate several jobs sharing one cluster (simgrid engine): iteration time alone vs together",
+                    setup, 15);
 
 }  // namespace
 }  // namespace trainsim::cli

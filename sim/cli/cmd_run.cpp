@@ -46,11 +46,17 @@ Action setup(CLI::App& app) {
   app.add_option("--engine", a->engine, "analytic (default: the scenario's options.engine) or simgrid");
   app.add_option("--format", a->format, "text, json or csv")->check(CLI::IsMember({"text", "json", "csv"}));
   app.add_option("--trace", a->trace_file, "write a Chrome/Perfetto trace of the iteration to this file");
-  app.add_flag("--link-report", a->link_report, "print bytes and utilisation per link class and the 10 busiest links (simgrid engine)");
-  app.add_flag("--checkpoint-in-iteration", a->checkpoint_in_iteration,
-               "simgrid engine, storage on the fabric: also write one checkpoint to the storage servers during the iteration");
+  app.add_flag("--link-report", a->link_report,
+               "print bytes and utilisation per link class and the 10 busiest links (simgrid engine)");
+  app.add_flag(
+      "--checkpoint-in-iteration", a->checkpoint_in_iteration,
+      "simgrid engine, storage on the fabric: also write one checkpoint to the storage servers during the iteration");
   auto* inject = app.add_option_function<std::uint64_t>(
-      "--inject-failures", [a](const std::uint64_t& seed) { a->inject_failures = true; a->failure_seed = seed; },
+      "--inject-failures",
+      [a](const std::uint64_t& seed) {
+        a->inject_failures = true;
+        a->failure_seed = seed;
+      },
       "simgrid engine: replay the whole training run with failures drawn from this seed (checkpoints, lost work, "
       "restarts; docs/simgrid-engine.md#failure-injection)");
   // Digits only: CLI11 would wrap "-1" to 2^64 - 1 (an unsigned conversion) instead of refusing it.
@@ -61,7 +67,8 @@ Action setup(CLI::App& app) {
                    : "expected a non-negative integer seed, found " + v;
       },
       "SEED"));
-  app.add_option("--iterations", a->iterations, "with --inject-failures: iterations of the run (default: the workload's train_tokens)")
+  app.add_option("--iterations", a->iterations,
+                 "with --inject-failures: iterations of the run (default: the workload's train_tokens)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000000000}))
       ->needs(inject);
   return [a]() {
@@ -98,7 +105,8 @@ Action setup(CLI::App& app) {
   };
 }
 
-RegisterCommand reg("run", "predict one training iteration of a scenario and report time, throughput, memory", setup, 10);
+RegisterCommand reg("run", "predict one training iteration of a scenario and report time, throughput, memory", setup,
+                    10);
 
 }  // namespace
 }  // namespace trainsim::cli

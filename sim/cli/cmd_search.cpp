@@ -26,10 +26,11 @@ struct SearchArgs {
 
 void print_text(const SearchResult& r, std::ostream& os) {
   const char* per = r.per_run ? "training run" : "iteration";
-  os << fmt::format("strategy search: objective {} (per {}); {} strategies enumerated, {} invalid, {} over memory, "
-                    "{} over the constraints, {} feasible; scored in {:.3f} s ({:.0f} strategies/s)\n\n",
-                    to_string(r.objective), per, r.enumerated, r.invalid, r.over_memory, r.over_constraints,
-                    r.candidates.size(), r.scoring_seconds, r.enumerated / std::max(1e-9, r.scoring_seconds));
+  os << fmt::format(
+      "strategy search: objective {} (per {}); {} strategies enumerated, {} invalid, {} over memory, "
+      "{} over the constraints, {} feasible; scored in {:.3f} s ({:.0f} strategies/s)\n\n",
+      to_string(r.objective), per, r.enumerated, r.invalid, r.over_memory, r.over_constraints, r.candidates.size(),
+      r.scoring_seconds, r.enumerated / std::max(1e-9, r.scoring_seconds));
   if (r.candidates.empty()) {
     os << "no feasible strategy: relax the constraints or add GPUs\n";
     return;
@@ -54,14 +55,18 @@ void print_text(const SearchResult& r, std::ostream& os) {
 
 Action setup(CLI::App& app) {
   auto x = std::make_shared<SearchArgs>();
-  app.add_option("scenario", x->scenario, "scenario JSON file (its model, cluster design and base strategy knobs)")->required();
+  app.add_option("scenario", x->scenario, "scenario JSON file (its model, cluster design and base strategy knobs)")
+      ->required();
   app.add_option("--objective", x->objective, "time, cost or energy")->check(CLI::IsMember({"time", "cost", "energy"}));
-  app.add_option("--max-gpus", x->max_gpus, "also try smaller and larger clusters: every power-of-two node count up to this many GPUs")
+  app.add_option("--max-gpus", x->max_gpus,
+                 "also try smaller and larger clusters: every power-of-two node count up to this many GPUs")
       ->check(CLI::PositiveNumber);
   app.add_option("--deadline", x->deadline, "time to train at most this (30d, 720h, seconds)");
-  app.add_option("--budget", x->budget, "cost of the training run (or iteration without a token budget) at most this, USD")
+  app.add_option("--budget", x->budget,
+                 "cost of the training run (or iteration without a token budget) at most this, USD")
       ->check(CLI::PositiveNumber);
-  app.add_option("--top-k", x->top_k, "confirm this many best candidates with a full engine")->check(CLI::Range(0, 1000));
+  app.add_option("--top-k", x->top_k, "confirm this many best candidates with a full engine")
+      ->check(CLI::Range(0, 1000));
   app.add_option("--confirm-engine", x->confirm_engine, "analytic or simgrid (default: simgrid when built)")
       ->check(CLI::IsMember({"analytic", "simgrid"}));
   app.add_option("--format", x->format, "text or json")->check(CLI::IsMember({"text", "json"}));
@@ -79,7 +84,8 @@ Action setup(CLI::App& app) {
       const Scenario sc = parse_scenario(base, x->scenario, dir);
       const int gpn = sc.cluster.gpus_per_node;
       if (x->max_gpus < gpn)
-        throw InputError("--max-gpus", "at least one node (" + std::to_string(gpn) + " GPUs)", std::to_string(x->max_gpus));
+        throw InputError("--max-gpus", "at least one node (" + std::to_string(gpn) + " GPUs)",
+                         std::to_string(x->max_gpus));
       for (int g = gpn; g <= x->max_gpus; g *= 2) opt.gpu_counts.push_back(g);
     }
     const SearchResult r = search_strategies(base, x->scenario, dir, opt);
@@ -91,7 +97,8 @@ Action setup(CLI::App& app) {
   };
 }
 
-RegisterCommand reg("search", "find the best parallelism strategy (time, cost or energy) and the Pareto front", setup, 31);
+RegisterCommand reg("search", "find the best parallelism strategy (time, cost or energy) and the Pareto front", setup,
+                    31);
 
 }  // namespace
 }  // namespace trainsim::cli

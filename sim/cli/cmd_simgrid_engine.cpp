@@ -16,7 +16,8 @@ struct RegisterSimgridEngine {
   RegisterSimgridEngine() {
     engine_registry()["simgrid"] = &simgrid_execute;
     if (const char* f = std::getenv("TRAINSIM_SIMGRID_FOLD")) default_sim_options().fold = std::string(f) != "0";
-    if (const char* e = std::getenv("TRAINSIM_SIMGRID_ECMP")) default_sim_options().fluid_ecmp = std::string(e) != "hashed";
+    if (const char* e = std::getenv("TRAINSIM_SIMGRID_ECMP"))
+      default_sim_options().fluid_ecmp = std::string(e) != "hashed";
   }
 } reg;
 

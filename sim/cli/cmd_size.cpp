@@ -27,26 +27,30 @@ void print_text(const SizingResult& r, std::ostream& os) {
   os << fmt::format("smallest cluster to train within {:.1f} days:\n\n", r.deadline_s / 86400.0);
   std::size_t w = 12;
   for (const auto& row : r.rows) w = std::max(w, row.label.size());
-  os << fmt::format("  {:<{}} {:>6} {:<58} {:>6} {:>12} {:>9} {:>9} {:>9}\n", "design / GPU", w, "GPUs", "strategy", "days",
-                    "USD", "MWh", "data GB/s", "ckpt GB/s");
+  os << fmt::format("  {:<{}} {:>6} {:<58} {:>6} {:>12} {:>9} {:>9} {:>9}\n", "design / GPU", w, "GPUs", "strategy",
+                    "days", "USD", "MWh", "data GB/s", "ckpt GB/s");
   for (const auto& row : r.rows) {
     if (!row.found) {
-      os << fmt::format("  {:<{}} {:>6}  no strategy meets the deadline up to {} GPUs\n", row.label, w, "-", row.largest_tried);
+      os << fmt::format("  {:<{}} {:>6}  no strategy meets the deadline up to {} GPUs\n", row.label, w, "-",
+                        row.largest_tried);
       continue;
     }
     os << fmt::format("  {:<{}} {:>6} {:<58} {:>6.1f} {:>12.0f} {:>9.1f} {:>9.3f} {:>9.1f}\n", row.label, w, row.gpus,
-                      describe_strategy(row.strategy), row.time_to_train_s / 86400.0, row.cost_usd, row.energy_kwh / 1e3,
-                      row.data_loading_gb_per_s, row.checkpoint_gb_per_s);
+                      describe_strategy(row.strategy), row.time_to_train_s / 86400.0, row.cost_usd,
+                      row.energy_kwh / 1e3, row.data_loading_gb_per_s, row.checkpoint_gb_per_s);
   }
-  if (r.smallest) os << "\nsmallest: " << r.rows[*r.smallest].label << " with " << r.rows[*r.smallest].gpus << " GPUs\n";
-  if (r.cheapest) os << "cheapest: " << r.rows[*r.cheapest].label << fmt::format(" at {:.0f} USD\n", r.rows[*r.cheapest].cost_usd);
+  if (r.smallest)
+    os << "\nsmallest: " << r.rows[*r.smallest].label << " with " << r.rows[*r.smallest].gpus << " GPUs\n";
+  if (r.cheapest)
+    os << "cheapest: " << r.rows[*r.cheapest].label << fmt::format(" at {:.0f} USD\n", r.rows[*r.cheapest].cost_usd);
   os << "(storage: data-loading read bandwidth at the achieved token rate; checkpoint write bandwidth for at most 2%\n"
         " checkpoint overhead at Daly's optimal interval)\n";
 }
 
 Action setup(CLI::App& app) {
   auto x = std::make_shared<SizeArgs>();
-  app.add_option("scenario", x->scenario, "scenario JSON file: workload with train_tokens, base cluster design and strategy knobs")
+  app.add_option("scenario", x->scenario,
+                 "scenario JSON file: workload with train_tokens, base cluster design and strategy knobs")
       ->required();
   app.add_option("--deadline", x->deadline, "train within this (30d, 720h, seconds)")->required();
   app.add_option("--cluster", x->clusters, "another cluster design (JSON file) to size; repeatable");
@@ -82,7 +86,8 @@ Action setup(CLI::App& app) {
   };
 }
 
-RegisterCommand reg("size", "smallest cluster (GPUs, type, fabric, storage bandwidth) to train within a deadline", setup, 32);
+RegisterCommand reg("size", "smallest cluster (GPUs, type, fabric, storage bandwidth) to train within a deadline",
+                    setup, 32);
 
 }  // namespace
 }  // namespace trainsim::cli

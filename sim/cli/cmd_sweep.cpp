@@ -65,10 +65,13 @@ SweepComm mpi_comm() {
 Action setup(CLI::App& app) {
   auto x = std::make_shared<SweepArgs>();
   app.add_option("sweep", x->file, "sweep file (docs/sweeps-and-search.md)")->required();
-  app.add_option("--threads", x->threads, "worker threads per process (default: all cores)")->check(CLI::Range(1, 1024));
-  app.add_option("--engine", x->engine, "analytic (plan + replay), fast (closed form) or simgrid; default: the sweep file's")
+  app.add_option("--threads", x->threads, "worker threads per process (default: all cores)")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--engine", x->engine,
+                 "analytic (plan + replay), fast (closed form) or simgrid; default: the sweep file's")
       ->check(CLI::IsMember({"analytic", "fast", "simgrid"}));
-  app.add_option("--out", x->out, "results file (JSON lines); default: the sweep file's output or <sweep>.results.jsonl");
+  app.add_option("--out", x->out,
+                 "results file (JSON lines); default: the sweep file's output or <sweep>.results.jsonl");
   app.add_option("--format", x->format, "jsonl (default) or csv: also print the whole results file as CSV on stdout")
       ->check(CLI::IsMember({"jsonl", "csv"}));
   app.add_flag("--no-progress", x->no_progress, "no progress bar");
@@ -98,8 +101,9 @@ Action setup(CLI::App& app) {
       const SweepSummary s = run_sweep(spec, opt, comm);
       if (comm.rank == 0) {
         std::cerr << "sweep: " << s.total << " points, " << s.already_done << " already in " << spec.output << ", "
-                  << s.ran << " evaluated here" << (comm.size > 1 ? " (rank 0 of " + std::to_string(comm.size) + ")" : "")
-                  << ", " << s.failed << " infeasible\n";
+                  << s.ran << " evaluated here"
+                  << (comm.size > 1 ? " (rank 0 of " + std::to_string(comm.size) + ")" : "") << ", " << s.failed
+                  << " infeasible\n";
         if (x->format == "csv") std::cout << results_to_csv(spec.output);
       }
     } catch (...) {
@@ -124,7 +128,8 @@ Action setup(CLI::App& app) {
   };
 }
 
-RegisterCommand reg("sweep", "evaluate a grid or list of scenario variants; resumable, threads and MPI ranks", setup, 30);
+RegisterCommand reg("sweep", "evaluate a grid or list of scenario variants; resumable, threads and MPI ranks", setup,
+                    30);
 
 }  // namespace
 }  // namespace trainsim::cli

@@ -43,7 +43,8 @@ void print_summary(const Fabric& f, std::ostream& os) {
   }
   os << "links per class:\n";
   for (int k = 0; k < kLinkClassCount; ++k)
-    if (auto n = f.count(static_cast<LinkClass>(k))) os << "  " << to_string(static_cast<LinkClass>(k)) << ": " << n << "\n";
+    if (auto n = f.count(static_cast<LinkClass>(k)))
+      os << "  " << to_string(static_cast<LinkClass>(k)) << ": " << n << "\n";
   os << "bisection     " << gbytes(f.bisection_bandwidth()) << " (one direction)\n"
      << "diameter      " << f.diameter_hops() << " links\n"
      << "injection/GPU " << gbytes(f.injection_bandwidth_per_gpu()) << "\n";

@@ -20,9 +20,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "trainsim 0.1.0");
   auto& reg = cli::command_registry();
-  std::sort(reg.begin(), reg.end(), [](const auto& a, const auto& b) {
-    return a.order != b.order ? a.order < b.order : a.name < b.name;
-  });
+  std::sort(reg.begin(), reg.end(),
+            [](const auto& a, const auto& b) { return a.order != b.order ? a.order < b.order : a.name < b.name; });
   std::vector<std::pair<CLI::App*, cli::Action>> actions;
   for (auto& c : reg) {
     CLI::App* sub = app.add_subcommand(c.name, c.help);

@@ -21,7 +21,6 @@ double compute_bound_share(const Block& b, const ComputeModel& cm);
 /// A block of host-side kernels (optimizer offload, one kind per block as the Planner issues them)
 /// is not GPU compute: a host-link copy counts as communication (the copy engines, GpuPowerSpec::
 /// comm_w), CPU Adam as idle (the GPU waits for the host).
-ActivityBreakdown activity_from_trace(const Plan& plan, const Trace& trace, const ComputeModel& cm,
-                                      double iteration_s);
+ActivityBreakdown activity_from_trace(const Plan& plan, const Trace& trace, const ComputeModel& cm, double iteration_s);
 
 }  // namespace trainsim

@@ -51,8 +51,8 @@ double cluster_switches(const ClusterSpec& c, const nlohmann::json& cluster_json
   double total = 0;
   try {
     Fabric f(c);
-    for (VertexKind k : {VertexKind::Leaf, VertexKind::Spine, VertexKind::Core, VertexKind::Router,
-                         VertexKind::TorusSwitch})
+    for (VertexKind k :
+         {VertexKind::Leaf, VertexKind::Spine, VertexKind::Core, VertexKind::Router, VertexKind::TorusSwitch})
       total += static_cast<double>(f.count(k));
   } catch (const std::exception&) {
     total = std::ceil(c.nodes / static_cast<double>(std::max(1, c.nodes_per_leaf())));
@@ -106,7 +106,8 @@ JsonReader cluster_reader(const Scenario& sc) {
 
 EnergyCostReport energy_cost_report(const Scenario& sc, const Plan& plan, const Trace& trace, const Metrics& m) {
   const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
-  EnergyCostReport rep = energy_cost_report(sc, plan.strategy, activity_from_trace(plan, trace, cm, m.iteration_time_s), m);
+  EnergyCostReport rep =
+      energy_cost_report(sc, plan.strategy, activity_from_trace(plan, trace, cm, m.iteration_time_s), m);
   if (rep.valid && trace.storage.simulated) {  // the SimGrid engine simulated the storage flows on the fabric
     auto& st = rep.storage;
     const double T = m.iteration_time_s;

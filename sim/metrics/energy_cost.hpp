@@ -26,11 +26,11 @@ namespace trainsim {
 struct Metrics;
 
 struct StorageReport {
-  std::string source, tier;          ///< "parallel_fs" | "object_store"; tier the iteration reads from
-  double bytes_per_sample = 0;       ///< seq_len x 4 bytes (tokenised int32 ids)
-  double bytes_per_iteration = 0;    ///< whole job
-  double load_s = 0;                 ///< time to supply one iteration's samples (per node, in parallel)
-  double data_stall_s = 0;           ///< exposed after prefetch: max(0, load - T)
+  std::string source, tier;        ///< "parallel_fs" | "object_store"; tier the iteration reads from
+  double bytes_per_sample = 0;     ///< seq_len x 4 bytes (tokenised int32 ids)
+  double bytes_per_iteration = 0;  ///< whole job
+  double load_s = 0;               ///< time to supply one iteration's samples (per node, in parallel)
+  double data_stall_s = 0;         ///< exposed after prefetch: max(0, load - T)
   double iteration_time_with_io_s = 0;
   /// SimGrid engine with the storage on the fabric (trace.storage.simulated): the storage flows
   /// simulated next to the training flows. The closed-form fields above are kept as they are.
@@ -53,7 +53,7 @@ struct EnergyReport {
 
 struct ReliabilityReport {
   double job_mtbf_s = 0;
-  double state_bytes = 0;            ///< checkpoint size
+  double state_bytes = 0;  ///< checkpoint size
   double checkpoint_write_s = 0, checkpoint_restore_s = 0, checkpoint_blocking_s = 0;
   double restart_s = 0;
   double young_interval_s = 0, daly_interval_s = 0;
@@ -62,15 +62,15 @@ struct ReliabilityReport {
 };
 
 struct CostReport {
-  std::string model, market;         ///< "cloud" | "on_prem"; cloud market
-  double usd_per_hour = 0;           ///< the job's share of the cluster, per wall-clock hour
+  std::string model, market;  ///< "cloud" | "on_prem"; cloud market
+  double usd_per_hour = 0;    ///< the job's share of the cluster, per wall-clock hour
   double usd_per_gpu_hour = 0;
-  RunCost run;                       ///< per iteration, failure-free run, per million tokens
+  RunCost run;                           ///< per iteration, failure-free run, per million tokens
   double usd_per_run_with_failures = 0;  ///< usd_per_hour x expected wall time
-  double capex_usd = 0;              ///< on-prem only
+  double capex_usd = 0;                  ///< on-prem only
   double onprem_capital_usd_per_hour = 0, onprem_maintenance_usd_per_hour = 0, onprem_energy_usd_per_hour = 0;
   double onprem_utilisation = 0;
-  std::optional<RoiResult> roi;      ///< when the cost section has "roi"
+  std::optional<RoiResult> roi;  ///< when the cost section has "roi"
 };
 
 struct EnergyCostReport {

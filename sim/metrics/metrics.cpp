@@ -115,10 +115,14 @@ Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace
     if (e.kind == OpKind::Compute) {
       const double d = e.end - e.start - e.inner_comm;
       b.tp_comm_exposed += e.inner_comm;
-      if (e.phase == Phase::Forward) b.forward += d;
-      else if (e.phase == Phase::Backward) b.backward += d;
-      else if (e.phase == Phase::Recompute) b.recompute += d;
-      else b.optimizer += d;
+      if (e.phase == Phase::Forward)
+        b.forward += d;
+      else if (e.phase == Phase::Backward)
+        b.backward += d;
+      else if (e.phase == Phase::Recompute)
+        b.recompute += d;
+      else
+        b.optimizer += d;
       busy[e.rank].push_back({e.start, e.end});
     }
   }
@@ -126,13 +130,16 @@ Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace
     std::sort(v.begin(), v.end());
     std::vector<std::pair<double, double>> merged;
     for (const auto& iv : v) {
-      if (!merged.empty() && iv.first <= merged.back().second) merged.back().second = std::max(merged.back().second, iv.second);
-      else merged.push_back(iv);
+      if (!merged.empty() && iv.first <= merged.back().second)
+        merged.back().second = std::max(merged.back().second, iv.second);
+      else
+        merged.push_back(iv);
     }
     v = merged;
   }
   for (const auto& e : trace.events)
-    if (e.stream == Stream::DpComm || e.stream == Stream::ParamComm) per_rank[e.rank].dp_comm_exposed += uncovered(e.start, e.end, busy[e.rank]);
+    if (e.stream == Stream::DpComm || e.stream == Stream::ParamComm)
+      per_rank[e.rank].dp_comm_exposed += uncovered(e.start, e.end, busy[e.rank]);
   double most = -1;
   for (auto& [r, b] : per_rank) {
     const double work = b.forward + b.backward + b.recompute + b.tp_comm_exposed + b.optimizer;

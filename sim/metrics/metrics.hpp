@@ -13,18 +13,18 @@ namespace trainsim {
 
 struct TimeBreakdown {
   double forward = 0, backward = 0, recompute = 0;
-  double tp_comm_exposed = 0;   ///< inline TP/CP/EP collectives (on the critical path)
-  double pipeline_bubble = 0;   ///< idle compute stream inside the pipeline (incl. waiting for transfers)
-  double dp_comm_exposed = 0;   ///< gradient/parameter synchronisation not hidden behind compute
+  double tp_comm_exposed = 0;  ///< inline TP/CP/EP collectives (on the critical path)
+  double pipeline_bubble = 0;  ///< idle compute stream inside the pipeline (incl. waiting for transfers)
+  double dp_comm_exposed = 0;  ///< gradient/parameter synchronisation not hidden behind compute
   double optimizer = 0;
-  int stage = 0;                ///< the pipeline stage this breakdown describes (the busiest)
+  int stage = 0;  ///< the pipeline stage this breakdown describes (the busiest)
 };
 
 struct MemoryReport {
   MemoryBreakdown parts;
   double capacity = 0;
   bool fits = true;
-  int stage = 0;                ///< stage with the largest footprint
+  int stage = 0;  ///< stage with the largest footprint
 };
 
 struct Metrics {
@@ -32,7 +32,7 @@ struct Metrics {
   int gpus = 0;
   double iteration_time_s = 0;
   double tokens_per_s = 0, samples_per_s = 0;
-  double model_flops = 0, hardware_flops = 0;   ///< per iteration, whole job
+  double model_flops = 0, hardware_flops = 0;  ///< per iteration, whole job
   double model_tflops_per_gpu = 0, hardware_tflops_per_gpu = 0, mfu = 0, hfu = 0;
   TimeBreakdown breakdown;
   MemoryReport memory;

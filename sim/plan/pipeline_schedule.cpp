@@ -16,8 +16,9 @@ std::vector<ScheduleStep> pipeline_schedule(ScheduleKind kind, int stage, int st
   }
   const int v = kind == ScheduleKind::Interleaved1F1B ? chunks : 1;
   if (v > 1 && m % p != 0)
-    throw InputError("strategy.micro_batch", "a micro-batch count (global_batch / (micro_batch x dp)) divisible by pp = " +
-                                                 std::to_string(p) + " for the interleaved schedule",
+    throw InputError("strategy.micro_batch",
+                     "a micro-batch count (global_batch / (micro_batch x dp)) divisible by pp = " + std::to_string(p) +
+                         " for the interleaved schedule",
                      std::to_string(m) + " micro-batches");
   const int total = m * v;
   // Megatron: warm-up forwards let later stages fill; with interleaving each stage also runs

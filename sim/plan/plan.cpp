@@ -114,17 +114,11 @@ std::vector<int> Plan::group_members(int rank, GroupRole role) const {
     case GroupRole::EP:  // consecutive data-parallel (x context) indices (Megatron-Core)
       dp_block(s.ep);
       break;
-    case GroupRole::EDP:
-      dp_stride(s.ep);
-      break;
+    case GroupRole::EDP: dp_stride(s.ep); break;
     // With TP x CP inside a node first, a shard group of gpus_per_node / (tp x cp) consecutive
     // indices is one node (FSDP HYBRID_SHARD's usual layout).
-    case GroupRole::DPShard:
-      dp_block(s.zero_shard());
-      break;
-    case GroupRole::DPReplica:
-      dp_stride(s.zero_shard());
-      break;
+    case GroupRole::DPShard: dp_block(s.zero_shard()); break;
+    case GroupRole::DPReplica: dp_stride(s.zero_shard()); break;
     case GroupRole::Embedding:
       if (s.pp > 1) {
         c.pp = 0;
@@ -135,9 +129,7 @@ std::vector<int> Plan::group_members(int rank, GroupRole role) const {
         out.push_back(rank);
       }
       break;
-    case GroupRole::None:
-      out.push_back(rank);
-      break;
+    case GroupRole::None: out.push_back(rank); break;
   }
   return out;
 }

@@ -31,7 +31,7 @@ struct Block {
   int virtual_stage = -1;
   int first_layer = 0, layers = 0;  ///< transformer layers the block covers
   std::vector<Kernel> kernels;
-  double params = 0;                ///< parameters of the covered layers on one rank (pre-ZeRO)
+  double params = 0;  ///< parameters of the covered layers on one rank (pre-ZeRO)
   double flops() const;
 };
 
@@ -40,16 +40,16 @@ struct Op {
   Stream stream = Stream::Compute;
   Phase phase = Phase::Forward;
   int micro_batch = -1;
-  int chunk = -1;               ///< virtual pipeline chunk on this stage
-  int block = -1;               ///< Compute: index into Plan::blocks
+  int chunk = -1;  ///< virtual pipeline chunk on this stage
+  int block = -1;  ///< Compute: index into Plan::blocks
   // Collective.
   CollectiveKind collective = CollectiveKind::AllReduce;
   GroupRole group = GroupRole::None;
-  double bytes = 0;             ///< Collective: per-rank buffer; Send/Recv: message size
+  double bytes = 0;  ///< Collective: per-rank buffer; Send/Recv: message size
   // Send / Recv: the peer is the rank with the same TP/CP/DP coordinates on `peer_stage`.
   int peer_stage = -1;
-  std::int64_t tag = -1;        ///< matches a Send with its Recv
-  std::vector<int> deps;        ///< earlier ops of the same program that must finish first
+  std::int64_t tag = -1;  ///< matches a Send with its Recv
+  std::vector<int> deps;  ///< earlier ops of the same program that must finish first
 };
 
 struct StageProgram {
@@ -66,8 +66,8 @@ struct RankCoord {
 /// An op resolved for one concrete rank (what the hardware backend and SimGrid actors execute).
 struct RankOp {
   const Op* op = nullptr;
-  int peer = -1;                ///< Send/Recv: concrete peer rank
-  std::vector<int> members;     ///< Collective: concrete ranks of the group, in ring order
+  int peer = -1;             ///< Send/Recv: concrete peer rank
+  std::vector<int> members;  ///< Collective: concrete ranks of the group, in ring order
 };
 
 struct Plan {
@@ -75,10 +75,10 @@ struct Plan {
   Strategy strategy;
   int gpus_per_node = 8;
   std::vector<Block> blocks;
-  std::vector<StageProgram> programs;        ///< one per pipeline stage
+  std::vector<StageProgram> programs;  ///< one per pipeline stage
   /// Layers of each virtual stage (index vs = chunk * pp + stage): [first, first + count).
   std::vector<std::pair<int, int>> virtual_stage_layers;
-  double params_per_stage_rank_max = 0;      ///< largest parameter count any rank holds (pre-ZeRO)
+  double params_per_stage_rank_max = 0;  ///< largest parameter count any rank holds (pre-ZeRO)
   std::vector<double> params_per_rank_by_stage;
 
   int world() const { return strategy.world(); }

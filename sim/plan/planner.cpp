@@ -121,7 +121,13 @@ std::vector<Block> module_pieces(const Block& b) {
   std::vector<Block> pieces;
   for (const auto& k : b.kernels) {
     if (pieces.empty() || k.weights > 0) {
-      Block p{b.name + " module " + std::to_string(pieces.size()), b.phase, b.virtual_stage, b.first_layer, b.layers, {}, 0};
+      Block p{b.name + " module " + std::to_string(pieces.size()),
+              b.phase,
+              b.virtual_stage,
+              b.first_layer,
+              b.layers,
+              {},
+              0};
       pieces.push_back(std::move(p));
     }
     pieces.back().kernels.push_back(k);
@@ -351,8 +357,10 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
     const auto steps = pipeline_schedule(s.schedule, stage, P, m, V);
     std::vector<int> last_bwd_of_chunk(V, -1), first_fwd_of_chunk(V, -1), chunk_grad_ops;
     for (size_t i = 0; i < steps.size(); ++i) {
-      if (!steps[i].forward) last_bwd_of_chunk[steps[i].chunk] = static_cast<int>(i);
-      else if (first_fwd_of_chunk[steps[i].chunk] < 0) first_fwd_of_chunk[steps[i].chunk] = static_cast<int>(i);
+      if (!steps[i].forward)
+        last_bwd_of_chunk[steps[i].chunk] = static_cast<int>(i);
+      else if (first_fwd_of_chunk[steps[i].chunk] < 0)
+        first_fwd_of_chunk[steps[i].chunk] = static_cast<int>(i);
     }
     // Buckets (Megatron-Core DDP, PyTorch DDP): consecutive units' parameters, filled in the
     // order the pass meets them; a bucket is synchronised once its last unit is done (gradients)
@@ -387,7 +395,8 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       if (st.forward) {
         std::vector<int> deps;
         if (vs > 0) {
-          deps.push_back(add(p2p(base, OpKind::Recv, Phase::Forward, (vs - 1) % P, p2p_tag(st.micro_batch, vs, VS, true), {})));
+          deps.push_back(
+              add(p2p(base, OpKind::Recv, Phase::Forward, (vs - 1) % P, p2p_tag(st.micro_batch, vs, VS, true), {})));
         }
         int ci = -1, bucket_gather = -1;
         const bool gather_here = gather_in_forward && static_cast<int>(i) == first_fwd_of_chunk[st.chunk];
@@ -428,7 +437,8 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
       } else {
         std::vector<int> deps;
         if (vs < VS - 1) {
-          deps.push_back(add(p2p(base, OpKind::Recv, Phase::Backward, (vs + 1) % P, p2p_tag(st.micro_batch, vs, VS, false), {})));
+          deps.push_back(
+              add(p2p(base, OpKind::Recv, Phase::Backward, (vs + 1) % P, p2p_tag(st.micro_batch, vs, VS, false), {})));
         }
         int ci = -1;
         const bool reduce_here = grads_in_buckets && static_cast<int>(i) == last_bwd_of_chunk[st.chunk];
@@ -440,9 +450,11 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
             // DeepSpeed's forward hooks release the parameters after the recomputation, its
             // backward hooks gather them again; each module's gradients are all-reduced once its
             // backward is done (DeepSpeed 0.3.x, contiguous_gradients false).
-            if (u < rec_units[vs].size()) cdeps = {run_modules(base, Phase::Recompute, rec_units[vs][u], cdeps, nullptr)};
+            if (u < rec_units[vs].size())
+              cdeps = {run_modules(base, Phase::Recompute, rec_units[vs][u], cdeps, nullptr)};
             ci = run_modules(base, Phase::Backward, blk, cdeps, [&](int c, int pb) {
-              pending_grad.emplace(grad_op(Stream::ParamComm, c, st.micro_batch, st.chunk), plan.blocks[pb].params * gbytes);
+              pending_grad.emplace(grad_op(Stream::ParamComm, c, st.micro_batch, st.chunk),
+                                   plan.blocks[pb].params * gbytes);
             });
             continue;
           }
@@ -469,7 +481,8 @@ Plan build_plan(const TransformerConfig& model, const Strategy& s, int gpus_per_
           }
           if (zero3_units) {
             // FSDP reduce-scatters each unit's gradients as soon as its backward is done.
-            unit_grad_ops.push_back(grad_sync(grad_op(Stream::DpComm, ci, st.micro_batch, st.chunk), plan.blocks[blk].params * gbytes));
+            unit_grad_ops.push_back(
+                grad_sync(grad_op(Stream::DpComm, ci, st.micro_batch, st.chunk), plan.blocks[blk].params * gbytes));
           }
         }
         flush_grad();

@@ -16,20 +16,23 @@ namespace {
 /// method but leaves a key out gets num_sm 1 for ring exchange (16 otherwise), num_splits 4 for
 /// a pipeline (else none) and set_sm_margin 0.
 UbOverlap parse_ub_entry(const JsonReader& e) {
-  e.reject_unknown({"method", "num_sm", "cga_size", "set_sm_margin", "num_splits", "aggregate", "atomic_gemm",
-                    "fp8_buf", "use_ce"});
+  e.reject_unknown(
+      {"method", "num_sm", "cga_size", "set_sm_margin", "num_splits", "aggregate", "atomic_gemm", "fp8_buf", "use_ce"});
   const std::string m = e.choice("method", {"ring_exchange", "pipeline", "bulk"});
   UbOverlap u;
   u.on = true;
   u.method = m == "ring_exchange" ? UbMethod::RingExchange : m == "pipeline" ? UbMethod::Pipeline : UbMethod::Bulk;
   // Ring exchange moves its chunks with the copy engines (use_ce): its num_sm drives no copy.
-  const int sms = static_cast<int>(e.opt_integer("num_sm", 0, 1024).value_or(u.method == UbMethod::RingExchange ? 1 : 16));
+  const int sms =
+      static_cast<int>(e.opt_integer("num_sm", 0, 1024).value_or(u.method == UbMethod::RingExchange ? 1 : 16));
   u.sms = u.method == UbMethod::RingExchange ? 0 : sms;
   u.splits = static_cast<int>(e.opt_integer("num_splits", 1, 1024).value_or(u.method == UbMethod::Pipeline ? 4 : 1));
   if (e.present("set_sm_margin")) {
     const auto& v = e.json()["set_sm_margin"];
-    if (v.is_boolean()) u.sm_margin = v.get<bool>();
-    else u.sm_margin = e.integer("set_sm_margin", 0, 1) == 1;
+    if (v.is_boolean())
+      u.sm_margin = v.get<bool>();
+    else
+      u.sm_margin = e.integer("set_sm_margin", 0, 1) == 1;
   }
   return u;
 }
@@ -46,10 +49,39 @@ TpOverlapConfig parse_tp_overlap_cfg(const JsonReader& r) {
 }
 
 Strategy parse_strategy(const JsonReader& r) {
-  r.reject_unknown({"name", "description", "tp", "pp", "dp", "cp", "ep", "vp", "sequence_parallel", "zero", "recompute",
-                    "schedule", "micro_batch", "global_batch", "precision", "attention", "overlap_grad_reduce",
-                    "overlap_param_gather", "bucket_params", "optimizer_offload", "scatter_gather_p2p", "overlap_p2p_comm", "tp_comm_overlap", "tp_overlap_cfg", "shard_group", "dropout", "gradient_accumulation_fusion", "fused_bias",
-                    "grad_reduce_dtype", "fsdp_param_dtype", "zero_runtime", "tp_algorithm", "dp_algorithm"});
+  r.reject_unknown({"name",
+                    "description",
+                    "tp",
+                    "pp",
+                    "dp",
+                    "cp",
+                    "ep",
+                    "vp",
+                    "sequence_parallel",
+                    "zero",
+                    "recompute",
+                    "schedule",
+                    "micro_batch",
+                    "global_batch",
+                    "precision",
+                    "attention",
+                    "overlap_grad_reduce",
+                    "overlap_param_gather",
+                    "bucket_params",
+                    "optimizer_offload",
+                    "scatter_gather_p2p",
+                    "overlap_p2p_comm",
+                    "tp_comm_overlap",
+                    "tp_overlap_cfg",
+                    "shard_group",
+                    "dropout",
+                    "gradient_accumulation_fusion",
+                    "fused_bias",
+                    "grad_reduce_dtype",
+                    "fsdp_param_dtype",
+                    "zero_runtime",
+                    "tp_algorithm",
+                    "dp_algorithm"});
   Strategy s;
   s.tp = static_cast<int>(r.opt_integer("tp", 1, 1 << 20).value_or(1));
   s.pp = static_cast<int>(r.opt_integer("pp", 1, 1 << 20).value_or(1));
@@ -67,8 +99,9 @@ Strategy parse_strategy(const JsonReader& r) {
   s.recompute = rc == "none" ? Recompute::None : rc == "selective" ? Recompute::Selective : Recompute::Full;
   auto sched = r.opt_choice("schedule", {"gpipe", "1f1b", "interleaved-1f1b"});
   if (sched) {
-    s.schedule = *sched == "gpipe" ? ScheduleKind::GPipe : *sched == "1f1b" ? ScheduleKind::OneFOneB
-                                                                           : ScheduleKind::Interleaved1F1B;
+    s.schedule = *sched == "gpipe"  ? ScheduleKind::GPipe
+                 : *sched == "1f1b" ? ScheduleKind::OneFOneB
+                                    : ScheduleKind::Interleaved1F1B;
   } else {
     s.schedule = s.vp > 1 ? ScheduleKind::Interleaved1F1B : ScheduleKind::OneFOneB;
   }
@@ -78,7 +111,9 @@ Strategy parse_strategy(const JsonReader& r) {
   s.global_batch = r.opt_integer("global_batch", 1, std::int64_t(1) << 40).value_or(0);
   if (auto p = r.opt_choice("precision", {"fp32", "tf32", "fp16", "bf16", "fp8"})) s.precision = parse_precision(*p);
   const std::string attention = r.opt_choice("attention", {"flash", "flash-v1", "unfused"}).value_or("flash");
-  s.attention = attention == "flash" ? AttentionImpl::Flash : attention == "flash-v1" ? AttentionImpl::FlashV1 : AttentionImpl::Unfused;
+  s.attention = attention == "flash"      ? AttentionImpl::Flash
+                : attention == "flash-v1" ? AttentionImpl::FlashV1
+                                          : AttentionImpl::Unfused;
   s.overlap_grad_reduce = r.opt_boolean("overlap_grad_reduce").value_or(false);
   s.overlap_param_gather = r.opt_boolean("overlap_param_gather").value_or(false);
   s.bucket_params = r.opt_number("bucket_params", 1e3, 1e13).value_or(0.0);
@@ -98,13 +133,15 @@ Strategy parse_strategy(const JsonReader& r) {
   if (auto g = r.opt_choice("grad_reduce_dtype", {"fp32", "bf16", "fp16"})) s.grad_reduce_dtype = parse_precision(*g);
   if (auto f = r.opt_choice("fsdp_param_dtype", {"fp32", "bf16", "fp16"})) {
     if (s.zero < 3)
-      throw InputError(r.where("fsdp_param_dtype"), "no fsdp_param_dtype unless zero is 3 (parameters are not gathered)",
+      throw InputError(r.where("fsdp_param_dtype"),
+                       "no fsdp_param_dtype unless zero is 3 (parameters are not gathered)",
                        "\"" + *f + "\" with zero " + std::to_string(s.zero));
     s.fsdp_param_dtype = parse_precision(*f);
   }
   if (auto z = r.opt_choice("zero_runtime", {"fsdp", "deepspeed-0.3"})) {
     if (*z == "deepspeed-0.3" && s.zero < 3)
-      throw InputError(r.where("zero_runtime"), "\"fsdp\" unless zero is 3 (deepspeed-0.3 is DeepSpeed's stage-3 runtime)",
+      throw InputError(r.where("zero_runtime"),
+                       "\"fsdp\" unless zero is 3 (deepspeed-0.3 is DeepSpeed's stage-3 runtime)",
                        "\"" + *z + "\" with zero " + std::to_string(s.zero));
     if (*z == "deepspeed-0.3" && s.shard_group > 0)
       throw InputError(r.where("zero_runtime"), "\"fsdp\" with shard_group (DeepSpeed 0.3 shards over the whole group)",

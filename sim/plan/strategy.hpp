@@ -20,9 +20,9 @@ enum class ScheduleKind { GPipe, OneFOneB, Interleaved1F1B };
 
 struct Strategy {
   int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
-  int vp = 1;                     ///< virtual pipeline stages (model chunks) per rank
+  int vp = 1;  ///< virtual pipeline stages (model chunks) per rank
   bool sequence_parallel = false;
-  int zero = 0;                   ///< 0 none, 1 distributed optimizer, 2 + gradients, 3 + parameters (FSDP)
+  int zero = 0;  ///< 0 none, 1 distributed optimizer, 2 + gradients, 3 + parameters (FSDP)
   /// Hybrid sharding: ZeRO/FSDP state is sharded over groups of this many consecutive DP x CP
   /// ranks and replicated across groups (PyTorch FSDP HYBRID_SHARD, Zhao et al. VLDB 2023 Sec. 3.3;
   /// MiCS, Zhang et al. VLDB 2022). Gradients: reduce-scatter in the group, then all-reduce of the
@@ -78,7 +78,8 @@ struct Strategy {
   ZeroRuntime zero_runtime = ZeroRuntime::Fsdp;
   bool dropout = true;
   bool gradient_accumulation_fusion = true;  ///< Megatron --gradient-accumulation-fusion (2022+)
-  bool fused_bias = true;  ///< bias add/gradient fused into neighbouring kernels (false: Megatron-LM 2021, PyTorch <= 1.9)
+  bool fused_bias =
+      true;  ///< bias add/gradient fused into neighbouring kernels (false: Megatron-LM 2021, PyTorch <= 1.9)
   CollectiveAlgorithm tp_algorithm = CollectiveAlgorithm::Auto;
   CollectiveAlgorithm dp_algorithm = CollectiveAlgorithm::Auto;
 

@@ -92,8 +92,10 @@ CompareResult compare_predictions(const Scenario& sa, const Prediction& pa, cons
   const bool a_on = r.a.cost_model == "on_prem", b_on = r.b.cost_model == "on_prem";
   if (a_on != b_on) {
     r.roi_side = a_on ? "a" : "b";
-    if (a_on) add_roi(r, sa, pa, r.a, r.b);
-    else add_roi(r, sb, pb, r.b, r.a);
+    if (a_on)
+      add_roi(r, sa, pa, r.a, r.b);
+    else
+      add_roi(r, sb, pb, r.b, r.a);
   }
   return r;
 }
@@ -142,14 +144,15 @@ nlohmann::json to_json(const CompareResult& r) {
                         {"job_flops_ratio", r.job_flops_ratio}}}};
   if (r.roi) {
     const double payback = r.roi->payback_years;
-    j["comparison"]["roi"] = {{"on_prem_side", r.roi_side},
-                              {"investment_usd", r.roi_inputs->initial_investment_usd},
-                              {"savings_per_run_usd", r.roi_inputs->savings_per_project_usd},
-                              {"runs_per_year", r.roi_inputs->projects_per_year},
-                              {"horizon_years", r.roi_inputs->horizon_years},
-                              {"annual_net_savings_usd", r.roi->annual_net_savings_usd},
-                              {"payback_years", std::isfinite(payback) ? nlohmann::json(payback) : nlohmann::json(nullptr)},
-                              {"roi_percent", r.roi->roi_percent}};
+    j["comparison"]["roi"] = {
+        {"on_prem_side", r.roi_side},
+        {"investment_usd", r.roi_inputs->initial_investment_usd},
+        {"savings_per_run_usd", r.roi_inputs->savings_per_project_usd},
+        {"runs_per_year", r.roi_inputs->projects_per_year},
+        {"horizon_years", r.roi_inputs->horizon_years},
+        {"annual_net_savings_usd", r.roi->annual_net_savings_usd},
+        {"payback_years", std::isfinite(payback) ? nlohmann::json(payback) : nlohmann::json(nullptr)},
+        {"roi_percent", r.roi->roi_percent}};
   }
   return j;
 }
@@ -165,8 +168,8 @@ void print_compare_text(const CompareResult& r, std::ostream& out) {
   };
   auto ratio = [](double x, double y) { return x > 0 ? fmt::format("x{:.3f}", y / x) : std::string("-"); };
   auto red = [](double pct) { return fmt::format("{:+.1f}%", -pct); };
-  row("time per iteration (with I/O)", human_seconds(a.iteration_time_with_io_s), human_seconds(b.iteration_time_with_io_s),
-      red(r.iteration_time_reduction_pct));
+  row("time per iteration (with I/O)", human_seconds(a.iteration_time_with_io_s),
+      human_seconds(b.iteration_time_with_io_s), red(r.iteration_time_reduction_pct));
   row("time to train (expected)", human_seconds(a.time_to_train_s), human_seconds(b.time_to_train_s),
       red(r.time_reduction_pct));
   row("cost per training run (USD)", fmt::format("{:.4g}", a.cost_usd), fmt::format("{:.4g}", b.cost_usd),
@@ -177,24 +180,26 @@ void print_compare_text(const CompareResult& r, std::ostream& out) {
       red(r.energy_reduction_pct));
   row("CO2 per run (t)", fmt::format("{:.4g}", a.co2_kg / 1e3), fmt::format("{:.4g}", b.co2_kg / 1e3),
       ratio(a.co2_kg, b.co2_kg));
-  row("achieved TFLOP/s per GPU", fmt::format("{:.1f}", a.model_tflops_per_gpu), fmt::format("{:.1f}", b.model_tflops_per_gpu),
-      fmt::format("x{:.3f}", r.flops_per_gpu_ratio));
+  row("achieved TFLOP/s per GPU", fmt::format("{:.1f}", a.model_tflops_per_gpu),
+      fmt::format("{:.1f}", b.model_tflops_per_gpu), fmt::format("x{:.3f}", r.flops_per_gpu_ratio));
   row("achieved PFLOP/s, whole job", fmt::format("{:.3f}", a.job_pflops), fmt::format("{:.3f}", b.job_pflops),
       fmt::format("x{:.3f}", r.job_flops_ratio));
   out << fmt::format("\n  doubling the token budget ({:.3g} -> {:.3g} tokens):\n", a.train_tokens, 2 * a.train_tokens);
   row("time to train", human_seconds(a.time_to_train_2x_s), human_seconds(b.time_to_train_2x_s),
       ratio(a.time_to_train_2x_s, b.time_to_train_2x_s));
-  row("  factor vs 1x", ratio(a.time_to_train_s, a.time_to_train_2x_s), ratio(b.time_to_train_s, b.time_to_train_2x_s), "");
+  row("  factor vs 1x", ratio(a.time_to_train_s, a.time_to_train_2x_s), ratio(b.time_to_train_s, b.time_to_train_2x_s),
+      "");
   row("cost per training run (USD)", fmt::format("{:.4g}", a.cost_2x_usd), fmt::format("{:.4g}", b.cost_2x_usd),
       ratio(a.cost_2x_usd, b.cost_2x_usd));
-  row("energy per run (MWh)", fmt::format("{:.4g}", a.energy_2x_kwh / 1e3), fmt::format("{:.4g}", b.energy_2x_kwh / 1e3),
-      ratio(a.energy_2x_kwh, b.energy_2x_kwh));
+  row("energy per run (MWh)", fmt::format("{:.4g}", a.energy_2x_kwh / 1e3),
+      fmt::format("{:.4g}", b.energy_2x_kwh / 1e3), ratio(a.energy_2x_kwh, b.energy_2x_kwh));
   if (r.roi) {
     const auto& in = *r.roi_inputs;
     out << fmt::format("\n  ROI of buying {} instead of renting {} ({}-year horizon):\n", r.roi_side == "a" ? "A" : "B",
                        r.roi_side == "a" ? "B" : "A", in.horizon_years);
-    out << fmt::format("    investment {:.4g} USD; each run saves {:.4g} USD (cloud cost - on-prem maintenance and energy);\n",
-                       in.initial_investment_usd, in.savings_per_project_usd);
+    out << fmt::format(
+        "    investment {:.4g} USD; each run saves {:.4g} USD (cloud cost - on-prem maintenance and energy);\n",
+        in.initial_investment_usd, in.savings_per_project_usd);
     out << fmt::format("    {:.1f} runs per year -> net savings {:.4g} USD/year, payback {:.2f} years, ROI {:.0f}%\n",
                        in.projects_per_year, r.roi->annual_net_savings_usd, r.roi->payback_years, r.roi->roi_percent);
   }

@@ -20,14 +20,14 @@ struct CompareSide {
   int gpus = 0;
   double train_tokens = 0;
   double iteration_time_s = 0, iteration_time_with_io_s = 0;
-  double time_to_train_s = 0;          ///< expected wall clock, failures included
-  double time_to_train_ideal_s = 0;    ///< failure-free
-  double cost_usd = 0;                 ///< per training run, failures included
+  double time_to_train_s = 0;        ///< expected wall clock, failures included
+  double time_to_train_ideal_s = 0;  ///< failure-free
+  double cost_usd = 0;               ///< per training run, failures included
   double usd_per_million_tokens = 0;
-  double energy_kwh = 0;               ///< per training run, failures included
+  double energy_kwh = 0;  ///< per training run, failures included
   double co2_kg = 0;
-  double model_tflops_per_gpu = 0;     ///< achieved, model FLOPs
-  double job_pflops = 0;               ///< achieved, whole job
+  double model_tflops_per_gpu = 0;  ///< achieved, model FLOPs
+  double job_pflops = 0;            ///< achieved, whole job
   double mfu = 0;
   // The same with the token budget doubled.
   double time_to_train_2x_s = 0, cost_2x_usd = 0, energy_2x_kwh = 0;
@@ -39,11 +39,11 @@ struct CompareResult {
   double time_reduction_pct = 0;            ///< (1 - time_to_train_B / time_to_train_A) x 100
   double cost_reduction_pct = 0;            ///< (1 - cost_B / cost_A) x 100
   double energy_reduction_pct = 0;
-  double flops_per_gpu_ratio = 0;           ///< TFLOP/s per GPU, B / A
-  double job_flops_ratio = 0;               ///< whole-job FLOP/s, B / A
-  std::optional<RoiInputs> roi_inputs;      ///< when exactly one side is on-prem and the other cloud
+  double flops_per_gpu_ratio = 0;       ///< TFLOP/s per GPU, B / A
+  double job_flops_ratio = 0;           ///< whole-job FLOP/s, B / A
+  std::optional<RoiInputs> roi_inputs;  ///< when exactly one side is on-prem and the other cloud
   std::optional<RoiResult> roi;
-  std::string roi_side;                     ///< "a" or "b": the on-prem side
+  std::string roi_side;  ///< "a" or "b": the on-prem side
 };
 
 /// Compares two predictions. `train_tokens` > 0 overrides both scenarios' token budgets (needed

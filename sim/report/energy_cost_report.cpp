@@ -13,8 +13,8 @@ namespace {
 nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 nlohmann::json split(double gpu, double host, double net, double stor, double fac) {
-  return {{"gpu", gpu}, {"host", host}, {"network", net}, {"storage", stor}, {"facility", fac},
-          {"total", gpu + host + net + stor + fac}};
+  return {{"gpu", gpu},      {"host", host},    {"network", net},
+          {"storage", stor}, {"facility", fac}, {"total", gpu + host + net + stor + fac}};
 }
 
 }  // namespace
@@ -50,22 +50,27 @@ void add_energy_cost_json(const EnergyCostReport& r, nlohmann::json& j) {
   const auto& e = r.energy;
   const auto& pi = e.per_iteration;
   const double k = pi.total_j() > 0 ? e.run_kwh / pi.total_j() : 0.0;  // kWh per J of one iteration, x iterations
-  j["energy"] = {
-      {"activity_per_gpu_s",
-       {{"compute", e.activity.compute_s}, {"memory", e.activity.memory_s}, {"comm", e.activity.comm_s},
-        {"idle", e.activity.idle_s}}},
-      {"counts",
-       {{"gpus", e.counts.gpus}, {"nodes", e.counts.nodes}, {"nics", e.counts.nics}, {"switches", e.counts.switches},
-        {"ports_per_switch", e.counts.ports_per_switch}, {"storage_servers", e.counts.storage_servers}}},
-      {"per_iteration_j", split(pi.gpu_j, pi.host_j, pi.network_j, pi.storage_j, pi.facility_j)},
-      {"average_power_w", pi.average_power_w},
-      {"iterations", e.iterations},
-      {"run_kwh", split(pi.gpu_j * k, pi.host_j * k, pi.network_j * k, pi.storage_j * k, pi.facility_j * k)},
-      {"run_kwh_with_failures", e.run_kwh_with_failures},
-      {"co2_kg", e.co2_kg},
-      {"co2_kg_with_failures", e.co2_kg_with_failures},
-      {"pue", e.pue},
-      {"carbon_g_per_kwh", e.carbon_g_per_kwh}};
+  j["energy"] = {{"activity_per_gpu_s",
+                  {{"compute", e.activity.compute_s},
+                   {"memory", e.activity.memory_s},
+                   {"comm", e.activity.comm_s},
+                   {"idle", e.activity.idle_s}}},
+                 {"counts",
+                  {{"gpus", e.counts.gpus},
+                   {"nodes", e.counts.nodes},
+                   {"nics", e.counts.nics},
+                   {"switches", e.counts.switches},
+                   {"ports_per_switch", e.counts.ports_per_switch},
+                   {"storage_servers", e.counts.storage_servers}}},
+                 {"per_iteration_j", split(pi.gpu_j, pi.host_j, pi.network_j, pi.storage_j, pi.facility_j)},
+                 {"average_power_w", pi.average_power_w},
+                 {"iterations", e.iterations},
+                 {"run_kwh", split(pi.gpu_j * k, pi.host_j * k, pi.network_j * k, pi.storage_j * k, pi.facility_j * k)},
+                 {"run_kwh_with_failures", e.run_kwh_with_failures},
+                 {"co2_kg", e.co2_kg},
+                 {"co2_kg_with_failures", e.co2_kg_with_failures},
+                 {"pue", e.pue},
+                 {"carbon_g_per_kwh", e.carbon_g_per_kwh}};
 
   const auto& rl = r.reliability;
   j["reliability"] = {{"job_mtbf_s", num(rl.job_mtbf_s)},
@@ -117,13 +122,14 @@ void print_energy_cost_text(const EnergyCostReport& r, std::ostream& out) {
                      s.bytes_per_iteration / 1e6, human_seconds(s.load_s), human_seconds(s.data_stall_s));
   out << fmt::format("  iteration time with I/O  {:>12}\n", human_seconds(s.iteration_time_with_io_s));
   if (s.simulated.simulated) {
-    out << fmt::format("  simulated on the fabric ({} servers): load {}, stall {}, slowdown of the iteration by storage "
-                       "traffic {} ({} without)\n",
-                       s.simulated.servers, human_seconds(s.simulated.load_s), human_seconds(s.simulated_data_stall_s),
-                       human_seconds(s.contention_slowdown_s), human_seconds(s.simulated.iteration_time_without_storage));
+    out << fmt::format(
+        "  simulated on the fabric ({} servers): load {}, stall {}, slowdown of the iteration by storage "
+        "traffic {} ({} without)\n",
+        s.simulated.servers, human_seconds(s.simulated.load_s), human_seconds(s.simulated_data_stall_s),
+        human_seconds(s.contention_slowdown_s), human_seconds(s.simulated.iteration_time_without_storage));
     if (s.simulated.checkpoint_bytes > 0)
-      out << fmt::format("  checkpoint written during the iteration: {:.3g} GB in {}\n", s.simulated.checkpoint_bytes / 1e9,
-                         human_seconds(s.simulated.checkpoint_s));
+      out << fmt::format("  checkpoint written during the iteration: {:.3g} GB in {}\n",
+                         s.simulated.checkpoint_bytes / 1e9, human_seconds(s.simulated.checkpoint_s));
   }
   out << fmt::format("\n  energy per iteration {:.4g} kJ, average power {:.1f} kW (PUE {:.2f})\n", pi.total_j() / 1e3,
                      pi.average_power_w / 1e3, e.pue);
@@ -131,12 +137,14 @@ void print_energy_cost_text(const EnergyCostReport& r, std::ostream& out) {
                      human_seconds(e.activity.compute_s), human_seconds(e.activity.memory_s),
                      human_seconds(e.activity.comm_s), human_seconds(e.activity.idle_s));
   const double t = pi.total_j() > 0 ? 100.0 / pi.total_j() : 0.0;
-  out << fmt::format("    GPU {:.1f}%, host {:.1f}%, network {:.1f}% ({} NICs, {} switches), storage {:.1f}%, facility {:.1f}%\n",
-                     pi.gpu_j * t, pi.host_j * t, pi.network_j * t, e.counts.nics, e.counts.switches, pi.storage_j * t,
-                     pi.facility_j * t);
+  out << fmt::format(
+      "    GPU {:.1f}%, host {:.1f}%, network {:.1f}% ({} NICs, {} switches), storage {:.1f}%, facility {:.1f}%\n",
+      pi.gpu_j * t, pi.host_j * t, pi.network_j * t, e.counts.nics, e.counts.switches, pi.storage_j * t,
+      pi.facility_j * t);
   if (e.iterations > 0) {
     out << fmt::format("    training run: {:.4g} MWh ({:.4g} MWh with failures), {:.4g} t CO2 at {:.0f} g/kWh\n",
-                       e.run_kwh / 1e3, e.run_kwh_with_failures / 1e3, e.co2_kg_with_failures / 1e3, e.carbon_g_per_kwh);
+                       e.run_kwh / 1e3, e.run_kwh_with_failures / 1e3, e.co2_kg_with_failures / 1e3,
+                       e.carbon_g_per_kwh);
     out << fmt::format("\n  reliability: job MTBF {}, checkpoint {:.3g} GB written in {}, Daly interval {}\n",
                        human_seconds(rl.job_mtbf_s), rl.state_bytes / 1e9, human_seconds(rl.checkpoint_write_s),
                        human_seconds(rl.expected.interval_s));
@@ -144,16 +152,18 @@ void print_energy_cost_text(const EnergyCostReport& r, std::ostream& out) {
                        human_seconds(rl.ideal_time_to_train_s), human_seconds(rl.expected.wall_s),
                        rl.expected.expected_failures, 100 * rl.expected.goodput);
   }
-  out << fmt::format("\n  cost ({}{}): {:.2f} USD/h ({:.3f} USD per GPU-hour), {:.4g} USD per iteration, {:.4g} USD per 1M tokens\n",
-                     c.model, c.model == "cloud" ? ", " + c.market : std::string(), c.usd_per_hour, c.usd_per_gpu_hour,
-                     c.run.usd_per_iteration, c.run.usd_per_million_tokens);
+  out << fmt::format(
+      "\n  cost ({}{}): {:.2f} USD/h ({:.3f} USD per GPU-hour), {:.4g} USD per iteration, {:.4g} USD per 1M tokens\n",
+      c.model, c.model == "cloud" ? ", " + c.market : std::string(), c.usd_per_hour, c.usd_per_gpu_hour,
+      c.run.usd_per_iteration, c.run.usd_per_million_tokens);
   if (e.iterations > 0)
-    out << fmt::format("    training run: {:.4g} USD failure-free, {:.4g} USD expected with failures\n", c.run.usd_per_run,
-                       c.usd_per_run_with_failures);
+    out << fmt::format("    training run: {:.4g} USD failure-free, {:.4g} USD expected with failures\n",
+                       c.run.usd_per_run, c.usd_per_run_with_failures);
   if (c.model == "on_prem")
-    out << fmt::format("    capex {:.4g} USD; per hour: capital {:.2f}, maintenance {:.2f}, energy {:.2f} USD (utilisation {:.0f}%)\n",
-                       c.capex_usd, c.onprem_capital_usd_per_hour, c.onprem_maintenance_usd_per_hour,
-                       c.onprem_energy_usd_per_hour, 100 * c.onprem_utilisation);
+    out << fmt::format(
+        "    capex {:.4g} USD; per hour: capital {:.2f}, maintenance {:.2f}, energy {:.2f} USD (utilisation {:.0f}%)\n",
+        c.capex_usd, c.onprem_capital_usd_per_hour, c.onprem_maintenance_usd_per_hour, c.onprem_energy_usd_per_hour,
+        100 * c.onprem_utilisation);
   if (c.roi)
     out << fmt::format("    ROI: {:.4g} USD net savings per year, payback {:.2f} years, ROI {:.1f}%\n",
                        c.roi->annual_net_savings_usd, c.roi->payback_years, c.roi->roi_percent);

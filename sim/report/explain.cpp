@@ -57,7 +57,8 @@ bool near(double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max(std::
 
 std::string where_of(const Op& op) {
   if (op.kind == OpKind::Send) return "pipeline send (as many receives)";
-  if (op.phase == Phase::GradSync) return op.group == GroupRole::Embedding ? "tied-embedding gradients" : "gradient sync";
+  if (op.phase == Phase::GradSync)
+    return op.group == GroupRole::Embedding ? "tied-embedding gradients" : "gradient sync";
   if (op.phase == Phase::ParamSync) return "parameter gather";
   return to_string(op.phase);
 }
@@ -126,8 +127,8 @@ std::vector<CommVolume> communication_volumes(const Plan& plan, int stage) {
     if (a.inline_ && layers > 0 && m > 0) v.per_layer_per_micro_batch = v.typical_op_count / (layers * m);
     const double sz = v.typical_op_bytes;
     if (a.inline_ && a.role == GroupRole::TP && near(sz, T * h * eb))
-      v.size_formula = fmt::format("b*s*h*bytes = {}*{}*{}*{} B{}", s.micro_batch, plan.model.seq_len / s.cp, plan.model.hidden,
-                                   eb, s.cp > 1 ? " (s per CP rank)" : "");
+      v.size_formula = fmt::format("b*s*h*bytes = {}*{}*{}*{} B{}", s.micro_batch, plan.model.seq_len / s.cp,
+                                   plan.model.hidden, eb, s.cp > 1 ? " (s per CP rank)" : "");
     else if (v.kind == "send" && near(sz, T * h * eb / (s.scatter_gather_p2p ? s.tp : 1)))
       v.size_formula = s.scatter_gather_p2p && s.tp > 1
                            ? fmt::format("b*s*h*bytes/tp = {}*{}*{}*{}/{} B (scatter-gather over TP)", s.micro_batch,
@@ -192,13 +193,14 @@ void add_hints(const Scenario& sc, const Prediction& p, Explanation& e) {
       const MemoryReport mr = memory_with(sc, p.plan, s.recompute, z);
       if (mr.fits)
         fix = fmt::format(" ZeRO stage {} (strategy.zero = {}{}) brings it to {} per GPU, which fits.", z, z,
-                          z == 3 ? ": FSDP, parameters gathered per layer" : z == 2 ? ": optimizer and gradients sharded"
-                                                                                    : ": optimizer state sharded",
+                          z == 3   ? ": FSDP, parameters gathered per layer"
+                          : z == 2 ? ": optimizer and gradients sharded"
+                                   : ": optimizer state sharded",
                           human_bytes(mr.parts.total()));
     }
     if (fix.empty()) fix = " More tensor or pipeline parallelism (fewer parameters per GPU) is needed.";
-    hints.push_back({1e9, fmt::format("Memory does not fit: {} needed per GPU, {} available.{}", human_bytes(e.memory_total_bytes),
-                                      human_bytes(e.memory_capacity_bytes), fix)});
+    hints.push_back({1e9, fmt::format("Memory does not fit: {} needed per GPU, {} available.{}",
+                                      human_bytes(e.memory_total_bytes), human_bytes(e.memory_capacity_bytes), fix)});
   }
   const double bub = b.pipeline_bubble / T;
   if (s.pp > 1 && bub > 0.10) {
@@ -206,25 +208,28 @@ void add_hints(const Scenario& sc, const Prediction& p, Explanation& e) {
     std::string text = fmt::format("The pipeline bubble costs {} of the iteration ({} by the formula).", pct(bub),
                                    pct(e.bubble.fraction));
     const auto more = bubble_formula(s.schedule, s.pp, 2 * m, s.vp);
-    text += fmt::format(" Twice the micro-batches (m = {}: a smaller micro_batch or a larger global batch) gives {}.", 2 * m,
-                        pct(more.fraction));
+    text += fmt::format(" Twice the micro-batches (m = {}: a smaller micro_batch or a larger global batch) gives {}.",
+                        2 * m, pct(more.fraction));
     // Interleaving: the smallest vp >= 2 with pp*vp dividing the layers (and m divisible by pp).
     int vp = 0;
-    for (int v = 2; s.schedule != ScheduleKind::Interleaved1F1B && m % s.pp == 0 && v * s.pp <= p.plan.model.layers; ++v)
+    for (int v = 2; s.schedule != ScheduleKind::Interleaved1F1B && m % s.pp == 0 && v * s.pp <= p.plan.model.layers;
+         ++v)
       if (p.plan.model.layers % (v * s.pp) == 0) {
         vp = v;
         break;
       }
     if (vp > 0) {
       const auto inter = bubble_formula(ScheduleKind::Interleaved1F1B, s.pp, m, vp);
-      text += fmt::format(" Interleaving (vp = {}, schedule interleaved-1f1b) gives {}, for {} times the pipeline messages.", vp,
-                          pct(inter.fraction), vp);
+      text += fmt::format(
+          " Interleaving (vp = {}, schedule interleaved-1f1b) gives {}, for {} times the pipeline messages.", vp,
+          pct(inter.fraction), vp);
     }
     hints.push_back({b.pipeline_bubble, text});
   }
   const double dpx = b.dp_comm_exposed / T;
   if (dpx > 0.03) {
-    std::string text = fmt::format("Data-parallel communication is exposed for {} ({}).", human_seconds(b.dp_comm_exposed), pct(dpx));
+    std::string text =
+        fmt::format("Data-parallel communication is exposed for {} ({}).", human_seconds(b.dp_comm_exposed), pct(dpx));
     if (!s.overlap_grad_reduce && s.zero < 3)
       text += " Set strategy.overlap_grad_reduce = true to reduce gradients while the backward pass still runs";
     else
@@ -235,11 +240,12 @@ void add_hints(const Scenario& sc, const Prediction& p, Explanation& e) {
   }
   const double tpx = b.tp_comm_exposed / T;
   if (s.tp > 1 && tpx > 0.10) {
-    std::string text = fmt::format("Tensor-parallel collectives take {} ({}) on the critical path.", human_seconds(b.tp_comm_exposed),
-                                   pct(tpx));
+    std::string text = fmt::format("Tensor-parallel collectives take {} ({}) on the critical path.",
+                                   human_seconds(b.tp_comm_exposed), pct(tpx));
     if (s.tp > sc.cluster.gpus_per_node)
-      text += fmt::format(" tp = {} spans more than a node ({} GPUs): keep tp <= {} and use pipeline parallelism across nodes.",
-                          s.tp, sc.cluster.gpus_per_node, sc.cluster.gpus_per_node);
+      text += fmt::format(
+          " tp = {} spans more than a node ({} GPUs): keep tp <= {} and use pipeline parallelism across nodes.", s.tp,
+          sc.cluster.gpus_per_node, sc.cluster.gpus_per_node);
     else
       text += fmt::format(" A smaller tp (e.g. {}) with more pipeline or data parallelism moves fewer bytes per token.",
                           std::max(1, s.tp / 2));
@@ -249,10 +255,11 @@ void add_hints(const Scenario& sc, const Prediction& p, Explanation& e) {
     for (const char* mode : {"none", "selective"}) {
       if (std::string(mode) == e.recompute.mode) break;
       if (e.recompute.fits.count(mode) && e.recompute.fits.at(mode)) {
-        hints.push_back({b.recompute, fmt::format("Recomputation costs {} ({}) but memory would fit with recompute = \"{}\" "
-                                                  "({} per GPU): switching saves most of that time.",
-                                                  human_seconds(b.recompute), pct(b.recompute / T), mode,
-                                                  human_bytes(e.recompute.total_bytes.at(mode)))});
+        hints.push_back(
+            {b.recompute, fmt::format("Recomputation costs {} ({}) but memory would fit with recompute = \"{}\" "
+                                      "({} per GPU): switching saves most of that time.",
+                                      human_seconds(b.recompute), pct(b.recompute / T), mode,
+                                      human_bytes(e.recompute.total_bytes.at(mode)))});
         break;
       }
     }
@@ -261,9 +268,10 @@ void add_hints(const Scenario& sc, const Prediction& p, Explanation& e) {
   for (size_t i = 0; i < hints.size() && i < 3; ++i) e.hints.push_back(hints[i].text);
   if (e.hints.empty()) {
     const double compute = (b.forward + b.backward + b.optimizer) / T;
-    e.hints.push_back(fmt::format("No obvious waste: {} of the iteration is useful compute (forward, backward, optimizer); "
-                                  "the rest is spread over small items. MFU {} is then bounded by kernel efficiency.",
-                                  pct(compute), pct(p.metrics.mfu)));
+    e.hints.push_back(
+        fmt::format("No obvious waste: {} of the iteration is useful compute (forward, backward, optimizer); "
+                    "the rest is spread over small items. MFU {} is then bounded by kernel efficiency.",
+                    pct(compute), pct(p.metrics.mfu)));
   }
 }
 
@@ -365,10 +373,11 @@ nlohmann::json to_json(const Explanation& e) {
     parts[k] = {{"seconds", v}, {"fraction", e.iteration_time_s > 0 ? v / e.iteration_time_s : 0.0}};
   j["time"] = {{"stage", e.breakdown_stage}, {"parts", parts}};
   const auto& b = e.bubble;
-  j["bubble"] = {{"schedule", b.schedule}, {"p", b.stages},          {"m", b.micro_batches},
-                 {"v", b.chunks},          {"formula", b.formula},    {"filled", b.filled},
-                 {"fraction", b.fraction}, {"of_ideal", b.of_ideal}, {"modelled_s", b.modelled_s},
-                 {"modelled_fraction", b.modelled_fraction}};
+  j["bubble"] = {{"schedule", b.schedule},     {"p", b.stages},
+                 {"m", b.micro_batches},       {"v", b.chunks},
+                 {"formula", b.formula},       {"filled", b.filled},
+                 {"fraction", b.fraction},     {"of_ideal", b.of_ideal},
+                 {"modelled_s", b.modelled_s}, {"modelled_fraction", b.modelled_fraction}};
   nlohmann::json comm = nlohmann::json::array();
   for (const auto& c : e.comm) {
     nlohmann::json x = {{"group", c.group},
@@ -405,7 +414,9 @@ nlohmann::json to_json(const Explanation& e) {
                     {"fits", r.fits}};
   for (const auto& [k, v] : r.activations_bytes) j["recompute"]["activations_gb"][k] = v / 1e9;
   for (const auto& [k, v] : r.total_bytes) j["recompute"]["total_gb"][k] = v / 1e9;
-  j["memory"] = {{"total_gb", e.memory_total_bytes / 1e9}, {"capacity_gb", e.memory_capacity_bytes / 1e9}, {"fits", e.memory_fits}};
+  j["memory"] = {{"total_gb", e.memory_total_bytes / 1e9},
+                 {"capacity_gb", e.memory_capacity_bytes / 1e9},
+                 {"fits", e.memory_fits}};
   j["hints"] = e.hints;
   return j;
 }
@@ -435,15 +446,17 @@ void print_explain_text(const Explanation& e, std::ostream& out) {
   out << "\nPipeline bubble:\n";
   if (b.stages <= 1) {
     out << "  no pipeline parallelism (pp = 1): no bubble";
-    if (b.modelled_s > 0) out << fmt::format("; {} of idle time comes from waiting on transfers", human_seconds(b.modelled_s));
+    if (b.modelled_s > 0)
+      out << fmt::format("; {} of idle time comes from waiting on transfers", human_seconds(b.modelled_s));
     out << ".\n";
   } else {
     out << fmt::format("  {} schedule, p = {} stages, m = {} micro-batches{}.\n", b.schedule, b.stages, b.micro_batches,
                        b.chunks > 1 ? fmt::format(", v = {} chunks per stage", b.chunks) : "");
     out << fmt::format("  By the formula {} = {} = {} of the iteration\n", b.formula, b.filled, pct(b.fraction));
-    out << fmt::format("  ({} relative to the bubble-free time, (p-1)/(v*m) as in Narayanan et al. SC'21).\n", pct(b.of_ideal));
-    out << fmt::format("  The engine modelled {} idle on the busiest stage: {} of the iteration", human_seconds(b.modelled_s),
-                       pct(b.modelled_fraction));
+    out << fmt::format("  ({} relative to the bubble-free time, (p-1)/(v*m) as in Narayanan et al. SC'21).\n",
+                       pct(b.of_ideal));
+    out << fmt::format("  The engine modelled {} idle on the busiest stage: {} of the iteration",
+                       human_seconds(b.modelled_s), pct(b.modelled_fraction));
     const double d = b.modelled_fraction - b.fraction;
     if (std::fabs(d) < 0.01)
       out << ", as the formula says.\n";
@@ -453,9 +466,10 @@ void print_explain_text(const Explanation& e, std::ostream& out) {
           "  pipeline messages, uneven first/last stages (embedding, logits) and tail work add idle time.\n",
           fmt::format("{:.1f}", 100 * d));
     else
-      out << fmt::format(",\n  {} points less than the formula: the busiest stage waits less than a uniform pipeline would\n"
-                         "  (its extra work — embedding, logits, exposed communication — fills part of the bubble).\n",
-                         fmt::format("{:.1f}", -100 * d));
+      out << fmt::format(
+          ",\n  {} points less than the formula: the busiest stage waits less than a uniform pipeline would\n"
+          "  (its extra work — embedding, logits, exposed communication — fills part of the bubble).\n",
+          fmt::format("{:.1f}", -100 * d));
   }
 
   // 3. Communication.
@@ -466,9 +480,10 @@ void print_explain_text(const Explanation& e, std::ostream& out) {
                               : c.nodes > 1    ? fmt::format("{} ranks over {} nodes", c.group_size, c.nodes)
                                                : fmt::format("{} ranks inside a node", c.group_size);
     out << fmt::format("  {:<10} {:<15} {:>7} ops  {:>10} buffers, {:>10} on the wire  [{}; {}]\n",
-                       c.group == "pp" ? "pp" : c.group, c.kind, c.count, human_bytes(c.bytes), human_bytes(c.wire_bytes),
-                       c.where, shape);
-    std::string detail = fmt::format("             typical op {} (x{})", human_bytes(c.typical_op_bytes), c.typical_op_count);
+                       c.group == "pp" ? "pp" : c.group, c.kind, c.count, human_bytes(c.bytes),
+                       human_bytes(c.wire_bytes), c.where, shape);
+    std::string detail =
+        fmt::format("             typical op {} (x{})", human_bytes(c.typical_op_bytes), c.typical_op_count);
     if (c.per_layer_per_micro_batch > 0)
       detail += fmt::format(", {:.3g} per layer per micro-batch", c.per_layer_per_micro_batch);
     if (!c.size_formula.empty()) detail += ": " + c.size_formula;
@@ -479,24 +494,28 @@ void print_explain_text(const Explanation& e, std::ostream& out) {
     if (k == "tp_comm_exposed") exposed_tp = v;
     if (k == "dp_comm_exposed") exposed_dp = v;
   }
-  out << fmt::format("  Exposed on the critical path: tensor/context/expert collectives {} ({}), data-parallel sync {} ({}).\n",
-                     human_seconds(exposed_tp), pct(frac(exposed_tp)), human_seconds(exposed_dp), pct(frac(exposed_dp)));
+  out << fmt::format(
+      "  Exposed on the critical path: tensor/context/expert collectives {} ({}), data-parallel sync {} ({}).\n",
+      human_seconds(exposed_tp), pct(frac(exposed_tp)), human_seconds(exposed_dp), pct(frac(exposed_dp)));
   if (e.runtime_overhead_s > 0) {
-    out << fmt::format("  ZeRO-3 runtime {}: its software path (per-parameter gathers copied out of a list, a\n"
-                       "  synchronisation each; {:.1f} GB/s gathered, {:.1f} GB/s reduced, DeepSpeed #1174) adds {} to the\n"
-                       "  {} of these collectives, {} of it; they run one after another on one stream.\n",
-                       e.zero_runtime, e.runtime_gather_Bps / 1e9, e.runtime_reduce_Bps / 1e9, human_seconds(e.runtime_overhead_s),
-                       human_seconds(e.runtime_collectives_s),
-                       pct(e.runtime_collectives_s > 0 ? e.runtime_overhead_s / e.runtime_collectives_s : 0.0));
+    out << fmt::format(
+        "  ZeRO-3 runtime {}: its software path (per-parameter gathers copied out of a list, a\n"
+        "  synchronisation each; {:.1f} GB/s gathered, {:.1f} GB/s reduced, DeepSpeed #1174) adds {} to the\n"
+        "  {} of these collectives, {} of it; they run one after another on one stream.\n",
+        e.zero_runtime, e.runtime_gather_Bps / 1e9, e.runtime_reduce_Bps / 1e9, human_seconds(e.runtime_overhead_s),
+        human_seconds(e.runtime_collectives_s),
+        pct(e.runtime_collectives_s > 0 ? e.runtime_overhead_s / e.runtime_collectives_s : 0.0));
   }
   if (e.tp_overlapped_s > 0)
-    out << fmt::format("  TP overlap (Transformer Engine userbuffers, tp_overlap_cfg): of the {} of layer tensor-parallel\n"
-                       "  collectives, {} stay on the critical path, exposed or as the SMs the overlap takes from the products.\n",
-                       human_seconds(e.tp_overlapped_s), human_seconds(e.tp_overlap_cost_s));
+    out << fmt::format(
+        "  TP overlap (Transformer Engine userbuffers, tp_overlap_cfg): of the {} of layer tensor-parallel\n"
+        "  collectives, {} stay on the critical path, exposed or as the SMs the overlap takes from the products.\n",
+        human_seconds(e.tp_overlapped_s), human_seconds(e.tp_overlap_cost_s));
   if (e.sm_contention_s > 0)
-    out << fmt::format("  Overlapped, not free: the collectives beside the compute hold up to {} of the {} SMs (NCCL, one SM\n"
-                       "  per channel), so the compute they overlap runs {} longer ({} of the iteration, in the passes above).\n",
-                       e.sm_contention_sms, e.sm_count, human_seconds(e.sm_contention_s), pct(frac(e.sm_contention_s)));
+    out << fmt::format(
+        "  Overlapped, not free: the collectives beside the compute hold up to {} of the {} SMs (NCCL, one SM\n"
+        "  per channel), so the compute they overlap runs {} longer ({} of the iteration, in the passes above).\n",
+        e.sm_contention_sms, e.sm_count, human_seconds(e.sm_contention_s), pct(frac(e.sm_contention_s)));
 
   // 4. Recompute and memory.
   const auto& r = e.recompute;
@@ -506,18 +525,20 @@ void print_explain_text(const Explanation& e, std::ostream& out) {
   else if (r.time_s <= 0 && r.extra_flops <= 0)
     out << fmt::format("  recompute = {} re-runs nothing in this plan.\n", r.mode);
   else
-    out << fmt::format("  recompute = {}: costs {} ({} of the iteration) and {} more per iteration ({} of the model FLOPs).\n",
-                       r.mode, human_seconds(r.time_s), pct(frac(r.time_s)), human_flops(r.extra_flops), pct(r.extra_flops_fraction));
+    out << fmt::format(
+        "  recompute = {}: costs {} ({} of the iteration) and {} more per iteration ({} of the model FLOPs).\n", r.mode,
+        human_seconds(r.time_s), pct(frac(r.time_s)), human_flops(r.extra_flops), pct(r.extra_flops_fraction));
   for (const char* mode : {"none", "selective", "full"})
     if (r.activations_bytes.count(mode))
-      out << fmt::format("  {:<10} activations {:>10}, total {:>10}{}{}\n", mode, human_bytes(r.activations_bytes.at(mode)),
-                         human_bytes(r.total_bytes.at(mode)), r.fits.at(mode) ? "  fits" : "  does not fit",
-                         r.mode == mode ? "   <- this scenario" : "");
-  if (r.mode != "none" && r.activations_bytes.count("none") && r.activations_bytes.at("none") > r.activations_bytes.at(r.mode))
+      out << fmt::format("  {:<10} activations {:>10}, total {:>10}{}{}\n", mode,
+                         human_bytes(r.activations_bytes.at(mode)), human_bytes(r.total_bytes.at(mode)),
+                         r.fits.at(mode) ? "  fits" : "  does not fit", r.mode == mode ? "   <- this scenario" : "");
+  if (r.mode != "none" && r.activations_bytes.count("none") &&
+      r.activations_bytes.at("none") > r.activations_bytes.at(r.mode))
     out << fmt::format("  Recomputation saves {} of activation memory per GPU.\n",
                        human_bytes(r.activations_bytes.at("none") - r.activations_bytes.at(r.mode)));
-  out << fmt::format("  Memory {}: {} of {} per GPU.\n", e.memory_fits ? "fits" : "DOES NOT FIT", human_bytes(e.memory_total_bytes),
-                     human_bytes(e.memory_capacity_bytes));
+  out << fmt::format("  Memory {}: {} of {} per GPU.\n", e.memory_fits ? "fits" : "DOES NOT FIT",
+                     human_bytes(e.memory_total_bytes), human_bytes(e.memory_capacity_bytes));
 
   out << "\nWhat to try:\n";
   for (const auto& h : e.hints) out << "  - " << h << "\n";

@@ -23,34 +23,34 @@ namespace trainsim {
 struct BubbleExplanation {
   int stages = 1, micro_batches = 1, chunks = 1;  ///< p, m, v
   std::string schedule;
-  std::string formula;            ///< "(p-1)/(m+p-1)" or "(p-1)/(v*m+p-1)"
-  std::string filled;             ///< the formula with the numbers filled in
-  double fraction = 0;            ///< of the iteration, by the formula
-  double of_ideal = 0;            ///< (p-1)/(v*m): relative to the bubble-free time (SC'21)
-  double modelled_s = 0;          ///< Metrics.breakdown.pipeline_bubble
-  double modelled_fraction = 0;   ///< modelled_s / iteration time
+  std::string formula;           ///< "(p-1)/(m+p-1)" or "(p-1)/(v*m+p-1)"
+  std::string filled;            ///< the formula with the numbers filled in
+  double fraction = 0;           ///< of the iteration, by the formula
+  double of_ideal = 0;           ///< (p-1)/(v*m): relative to the bubble-free time (SC'21)
+  double modelled_s = 0;         ///< Metrics.breakdown.pipeline_bubble
+  double modelled_fraction = 0;  ///< modelled_s / iteration time
 };
 
 /// Communication of one kind on one group, per rank of a pipeline stage, per iteration.
 struct CommVolume {
-  std::string group;              ///< tp, cp, ep, dp, embedding, pp
-  std::string kind;               ///< all-reduce, all-gather, ..., send
-  std::string where;              ///< "inline in compute blocks", "pipeline send", "after the backward" ...
+  std::string group;  ///< tp, cp, ep, dp, embedding, pp
+  std::string kind;   ///< all-reduce, all-gather, ..., send
+  std::string where;  ///< "inline in compute blocks", "pipeline send", "after the backward" ...
   int group_size = 1;
   int ranks_per_node = 1, nodes = 1;  ///< shape of the group on the cluster
-  std::int64_t count = 0;         ///< operations per iteration
-  double bytes = 0;               ///< buffer bytes per rank per iteration (sum over ops)
-  double wire_bytes = 0;          ///< bytes each rank sends per iteration (ring algorithms)
-  double typical_op_bytes = 0;    ///< the most frequent per-op buffer size
+  std::int64_t count = 0;             ///< operations per iteration
+  double bytes = 0;                   ///< buffer bytes per rank per iteration (sum over ops)
+  double wire_bytes = 0;              ///< bytes each rank sends per iteration (ring algorithms)
+  double typical_op_bytes = 0;        ///< the most frequent per-op buffer size
   std::int64_t typical_op_count = 0;
   double per_layer_per_micro_batch = 0;  ///< count / (layers on the stage x micro-batches), inline only
-  std::string size_formula;       ///< how typical_op_bytes follows from the model (when known)
+  std::string size_formula;              ///< how typical_op_bytes follows from the model (when known)
 };
 
 struct RecomputeExplanation {
-  std::string mode;               ///< none, selective, full
-  double time_s = 0;              ///< breakdown.recompute
-  double extra_flops = 0;         ///< hardware - model FLOPs per iteration, whole job
+  std::string mode;        ///< none, selective, full
+  double time_s = 0;       ///< breakdown.recompute
+  double extra_flops = 0;  ///< hardware - model FLOPs per iteration, whole job
   double extra_flops_fraction = 0;
   /// Activation memory per GPU (largest stage) and total per GPU for each recompute mode.
   std::map<std::string, double> activations_bytes, total_bytes;
@@ -64,7 +64,7 @@ struct Explanation {
   std::vector<std::pair<std::string, double>> time_parts;  ///< breakdown, seconds, in report order
   int breakdown_stage = 0;
   BubbleExplanation bubble;
-  int comm_stage = 0;             ///< stage whose rank the volumes describe (the breakdown's)
+  int comm_stage = 0;  ///< stage whose rank the volumes describe (the breakdown's)
   std::vector<CommVolume> comm;
   /// Seconds the compute of comm_stage's rank runs longer because collectives beside it hold
   /// SMs (sim/analytic/sm_contention.hpp), and the most SMs one of them holds, of sm_count.

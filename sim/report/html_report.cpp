@@ -32,10 +32,13 @@ namespace {
 
 std::string figure(const PlotFiles& f, const std::string& caption) {
   std::string s = "<figure>\n";
-  s += fmt::format("  <a href=\"{0}.svg\"><img src=\"{0}.svg\" alt=\"{1}\"></a>\n", html_escape(f.name), html_escape(f.title));
-  s += fmt::format("  <figcaption>{0} <span class=\"files\">[<a href=\"{1}.png\">PNG</a> · <a href=\"{1}.dat\">data</a> · "
-                   "<a href=\"{1}.gp\">gnuplot script</a>]</span>{2}</figcaption>\n",
-                   html_escape(caption), html_escape(f.name), f.note.empty() ? "" : "<br><small>" + html_escape(f.note) + "</small>");
+  s += fmt::format("  <a href=\"{0}.svg\"><img src=\"{0}.svg\" alt=\"{1}\"></a>\n", html_escape(f.name),
+                   html_escape(f.title));
+  s += fmt::format(
+      "  <figcaption>{0} <span class=\"files\">[<a href=\"{1}.png\">PNG</a> · <a href=\"{1}.dat\">data</a> · "
+      "<a href=\"{1}.gp\">gnuplot script</a>]</span>{2}</figcaption>\n",
+      html_escape(caption), html_escape(f.name),
+      f.note.empty() ? "" : "<br><small>" + html_escape(f.note) + "</small>");
   return s + "</figure>\n";
 }
 
@@ -75,12 +78,17 @@ ReportOutput build_report(const ReportInputs& in) {
     print_explain_text(ex, why);
     sections += fmt::format("<section>\n<h2>{}</h2>\n<p class=\"meta\">{} · {} GPUs · {}</p>\n", html_escape(sc.name),
                             html_escape(file), p.metrics.gpus, html_escape(p.metrics.strategy));
-    sections += figure(tl, "Pipeline timeline: one row per pipeline stage (its rank with tp = cp = dp = 0); gaps are the bubble, "
-                           "thin strips the communication streams.");
+    sections +=
+        figure(tl,
+               "Pipeline timeline: one row per pipeline stage (its rank with tp = cp = dp = 0); gaps are the bubble, "
+               "thin strips the communication streams.");
     sections += "<h3>Report</h3>\n<pre>" + html_escape(text.str()) + "</pre>\n";
     sections += "<h3>Explanation</h3>\n<pre>" + html_escape(why.str()) + "</pre>\n</section>\n";
-    report_json["scenarios"].push_back({{"file", file}, {"label", label}, {"metrics", to_json(p.metrics)},
-                                        {"explain", to_json(ex)}, {"timeline", tname}});
+    report_json["scenarios"].push_back({{"file", file},
+                                        {"label", label},
+                                        {"metrics", to_json(p.metrics)},
+                                        {"explain", to_json(ex)},
+                                        {"timeline", tname}});
   }
 
   std::string summary;
@@ -101,7 +109,8 @@ ReportOutput build_report(const ReportInputs& in) {
   }
   if (!in.search.empty()) {
     std::ifstream sin(in.search);
-    if (!sin) throw InputError(in.search, "a readable search result (trainsim search --format json)", "it cannot be opened");
+    if (!sin)
+      throw InputError(in.search, "a readable search result (trainsim search --format json)", "it cannot be opened");
     nlohmann::json sj;
     try {
       sj = nlohmann::json::parse(sin);
@@ -133,8 +142,9 @@ section { margin-bottom: 2.5em; }
 )";
   html += "<p>Scenarios:";
   for (const auto& b : bars) html += " <code>" + html_escape(b.label) + "</code>";
-  html += ". Pictures are SVG (click for full size) with PNG, data and gnuplot script next to them; "
-          "<a href=\"report.json\">report.json</a> holds every number.</p>\n";
+  html +=
+      ". Pictures are SVG (click for full size) with PNG, data and gnuplot script next to them; "
+      "<a href=\"report.json\">report.json</a> holds every number.</p>\n";
   html += summary + sections + "</body>\n</html>\n";
   out.index_html = in.out_dir + "/index.html";
   std::ofstream(out.index_html) << html;

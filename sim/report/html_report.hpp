@@ -10,18 +10,18 @@
 namespace trainsim {
 
 struct ReportInputs {
-  std::vector<std::string> scenarios;   ///< scenario files; the first one is the main one
-  std::string engine;                   ///< empty: each scenario's options.engine
-  std::string sweep;                    ///< sweep results (JSON lines), optional
-  std::string search;                   ///< trainsim search --format json output, optional
-  std::string scaling_x;                ///< sweep parameter on the x axis (empty: automatic)
+  std::vector<std::string> scenarios;  ///< scenario files; the first one is the main one
+  std::string engine;                  ///< empty: each scenario's options.engine
+  std::string sweep;                   ///< sweep results (JSON lines), optional
+  std::string search;                  ///< trainsim search --format json output, optional
+  std::string scaling_x;               ///< sweep parameter on the x axis (empty: automatic)
   std::string out_dir;
   TimelineOptions timeline;
-  bool render = true;                   ///< run gnuplot (false: data and scripts only)
+  bool render = true;  ///< run gnuplot (false: data and scripts only)
 };
 
 struct ReportOutput {
-  std::string index_html;               ///< path of index.html
+  std::string index_html;  ///< path of index.html
   std::vector<PlotFiles> plots;
 };
 

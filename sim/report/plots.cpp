@@ -4,10 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fcntl.h>
 #include <fstream>
 #include <map>
 #include <set>
@@ -37,7 +37,8 @@ std::string find_gnuplot() {
 std::string require_gnuplot() {
   const std::string gp = find_gnuplot();
   if (gp.empty())
-    throw InputError("gnuplot", "the gnuplot program on PATH to draw pictures (Debian: apt-get install gnuplot-nox; "
+    throw InputError("gnuplot",
+                     "the gnuplot program on PATH to draw pictures (Debian: apt-get install gnuplot-nox; "
                      "scripts/install-deps.sh installs it)",
                      "no gnuplot in PATH");
   return gp;
@@ -104,7 +105,8 @@ std::string two_terminals(const std::string& name, int w, int h, const std::stri
   std::string s = "# Written by trainsim report; run `gnuplot " + name + ".gp` here to redraw.\n";
   s += fmt::format("set terminal svg size {},{} noenhanced font \"sans,11\" background rgb \"white\"\n", w, h);
   s += "set output " + q(name + ".svg") + "\n" + body + "unset output\n";
-  s += fmt::format("reset\nset terminal pngcairo size {},{} noenhanced font \"sans,10\" background rgb \"white\"\n", w, h);
+  s += fmt::format("reset\nset terminal pngcairo size {},{} noenhanced font \"sans,10\" background rgb \"white\"\n", w,
+                   h);
   s += "set output " + q(name + ".png") + "\n" + body + "unset output\n";
   return s;
 }
@@ -113,9 +115,9 @@ struct Category {
   const char* title;
   const char* color;
 };
-constexpr Category kCategories[] = {{"forward", "#4e79a7"},        {"backward", "#59a14f"},
-                                    {"recompute", "#f28e2b"},      {"TP/CP/EP comm (inline)", "#e15759"},
-                                    {"pipeline send", "#b07aa1"},  {"DP / parameter comm", "#76b7b2"},
+constexpr Category kCategories[] = {{"forward", "#4e79a7"},       {"backward", "#59a14f"},
+                                    {"recompute", "#f28e2b"},     {"TP/CP/EP comm (inline)", "#e15759"},
+                                    {"pipeline send", "#b07aa1"}, {"DP / parameter comm", "#76b7b2"},
                                     {"optimizer", "#9c755f"}};
 constexpr int kNumCategories = 7;
 
@@ -131,7 +133,8 @@ struct Box {
 // ---------------------------------------------------------------------------------------------
 // timeline
 
-PlotFiles write_timeline(const Prediction& p, const std::string& dir, const std::string& name, const TimelineOptions& opt) {
+PlotFiles write_timeline(const Prediction& p, const std::string& dir, const std::string& name,
+                         const TimelineOptions& opt) {
   const auto& plan = p.plan;
   const Trace& t = p.trace;
   PlotFiles f;
@@ -169,7 +172,10 @@ PlotFiles write_timeline(const Prediction& p, const std::string& dir, const std:
     const int row = it->second;
     switch (e.kind) {
       case OpKind::Compute: {
-        const int cat = e.phase == Phase::Forward ? 0 : e.phase == Phase::Backward ? 1 : e.phase == Phase::Recompute ? 2 : 6;
+        const int cat = e.phase == Phase::Forward     ? 0
+                        : e.phase == Phase::Backward  ? 1
+                        : e.phase == Phase::Recompute ? 2
+                                                      : 6;
         const double split = e.end - std::clamp(e.inner_comm, 0.0, e.end - e.start);
         if (split > e.start) boxes.push_back({e.start, split, row, false, cat});
         if (e.end > split) boxes.push_back({split, e.end, row, false, 3});
@@ -185,23 +191,24 @@ PlotFiles write_timeline(const Prediction& p, const std::string& dir, const std:
   bool split_view = false;
   double head_end = T, tail_start = 0;
   size_t cap = opt.max_boxes > 1 ? static_cast<size_t>(opt.max_boxes) : total;
-  if (opt.boxes_per_row > 0) cap = std::min(cap, std::max<size_t>(2, static_cast<size_t>(opt.boxes_per_row) * rows.size()));
+  if (opt.boxes_per_row > 0)
+    cap = std::min(cap, std::max<size_t>(2, static_cast<size_t>(opt.boxes_per_row) * rows.size()));
   if (total > cap) {
     const size_t half = cap / 2;
     std::vector<double> starts, ends;
     for (const auto& b : boxes) starts.push_back(b.x0), ends.push_back(b.x1);
     std::sort(starts.begin(), starts.end());
     std::sort(ends.begin(), ends.end());
-    head_end = starts[half];                // boxes starting before it: at most `half`
-    tail_start = ends[total - half - 1];    // boxes ending after it: at most `half`
+    head_end = starts[half];              // boxes starting before it: at most `half`
+    tail_start = ends[total - half - 1];  // boxes ending after it: at most `half`
     if (head_end < tail_start) {
       split_view = true;
       std::vector<Box> kept;
       for (const auto& b : boxes)
         if (b.x0 < head_end || b.x1 > tail_start) kept.push_back(b);
       boxes.swap(kept);
-      f.note += fmt::format("{} of {} boxes drawn: the first {} and the last {} of the iteration. ", boxes.size(), total,
-                            fmt::format("{:.3g} {}", head_end * unit, unit_name),
+      f.note += fmt::format("{} of {} boxes drawn: the first {} and the last {} of the iteration. ", boxes.size(),
+                            total, fmt::format("{:.3g} {}", head_end * unit, unit_name),
                             fmt::format("{:.3g} {}", (T - tail_start) * unit, unit_name));
     }
   }
@@ -237,17 +244,22 @@ PlotFiles write_timeline(const Prediction& p, const std::string& dir, const std:
     std::string s = "plot ";
     for (size_t i = 0; i < present.size(); ++i) {
       const auto& c = kCategories[present[i]];
-      s += fmt::format("{}{} index {} using (($1+$2)/2):(($3+$4)/2):1:2:3:4 with boxxyerror fs solid 1.0 noborder lc rgb {} {}",
-                       i ? ", \\\n     " : "", q(name + ".dat"), i, q(c.color), titles ? "title " + q(c.title) : "notitle");
+      s += fmt::format(
+          "{}{} index {} using (($1+$2)/2):(($3+$4)/2):1:2:3:4 with boxxyerror fs solid 1.0 noborder lc rgb {} {}",
+          i ? ", \\\n     " : "", q(name + ".dat"), i, q(c.color), titles ? "title " + q(c.title) : "notitle");
     }
     return s + "\n";
   };
   std::string body;
   body += fmt::format("set ytics ({})\nset yrange [{}:-0.7]\n", ytics, rows.size() - 0.4);
   body += "set xlabel " + q("time (" + unit_name + ")") + "\n";
-  body += "set grid xtics lc rgb \"#dddddd\"\nset key outside bottom center horizontal\nset border 3\nset tics nomirror\n";
+  body +=
+      "set grid xtics lc rgb \"#dddddd\"\nset key outside bottom center horizontal\nset border 3\nset tics nomirror\n";
   if (!split_view) {
-    body += "set title " + q(f.title + (f.note.empty() ? "" : "\n" + f.note) + "\nidle gaps = pipeline bubble; thin strips = communication streams") + "\n";
+    body += "set title " +
+            q(f.title + (f.note.empty() ? "" : "\n" + f.note) +
+              "\nidle gaps = pipeline bubble; thin strips = communication streams") +
+            "\n";
     body += fmt::format("set xrange [0:{:.9g}]\n", T * unit);
     body += plot_cmd(true);
   } else {
@@ -262,7 +274,8 @@ PlotFiles write_timeline(const Prediction& p, const std::string& dir, const std:
     std::string blank;
     for (size_t i = 0; i < rows.size(); ++i) blank += (i ? ", " : "") + std::string("\"\" ") + std::to_string(i);
     body += "set ytics (" + blank + ")\n";
-    body += fmt::format("set title \"end of the iteration\"\nset xrange [{:.9g}:{:.9g}]\n", tail_start * unit, T * unit);
+    body +=
+        fmt::format("set title \"end of the iteration\"\nset xrange [{:.9g}:{:.9g}]\n", tail_start * unit, T * unit);
     body += "set key off\n" + plot_cmd(false);
     body += "unset multiplot\n";
   }
@@ -279,7 +292,8 @@ PlotFiles write_breakdown(const std::vector<BreakdownBar>& bars, const std::stri
   PlotFiles f;
   f.name = name;
   f.title = "Where the iteration time goes (busiest pipeline stage, % of the iteration)";
-  const char* titles[] = {"forward", "backward", "recompute", "TP comm (exposed)", "pipeline bubble", "DP comm (exposed)", "optimizer"};
+  const char* titles[] = {"forward",         "backward",          "recompute", "TP comm (exposed)",
+                          "pipeline bubble", "DP comm (exposed)", "optimizer"};
   const char* colors[] = {"#4e79a7", "#59a14f", "#f28e2b", "#e15759", "#bab0ac", "#76b7b2", "#9c755f"};
   std::string dat = "\"scenario\"";
   for (const char* t : titles) dat += " " + dq(t);
@@ -287,7 +301,8 @@ PlotFiles write_breakdown(const std::vector<BreakdownBar>& bars, const std::stri
   for (const auto& b : bars) {
     const auto& d = b.metrics.breakdown;
     const double T = b.metrics.iteration_time_s > 0 ? b.metrics.iteration_time_s : 1;
-    const double v[] = {d.forward, d.backward, d.recompute, d.tp_comm_exposed, d.pipeline_bubble, d.dp_comm_exposed, d.optimizer};
+    const double v[] = {d.forward,         d.backward,        d.recompute, d.tp_comm_exposed,
+                        d.pipeline_bubble, d.dp_comm_exposed, d.optimizer};
     dat += dq(b.label + " (" + human_seconds(b.metrics.iteration_time_s) + ")");
     for (double x : v) dat += fmt::format(" {:.6g}", 100 * x / T);
     dat += "\n";
@@ -303,8 +318,8 @@ PlotFiles write_breakdown(const std::vector<BreakdownBar>& bars, const std::stri
   if (bars.size() > 4) body += "set xtics rotate by -30\n";
   body += "plot ";
   for (int i = 0; i < 7; ++i)
-    body += fmt::format("{}{} using {}:xtic(1) title columnheader({}) lc rgb {}", i ? ", \\\n     " : "", q(name + ".dat"), i + 2,
-                        i + 2, q(colors[i]));
+    body += fmt::format("{}{} using {}:xtic(1) title columnheader({}) lc rgb {}", i ? ", \\\n     " : "",
+                        q(name + ".dat"), i + 2, i + 2, q(colors[i]));
   body += "\n";
   for (const char* t : titles) f.series.push_back(t);
   const int w = std::clamp(520 + 140 * static_cast<int>(bars.size()), 760, 1600);
@@ -327,7 +342,8 @@ std::vector<nlohmann::json> read_json_lines(const std::string& file) {
     try {
       out.push_back(nlohmann::json::parse(line));
     } catch (const nlohmann::json::exception& e) {
-      throw InputError(file + ":" + std::to_string(n), "one JSON object per line", std::string("a parse error: ") + e.what());
+      throw InputError(file + ":" + std::to_string(n), "one JSON object per line",
+                       std::string("a parse error: ") + e.what());
     }
     if (!out.back().is_object()) throw InputError(file + ":" + std::to_string(n), "a JSON object", out.back().dump());
   }
@@ -372,7 +388,8 @@ PlotFiles write_scaling(const std::vector<nlohmann::json>& sweep, const std::str
     }
   }
   if (values.empty() && failed == 0) throw InputError(where, "at least one sweep point", "none");
-  if (values.empty()) throw InputError(where, "at least one successful sweep point", fmt::format("{} failed points", failed));
+  if (values.empty())
+    throw InputError(where, "at least one successful sweep point", fmt::format("{} failed points", failed));
   std::string x = x_in;
   if (x.empty()) {
     if (values.count("cluster.gpus") && values["cluster.gpus"].size() > 1) x = "cluster.gpus";
@@ -443,17 +460,19 @@ PlotFiles write_scaling(const std::vector<nlohmann::json>& sweep, const std::str
   }
   for (auto& sr : series)
     if (numeric)
-      std::sort(sr.pts.begin(), sr.pts.end(), [](const Pt& a, const Pt& b) { return a.xv.get<double>() < b.xv.get<double>(); });
+      std::sort(sr.pts.begin(), sr.pts.end(),
+                [](const Pt& a, const Pt& b) { return a.xv.get<double>() < b.xv.get<double>(); });
   // Categorical x: positions by first appearance over all series.
   std::vector<nlohmann::json> cats;
   if (!numeric)
     for (const auto& sr : series)
       for (const auto& p : sr.pts)
         if (std::find(cats.begin(), cats.end(), p.xv) == cats.end()) cats.push_back(p.xv);
-  const bool size_like = numeric && (x.find("gpus") != std::string::npos || x.find("nodes") != std::string::npos ||
-                                     x == "strategy.dp");
+  const bool size_like =
+      numeric && (x.find("gpus") != std::string::npos || x.find("nodes") != std::string::npos || x == "strategy.dp");
   const bool ideal = size_like && series.size() == 1 && !series[0].pts.empty() && series[0].pts.front().gpus > 0;
-  std::string dat = "# x tokens_per_s model_tflops_per_gpu gpus ideal_tokens_per_s scaling_efficiency label; one block per series\n";
+  std::string dat =
+      "# x tokens_per_s model_tflops_per_gpu gpus ideal_tokens_per_s scaling_efficiency label; one block per series\n";
   bool multi = false;
   for (size_t si = 0; si < series.size(); ++si) {
     const auto& sr = series[si];
@@ -507,7 +526,8 @@ PlotFiles write_scaling(const std::vector<nlohmann::json>& sweep, const std::str
     const std::string suffix = series[si].label.empty() ? "" : " — " + series[si].label;
     const std::string src = q(name + ".dat") + fmt::format(" index {}", si);
     const std::string c = series.size() == 1 ? "#4e79a7" : colors[si % 6];
-    add(src + " using " + using_("2") + " axes x1y1 with linespoints pt 7 ps 1.2 lw 2 lc rgb " + q(c), "tokens/s" + suffix);
+    add(src + " using " + using_("2") + " axes x1y1 with linespoints pt 7 ps 1.2 lw 2 lc rgb " + q(c),
+        "tokens/s" + suffix);
     if (ideal) add(src + " using 1:5 axes x1y1 with lines dt 2 lw 1.5 lc rgb \"#999999\"", "ideal linear scaling");
     const std::string c2 = series.size() == 1 ? "#e15759" : colors[si % 6];
     add(src + " using " + using_("3") + " axes x1y2 with linespoints pt 5 ps 1.1 lw 1.5 dt 3 lc rgb " + q(c2),
@@ -521,7 +541,8 @@ PlotFiles write_scaling(const std::vector<nlohmann::json>& sweep, const std::str
 // ---------------------------------------------------------------------------------------------
 // Pareto
 
-PlotFiles write_pareto(const nlohmann::json& search, const std::string& dir, const std::string& name, const std::string& source) {
+PlotFiles write_pareto(const nlohmann::json& search, const std::string& dir, const std::string& name,
+                       const std::string& source) {
   PlotFiles f;
   f.name = name;
   const std::string where = source.empty() ? "--search" : source;
@@ -539,10 +560,14 @@ PlotFiles write_pareto(const nlohmann::json& search, const std::string& dir, con
   for (const auto& c : cands) tmax = std::max(tmax, have_ttt ? num(c, "time_to_train_s") : num(c, "iteration_time_s"));
   double tunit = 1;
   std::string tname = "s";
-  if (have_ttt && tmax >= 2 * 86400) tunit = 1.0 / 86400, tname = "days";
-  else if (have_ttt && tmax >= 7200) tunit = 1.0 / 3600, tname = "hours";
+  if (have_ttt && tmax >= 2 * 86400)
+    tunit = 1.0 / 86400, tname = "days";
+  else if (have_ttt && tmax >= 7200)
+    tunit = 1.0 / 3600, tname = "hours";
   const std::string xlabel = (have_ttt ? "time to train (" : "iteration time (") + tname + ")";
-  auto x_of = [&](const nlohmann::json& c) { return (have_ttt ? num(c, "time_to_train_s") : num(c, "iteration_time_s")) * tunit; };
+  auto x_of = [&](const nlohmann::json& c) {
+    return (have_ttt ? num(c, "time_to_train_s") : num(c, "iteration_time_s")) * tunit;
+  };
   auto row = [&](const nlohmann::json& c) {
     return fmt::format("{:.9g} {:.9g} {:.9g} {}\n", x_of(c), num(c, "cost_usd"), num(c, "energy_kwh"),
                        dq(c.value("strategy", std::string())));
@@ -552,8 +577,10 @@ PlotFiles write_pareto(const nlohmann::json& search, const std::string& dir, con
   std::vector<std::pair<double, std::string>> front_rows;
   for (const auto& c : cands) {
     const bool fits = !c.contains("fits") || !c["fits"].is_boolean() || c["fits"].get<bool>();
-    if (fits) fit += row(c), ++nfit;
-    else nofit += row(c), ++nnofit;
+    if (fits)
+      fit += row(c), ++nfit;
+    else
+      nofit += row(c), ++nnofit;
     if (c.value("pareto", false)) front_rows.push_back({x_of(c), row(c)});
   }
   std::sort(front_rows.begin(), front_rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -563,11 +590,11 @@ PlotFiles write_pareto(const nlohmann::json& search, const std::string& dir, con
   struct Blk {
     std::string data, title, style;
   };
-  std::vector<Blk> blocks = {
-      {fit, "candidates (colour: energy, kWh)", "with points pt 7 ps 1.3 lc palette"},
-      {front, "Pareto front", "with linespoints pt 6 ps 2.2 lw 1.5 lc rgb \"black\""},
-      {best, "best (" + search.value("objective", std::string("objective")) + ")", "with points pt 3 ps 3 lw 2 lc rgb \"#d62728\""},
-      {nofit, "does not fit in memory", "with points pt 2 ps 1.2 lc rgb \"#999999\""}};
+  std::vector<Blk> blocks = {{fit, "candidates (colour: energy, kWh)", "with points pt 7 ps 1.3 lc palette"},
+                             {front, "Pareto front", "with linespoints pt 6 ps 2.2 lw 1.5 lc rgb \"black\""},
+                             {best, "best (" + search.value("objective", std::string("objective")) + ")",
+                              "with points pt 3 ps 3 lw 2 lc rgb \"#d62728\""},
+                             {nofit, "does not fit in memory", "with points pt 2 ps 1.2 lc rgb \"#999999\""}};
   std::string dat = "# x cost_usd energy_kwh strategy, blocks: candidates, pareto, best, not fitting\n";
   std::string plot = "plot ";
   int idx = 0;
@@ -576,18 +603,22 @@ PlotFiles write_pareto(const nlohmann::json& search, const std::string& dir, con
     if (idx) dat += "\n\n";
     dat += "# " + b.title + "\n" + b.data;
     const std::string cols = b.style.find("palette") != std::string::npos ? "1:2:3" : "1:2";
-    plot += fmt::format("{}{} index {} using {} {} title {}", idx ? ", \\\n     " : "", q(name + ".dat"), idx, cols, b.style, q(b.title));
+    plot += fmt::format("{}{} index {} using {} {} title {}", idx ? ", \\\n     " : "", q(name + ".dat"), idx, cols,
+                        b.style, q(b.title));
     f.series.push_back(b.title);
     ++idx;
   }
   f.rows = nfit + nnofit;
   (void)nfront;
   write_file(dir + "/" + name + ".dat", dat);
-  f.title = fmt::format("Search: {} candidates, {} on the Pareto front (time vs cost)", cands.size(), front_rows.size());
+  f.title =
+      fmt::format("Search: {} candidates, {} on the Pareto front (time vs cost)", cands.size(), front_rows.size());
   std::string body = "set title " + q(f.title) + "\n";
   body += "set xlabel " + q(xlabel) + "\nset ylabel \"cost (USD)\"\nset cblabel \"energy (kWh)\"\n";
   body += "set palette defined (0 \"#2c7bb6\", 1 \"#ffffbf\", 2 \"#d7191c\")\nset grid lc rgb \"#dddddd\"\n";
-  body += "set key outside bottom center horizontal\nset format y \"%.1s%c\"\nset format cb \"%.1s%c\"\nset offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n";
+  body +=
+      "set key outside bottom center horizontal\nset format y \"%.1s%c\"\nset format cb \"%.1s%c\"\nset offsets graph "
+      "0.05, graph 0.05, graph 0.05, graph 0.05\n";
   body += plot + "\n";
   write_file(dir + "/" + name + ".gp", two_terminals(name, 1000, 620, body));
   return f;

@@ -29,7 +29,7 @@ std::string require_gnuplot();
 void run_gnuplot(const std::string& dir, const std::string& script);
 
 struct PlotFiles {
-  std::string name;                 ///< base name: NAME.dat, NAME.gp, NAME.svg, NAME.png
+  std::string name;  ///< base name: NAME.dat, NAME.gp, NAME.svg, NAME.png
   std::string title;
   int rows = 0;                     ///< data rows written (boxes, bars, points)
   std::vector<std::string> series;  ///< legend titles, in plot order
@@ -37,10 +37,10 @@ struct PlotFiles {
 };
 
 struct TimelineOptions {
-  int max_boxes = 3000;             ///< above this, keep the start and the end of the iteration
-  int boxes_per_row = 120;          ///< and above this many per row (readability); 0: no limit
-  int max_rows = 64;                ///< pipeline stages drawn at most (evenly spread)
-  bool all_ranks = false;           ///< every rank the trace has (small runs) instead of one per stage
+  int max_boxes = 3000;     ///< above this, keep the start and the end of the iteration
+  int boxes_per_row = 120;  ///< and above this many per row (readability); 0: no limit
+  int max_rows = 64;        ///< pipeline stages drawn at most (evenly spread)
+  bool all_ranks = false;   ///< every rank the trace has (small runs) instead of one per stage
 };
 
 /// Writes NAME.dat and NAME.gp (does not run gnuplot).

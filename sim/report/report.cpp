@@ -69,9 +69,12 @@ void print_text(const Metrics& m, std::ostream& out) {
   out << fmt::format("trainsim {} — {} ({} engine)\n", m.scenario, m.gpu, m.engine);
   out << fmt::format("  {} GPUs, {}, {} micro-batches per iteration\n\n", m.gpus, m.strategy, m.micro_batches);
   out << fmt::format("  iteration time           {:>12}\n", human_seconds(T));
-  out << fmt::format("  throughput               {:>12.0f} tokens/s   {:.2f} samples/s\n", m.tokens_per_s, m.samples_per_s);
-  out << fmt::format("  model FLOP/s per GPU     {:>12.1f} TFLOP/s    MFU {:.1f}%\n", m.model_tflops_per_gpu, 100 * m.mfu);
-  out << fmt::format("  hardware FLOP/s per GPU  {:>12.1f} TFLOP/s    HFU {:.1f}%\n\n", m.hardware_tflops_per_gpu, 100 * m.hfu);
+  out << fmt::format("  throughput               {:>12.0f} tokens/s   {:.2f} samples/s\n", m.tokens_per_s,
+                     m.samples_per_s);
+  out << fmt::format("  model FLOP/s per GPU     {:>12.1f} TFLOP/s    MFU {:.1f}%\n", m.model_tflops_per_gpu,
+                     100 * m.mfu);
+  out << fmt::format("  hardware FLOP/s per GPU  {:>12.1f} TFLOP/s    HFU {:.1f}%\n\n", m.hardware_tflops_per_gpu,
+                     100 * m.hfu);
   out << fmt::format("  time breakdown (pipeline stage {}):\n", b.stage);
   const std::pair<const char*, double> rows[] = {{"forward", b.forward},
                                                  {"backward", b.backward},
@@ -95,7 +98,8 @@ void print_text(const Metrics& m, std::ostream& out) {
 
 std::vector<std::pair<std::string, std::string>> flatten(const nlohmann::json& j) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::function<void(const nlohmann::json&, const std::string&)> rec = [&](const nlohmann::json& v, const std::string& p) {
+  std::function<void(const nlohmann::json&, const std::string&)> rec = [&](const nlohmann::json& v,
+                                                                           const std::string& p) {
     if (v.is_object()) {
       for (auto it = v.begin(); it != v.end(); ++it) rec(it.value(), p.empty() ? it.key() : p + "." + it.key());
     } else if (v.is_string()) {

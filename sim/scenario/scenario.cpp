@@ -22,7 +22,7 @@ namespace {
 /// A part is inline (object) or a path; a path is looked up next to the scenario, then in the
 /// enclosing scenarios/ folder (so "clusters/dgx-a100.json" works from scenarios/*.json).
 std::pair<nlohmann::json, std::string> resolve_part(const JsonReader& r, const std::string& key,
-                                                   const std::string& base_dir) {
+                                                    const std::string& base_dir) {
   if (!r.present(key)) throw InputError(r.where(key), "an object or a path to a JSON file", "nothing (missing)");
   const auto& v = r.json().at(key);
   if (v.is_object()) return {v, r.origin()};
@@ -58,9 +58,9 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
   const long long model_par = static_cast<long long>(s.tp) * s.pp * s.cp;
   if (s.dp == 0) {
     if (gpus % model_par != 0)
-      throw InputError(w + "dp", "tp x pp x cp = " + std::to_string(model_par) + " to divide the " +
-                                     std::to_string(gpus) + " GPUs",
-                       "a remainder of " + std::to_string(gpus % model_par));
+      throw InputError(
+          w + "dp", "tp x pp x cp = " + std::to_string(model_par) + " to divide the " + std::to_string(gpus) + " GPUs",
+          "a remainder of " + std::to_string(gpus % model_par));
     s.dp = static_cast<int>(gpus / model_par);
   }
   if (model_par * s.dp != gpus)
@@ -79,17 +79,16 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
   if (m.seq_len % s.cp != 0)
     throw InputError(w + "cp", "a divisor of seq_len = " + std::to_string(m.seq_len), std::to_string(s.cp));
   if (s.global_batch % (s.micro_batch * s.dp) != 0)
-    throw InputError(w + "micro_batch", "micro_batch x dp (" + std::to_string(s.micro_batch) + " x " +
-                                            std::to_string(s.dp) + ") to divide global_batch = " +
-                                            std::to_string(s.global_batch),
+    throw InputError(w + "micro_batch",
+                     "micro_batch x dp (" + std::to_string(s.micro_batch) + " x " + std::to_string(s.dp) +
+                         ") to divide global_batch = " + std::to_string(s.global_batch),
                      "a remainder of " + std::to_string(s.global_batch % (s.micro_batch * s.dp)));
   if (s.shard_group > 0 && (s.dp * s.cp) % s.shard_group != 0)
     throw InputError(w + "shard_group", "a divisor of dp x cp = " + std::to_string(s.dp * s.cp),
                      std::to_string(s.shard_group));
   if ((s.dp * s.cp) % s.ep != 0)
     throw InputError(w + "ep", "a divisor of dp x cp = " + std::to_string(s.dp * s.cp), std::to_string(s.ep));
-  if (s.ep > 1 && !m.moe)
-    throw InputError(w + "ep", "1 for a dense model (no moe section)", std::to_string(s.ep));
+  if (s.ep > 1 && !m.moe) throw InputError(w + "ep", "1 for a dense model (no moe section)", std::to_string(s.ep));
   if (m.moe && m.moe->experts % s.ep != 0)
     throw InputError(w + "ep", "a divisor of the " + std::to_string(m.moe->experts) + " experts", std::to_string(s.ep));
   // Plans hold one op per micro-batch, chunk and stage: bound them so that a typo (a global batch
@@ -143,7 +142,8 @@ nlohmann::json inline_scenario_parts(const nlohmann::json& j, const std::string&
   if (out.contains("options") && out["options"].is_object() && out["options"].contains("profile") &&
       out["options"]["profile"].is_string()) {
     fs::path pp = out["options"]["profile"].get<std::string>();
-    if (pp.is_relative() && fs::exists(fs::path(base_dir) / pp)) out["options"]["profile"] = (fs::path(base_dir) / pp).string();
+    if (pp.is_relative() && fs::exists(fs::path(base_dir) / pp))
+      out["options"]["profile"] = (fs::path(base_dir) / pp).string();
   }
   return out;
 }

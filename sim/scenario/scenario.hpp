@@ -15,8 +15,8 @@ namespace trainsim {
 struct Workload {
   std::string name;
   TransformerConfig model;
-  std::int64_t global_batch = 0;   ///< sequences per iteration
-  double train_tokens = 0;         ///< token budget of the whole training run (0 = not given)
+  std::int64_t global_batch = 0;  ///< sequences per iteration
+  double train_tokens = 0;        ///< token budget of the whole training run (0 = not given)
 };
 
 struct Options {
@@ -30,7 +30,7 @@ struct Options {
 
 struct Scenario {
   std::string name;
-  std::string origin;           ///< file it came from ("<inline>" otherwise)
+  std::string origin;  ///< file it came from ("<inline>" otherwise)
   ClusterSpec cluster;
   Workload workload;
   Strategy strategy;

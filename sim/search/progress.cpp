@@ -5,8 +5,13 @@
 namespace trainsim {
 
 ProgressBar::ProgressBar(std::size_t total, std::size_t already, std::FILE* out, bool terminal)
-    : total_(total), already_(already), done_(already), out_(out), terminal_(terminal),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {
+    : total_(total),
+      already_(already),
+      done_(already),
+      out_(out),
+      terminal_(terminal),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {
   last_logged_decile_ = total_ ? done_ * 10 / total_ : 0;
 }
 

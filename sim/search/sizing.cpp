@@ -21,7 +21,8 @@ SizingResult size_cluster(const nlohmann::json& base_json, const std::string& or
   for (const auto& d : designs) {
     nlohmann::json params;
     params["cluster"] = d.cluster;
-    const nlohmann::json design_json = apply_overrides(base_json, params, origin + ": sizing design " + d.label, base_dir);
+    const nlohmann::json design_json =
+        apply_overrides(base_json, params, origin + ": sizing design " + d.label, base_dir);
     const Scenario sc0 = parse_scenario(design_json, origin, base_dir);
     if (sc0.workload.train_tokens <= 0)
       throw InputError(origin + ": $.workload.train_tokens", "a token budget to size a cluster for", "none");

@@ -14,8 +14,8 @@
 namespace trainsim {
 
 struct SizingDesign {
-  std::string label;            ///< "<cluster name> / <gpu>"
-  nlohmann::json cluster;       ///< the cluster object to size
+  std::string label;       ///< "<cluster name> / <gpu>"
+  nlohmann::json cluster;  ///< the cluster object to size
 };
 
 struct SizingRow {
@@ -24,9 +24,9 @@ struct SizingRow {
   int gpus = 0;
   Strategy strategy;
   double iteration_time_s = 0, time_to_train_s = 0, cost_usd = 0, energy_kwh = 0;
-  double data_loading_gb_per_s = 0;   ///< samples/s × bytes per sample (tokenised int32 ids)
-  double checkpoint_gb_per_s = 0;     ///< write bandwidth for ≤ 2% checkpoint overhead (Daly 2006)
-  int largest_tried = 0;              ///< when not found: the largest GPU count tried
+  double data_loading_gb_per_s = 0;  ///< samples/s × bytes per sample (tokenised int32 ids)
+  double checkpoint_gb_per_s = 0;    ///< write bandwidth for ≤ 2% checkpoint overhead (Daly 2006)
+  int largest_tried = 0;             ///< when not found: the largest GPU count tried
 };
 
 struct SizingResult {

@@ -42,10 +42,11 @@ struct DsPiece {
 
 }  // namespace
 
-StrategyScorer::StrategyScorer(const Scenario& base) : base_(base), compute_(base.cluster.gpu, load_profile_for(base)) {}
+StrategyScorer::StrategyScorer(const Scenario& base)
+    : base_(base), compute_(base.cluster.gpu, load_profile_for(base)) {}
 
 StrategyScorer::PhaseCost StrategyScorer::cost_kernels(const std::vector<Kernel>& ks, const OpCosts& costs,
-                                                      const Strategy& s) const {
+                                                       const Strategy& s) const {
   PhaseCost c;
   std::vector<double> times;
   times.reserve(ks.size());
@@ -71,9 +72,19 @@ const StrategyScorer::LayerCost& StrategyScorer::layer_cost(const Strategy& s, c
   // Kind: 0 dense layer, 1 MoE layer, 2 embedding (layer == kEmbedding), 3 output layer (kHead).
   const int kind = layer == kEmbedding ? 2 : layer == kHead ? 3 : m.is_moe_layer(layer) ? 1 : 0;
   // Everything a layer's kernels and their collective groups depend on.
-  const LayerKey key{s.tp, s.cp, s.ep, s.dp, s.micro_batch, s.sequence_parallel ? 1 : 0, static_cast<int>(s.precision),
-                     static_cast<int>(s.attention), (s.dropout ? 1 : 0) + (fp32_fsdp_params(s) ? 2 : 0), (s.gradient_accumulation_fusion ? 1 : 0) + (s.fused_bias ? 2 : 0),
-                     static_cast<int>(s.recompute), static_cast<int>(s.tp_algorithm) + (s.tp_comm_overlap ? 16 : 0), kind};
+  const LayerKey key{s.tp,
+                     s.cp,
+                     s.ep,
+                     s.dp,
+                     s.micro_batch,
+                     s.sequence_parallel ? 1 : 0,
+                     static_cast<int>(s.precision),
+                     static_cast<int>(s.attention),
+                     (s.dropout ? 1 : 0) + (fp32_fsdp_params(s) ? 2 : 0),
+                     (s.gradient_accumulation_fusion ? 1 : 0) + (s.fused_bias ? 2 : 0),
+                     static_cast<int>(s.recompute),
+                     static_cast<int>(s.tp_algorithm) + (s.tp_comm_overlap ? 16 : 0),
+                     kind};
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
   const LayerShard sh = layer_shard(s);
@@ -132,9 +143,8 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   const LayerCost& emb = layer_cost(s, costs, kEmbedding);
   const LayerCost& head = layer_cost(s, costs, kHead);
   const PhaseCost &emb_f = emb.fwd, &emb_b = emb.bwd, &head_f = head.fwd, &head_b = head.bwd;
-  const double p2p_bytes =
-      static_cast<double>(s.micro_batch) * model.seq_len / s.cp * model.hidden * activation_bytes(s.precision) /
-      (s.scatter_gather_p2p ? s.tp : 1);
+  const double p2p_bytes = static_cast<double>(s.micro_batch) * model.seq_len / s.cp * model.hidden *
+                           activation_bytes(s.precision) / (s.scatter_gather_p2p ? s.tp : 1);
 
   // One micro-batch through every chunk of each stage.
   std::vector<double> t_stage(P, 0.0), bwd_chunk(P, 0.0), grad_stream(P, 0.0), fwd_stage(P, 0.0);
@@ -150,10 +160,10 @@ FastScore StrategyScorer::score(const Strategy& s) const {
       for (std::size_t i = 0; i < pass.pieces.size(); ++i) {
         const double p = pass.pieces[i].first * scale + (i == 0 ? lp - w * scale : 0.0);
         DsPiece piece{pass.pieces[i].second + (i == 0 ? pass.comm : 0.0),
-                      costs.collective(collective_op(shard_role, CollectiveKind::AllGather,
-                                                     p * param_gather_bytes(s), Phase::ParamSync)),
-                      backward ? costs.collective(collective_op(shard_role, CollectiveKind::AllReduce,
-                                                                p * gbytes, Phase::GradSync))
+                      costs.collective(collective_op(shard_role, CollectiveKind::AllGather, p * param_gather_bytes(s),
+                                                     Phase::ParamSync)),
+                      backward ? costs.collective(
+                                     collective_op(shard_role, CollectiveKind::AllReduce, p * gbytes, Phase::GradSync))
                                : 0.0};
         seq.push_back(piece);
       }
@@ -179,7 +189,8 @@ FastScore StrategyScorer::score(const Strategy& s) const {
           // FSDP: each layer's parameters all-gathered before its forward and its backward (prefetched
           // one layer ahead), gradients reduce-scattered after its backward on another stream.
           const double lp = layer_params(l);
-          const double ag = costs.collective(collective_op(shard_role, CollectiveKind::AllGather, lp * param_gather_bytes(s)));
+          const double ag =
+              costs.collective(collective_op(shard_role, CollectiveKind::AllGather, lp * param_gather_bytes(s)));
           const double rs = grad_sync(lp * gbytes);
           // Compute waits for the gathers only; the reduce-scatters (and, with hybrid sharding, the
           // replica all-reduces) queue on their own stream and only their backlog shows at the end.
@@ -274,7 +285,8 @@ FastScore StrategyScorer::score(const Strategy& s) const {
     const auto [first, count] = ranges[st];
     for (int l = first; l < first + count; ++l) {
       const LayerCost& lc = layer_cost(s, costs, l);
-      const double t = forward ? lc.fwd.compute + lc.fwd.comm : lc.bwd.compute + lc.bwd.comm + lc.rec.compute + lc.rec.comm;
+      const double t =
+          forward ? lc.fwd.compute + lc.fwd.comm : lc.bwd.compute + lc.bwd.comm + lc.rec.compute + lc.rec.comm;
       units.emplace_back(t, layer_params(l));
     }
     if (st == 0) {

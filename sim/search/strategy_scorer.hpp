@@ -13,9 +13,9 @@
 // rules (overlap only across chunks, ZeRO-3 per-layer gathers prefetched one layer ahead).
 // tests/search/strategy_scorer_test.cpp checks it against the full analytic engine.
 #include <map>
-#include <vector>
 #include <memory>
 #include <tuple>
+#include <vector>
 
 #include "models/compute/compute_model.hpp"
 #include "models/power/energy_model.hpp"
@@ -28,12 +28,12 @@ struct FastScore {
   double iteration_time_s = 0;
   double tokens_per_s = 0;
   double model_tflops_per_gpu = 0, hardware_tflops_per_gpu = 0, mfu = 0, hfu = 0;
-  double time_to_train_s = 0;   ///< train_tokens / tokens_per_s (0 without a token budget)
-  double pipeline_bubble_s = 0; ///< T_pipe − m · t_max of the slowest stage
-  double dp_exposed_s = 0;      ///< data-parallel synchronisation after the last backward
+  double time_to_train_s = 0;    ///< train_tokens / tokens_per_s (0 without a token budget)
+  double pipeline_bubble_s = 0;  ///< T_pipe − m · t_max of the slowest stage
+  double dp_exposed_s = 0;       ///< data-parallel synchronisation after the last backward
   double optimizer_s = 0;
   MemoryReport memory;
-  ActivityBreakdown activity;   ///< per GPU, per iteration (input of the energy model)
+  ActivityBreakdown activity;  ///< per GPU, per iteration (input of the energy model)
 };
 
 class StrategyScorer {
@@ -48,8 +48,8 @@ class StrategyScorer {
 
  private:
   struct PhaseCost {
-    double compute = 0, comm = 0;   ///< seconds: kernels, inline collectives
-    double compute_bound = 0;       ///< seconds of compute in GEMM/attention kernels
+    double compute = 0, comm = 0;  ///< seconds: kernels, inline collectives
+    double compute_bound = 0;      ///< seconds of compute in GEMM/attention kernels
     double flops = 0;
     /// The pass split as build_plan's module_pieces splits it (DeepSpeed 0.3.x): (weights, compute
     /// seconds) of each piece, the kernels before the first weighted module a piece of weight 0.

@@ -81,7 +81,8 @@ void mark_pareto(std::vector<Candidate>& cands) {
     bool dominated = false;
     for (std::size_t f : front)
       if (dominates(cands[f], cands[i]) ||
-          (cands[f].time_s == cands[i].time_s && cands[f].cost_usd == cands[i].cost_usd && cands[f].energy_kwh == cands[i].energy_kwh)) {
+          (cands[f].time_s == cands[i].time_s && cands[f].cost_usd == cands[i].cost_usd &&
+           cands[f].energy_kwh == cands[i].energy_kwh)) {
         dominated = true;
         break;
       }
@@ -104,33 +105,36 @@ SearchResult search_strategies(const nlohmann::json& base_json, const std::strin
   for (int gpus : counts) {
     nlohmann::json params;
     params["cluster.gpus"] = gpus;
-    const Scenario sc = parse_scenario(apply_overrides(base_json, params, origin + ": --max-gpus", base_dir), origin, base_dir);
+    const Scenario sc =
+        parse_scenario(apply_overrides(base_json, params, origin + ": --max-gpus", base_dir), origin, base_dir);
     const StrategyScorer scorer(sc);
     const StrategySpace space = opt.space ? *opt.space : default_space(sc.workload.model, sc.cluster.gpus_per_node);
-    enumerate_strategies(space, sc.workload.model, base.strategy, gpus, sc.strategy.global_batch, [&](const Strategy& s0) {
-      ++res.enumerated;
-      Strategy s = s0;
-      try {
-        resolve_strategy(s, sc.workload.model, sc.workload.global_batch, gpus, "search");
-      } catch (const InputError&) {
-        ++res.invalid;
-        return;
-      }
-      Candidate c;
-      c.strategy = s;
-      c.gpus = gpus;
-      c.score = scorer.score(s);
-      if (!c.score.memory.fits) {
-        ++res.over_memory;
-        return;
-      }
-      fill_objectives(c, sc, res.per_run);
-      if ((opt.deadline_s > 0 && c.time_s > opt.deadline_s) || (opt.budget_usd > 0 && c.cost_usd > opt.budget_usd)) {
-        ++res.over_constraints;
-        return;
-      }
-      res.candidates.push_back(std::move(c));
-    });
+    enumerate_strategies(space, sc.workload.model, base.strategy, gpus, sc.strategy.global_batch,
+                         [&](const Strategy& s0) {
+                           ++res.enumerated;
+                           Strategy s = s0;
+                           try {
+                             resolve_strategy(s, sc.workload.model, sc.workload.global_batch, gpus, "search");
+                           } catch (const InputError&) {
+                             ++res.invalid;
+                             return;
+                           }
+                           Candidate c;
+                           c.strategy = s;
+                           c.gpus = gpus;
+                           c.score = scorer.score(s);
+                           if (!c.score.memory.fits) {
+                             ++res.over_memory;
+                             return;
+                           }
+                           fill_objectives(c, sc, res.per_run);
+                           if ((opt.deadline_s > 0 && c.time_s > opt.deadline_s) ||
+                               (opt.budget_usd > 0 && c.cost_usd > opt.budget_usd)) {
+                             ++res.over_constraints;
+                             return;
+                           }
+                           res.candidates.push_back(std::move(c));
+                         });
   }
   res.scoring_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::stable_sort(res.candidates.begin(), res.candidates.end(), [&](const Candidate& a, const Candidate& b) {
@@ -163,16 +167,11 @@ nlohmann::json to_json(const SearchResult& r) {
   auto cand = [&](const Candidate& c) {
     nlohmann::json j;
     j["strategy"] = describe_strategy(c.strategy);
-    j["params"] = {{"cluster.gpus", c.gpus},
-                   {"strategy.tp", c.strategy.tp},
-                   {"strategy.pp", c.strategy.pp},
-                   {"strategy.dp", c.strategy.dp},
-                   {"strategy.cp", c.strategy.cp},
-                   {"strategy.ep", c.strategy.ep},
-                   {"strategy.vp", c.strategy.vp},
-                   {"strategy.micro_batch", c.strategy.micro_batch},
-                   {"strategy.zero", c.strategy.zero},
-                   {"strategy.recompute", to_string(c.strategy.recompute)}};
+    j["params"] = {{"cluster.gpus", c.gpus},           {"strategy.tp", c.strategy.tp},
+                   {"strategy.pp", c.strategy.pp},     {"strategy.dp", c.strategy.dp},
+                   {"strategy.cp", c.strategy.cp},     {"strategy.ep", c.strategy.ep},
+                   {"strategy.vp", c.strategy.vp},     {"strategy.micro_batch", c.strategy.micro_batch},
+                   {"strategy.zero", c.strategy.zero}, {"strategy.recompute", to_string(c.strategy.recompute)}};
     j["gpus"] = c.gpus;
     j["iteration_time_s"] = c.confirmed_engine.empty() ? c.score.iteration_time_s : c.confirmed_iteration_time_s;
     j["time_to_train_s"] = r.per_run ? c.time_s : 0.0;

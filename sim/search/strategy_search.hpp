@@ -21,11 +21,11 @@ const char* to_string(Objective o);
 
 struct SearchOptions {
   Objective objective = Objective::Time;
-  std::vector<int> gpu_counts;      ///< GPU counts to try (empty: the scenario's cluster size)
-  double deadline_s = 0;            ///< time to train must not exceed this (0: none)
-  double budget_usd = 0;            ///< cost of the run must not exceed this (0: none)
-  int top_k = 5;                    ///< candidates confirmed with `confirm_engine`
-  std::string confirm_engine;       ///< empty: "simgrid" when built, else "analytic"
+  std::vector<int> gpu_counts;         ///< GPU counts to try (empty: the scenario's cluster size)
+  double deadline_s = 0;               ///< time to train must not exceed this (0: none)
+  double budget_usd = 0;               ///< cost of the run must not exceed this (0: none)
+  int top_k = 5;                       ///< candidates confirmed with `confirm_engine`
+  std::string confirm_engine;          ///< empty: "simgrid" when built, else "analytic"
   std::optional<StrategySpace> space;  ///< default_space() when not given
 };
 
@@ -36,17 +36,17 @@ struct Candidate {
   /// Objectives: the whole training run when the workload has a token budget, else one iteration.
   double time_s = 0, cost_usd = 0, energy_kwh = 0;
   bool pareto = false;
-  std::string confirmed_engine;     ///< empty when not confirmed
+  std::string confirmed_engine;  ///< empty when not confirmed
   double confirmed_iteration_time_s = 0;
 };
 
 struct SearchResult {
   Objective objective = Objective::Time;
-  bool per_run = false;             ///< objectives per training run (token budget) or per iteration
+  bool per_run = false;  ///< objectives per training run (token budget) or per iteration
   std::size_t enumerated = 0, invalid = 0, over_memory = 0, over_constraints = 0;
-  double scoring_seconds = 0;       ///< wall time of enumeration + scoring (for the rate)
+  double scoring_seconds = 0;         ///< wall time of enumeration + scoring (for the rate)
   std::vector<Candidate> candidates;  ///< feasible, best first by the objective
-  std::optional<Candidate> best;    ///< best confirmed candidate
+  std::optional<Candidate> best;      ///< best confirmed candidate
 };
 
 /// `base_json` is the scenario with parts inlined (inline_scenario_parts); `origin`/`base_dir` as

@@ -50,7 +50,8 @@ void enumerate_strategies(const StrategySpace& space, const TransformerConfig& m
                   s.global_batch = global_batch;
                   s.zero = zero;
                   s.recompute = rec;
-                  s.schedule = vp > 1 ? ScheduleKind::Interleaved1F1B : (pp > 1 ? ScheduleKind::OneFOneB : base.schedule);
+                  s.schedule =
+                      vp > 1 ? ScheduleKind::Interleaved1F1B : (pp > 1 ? ScheduleKind::OneFOneB : base.schedule);
                   s.sequence_parallel = tp > 1 && base.sequence_parallel;
                   visit(s);
                 }

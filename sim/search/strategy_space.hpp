@@ -7,16 +7,16 @@
 #include <functional>
 #include <vector>
 
-#include "sim/plan/strategy.hpp"
 #include "models/workload/transformer.hpp"
+#include "sim/plan/strategy.hpp"
 
 namespace trainsim {
 
 struct StrategySpace {
   std::vector<int> tp = {1, 2, 4, 8};
   std::vector<int> pp = {1, 2, 4, 8, 16, 32, 64};
-  std::vector<int> cp = {1};                       ///< {1, 2, 4, 8} when the sequence is ≥ 16k tokens
-  std::vector<int> ep = {1};                       ///< divisors of the expert count for MoE models
+  std::vector<int> cp = {1};  ///< {1, 2, 4, 8} when the sequence is ≥ 16k tokens
+  std::vector<int> ep = {1};  ///< divisors of the expert count for MoE models
   std::vector<int> vp = {1, 2, 4};
   std::vector<std::int64_t> micro_batch = {1, 2, 4, 8};
   std::vector<int> zero = {0, 1, 3};

@@ -35,10 +35,10 @@ nlohmann::json fast_metrics_json(const Scenario& sc, const FastScore& f) {
   j["mfu"] = f.mfu;
   j["hfu"] = f.hfu;
   j["time_to_train_s"] = f.time_to_train_s;
-  j["breakdown_s"] = {{"pipeline_bubble", f.pipeline_bubble_s}, {"dp_comm_exposed", f.dp_exposed_s},
-                      {"optimizer", f.optimizer_s}};
+  j["breakdown_s"] = {
+      {"pipeline_bubble", f.pipeline_bubble_s}, {"dp_comm_exposed", f.dp_exposed_s}, {"optimizer", f.optimizer_s}};
   const auto& p = f.memory.parts;
-  j["memory_gb"] = {{"weights", p.weights / 1e9},   {"gradients", p.gradients / 1e9},
+  j["memory_gb"] = {{"weights", p.weights / 1e9},     {"gradients", p.gradients / 1e9},
                     {"optimizer", p.optimizer / 1e9}, {"activations", p.activations / 1e9},
                     {"total", p.total() / 1e9},       {"capacity", f.memory.capacity / 1e9},
                     {"fits", f.memory.fits}};
@@ -115,7 +115,8 @@ std::set<std::string> finished_keys(const std::string& path) {
   while (std::getline(in, line)) {
     if (in.eof()) break;  // no newline after it: a cut line
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.is_object() && j.contains("key") && j["key"].is_string()) keys.insert(j["key"].get<std::string>());
+    if (!j.is_discarded() && j.is_object() && j.contains("key") && j["key"].is_string())
+      keys.insert(j["key"].get<std::string>());
   }
   return keys;
 }
@@ -136,7 +137,8 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& opt, const 
   const std::string& output = spec.output;
   if (output.empty()) throw InputError(spec.origin + ": $.output", "a results file path", "nothing");
   if (engine != "analytic" && engine != "fast" && !engine_registry().count(engine))
-    throw InputError(spec.origin + ": $.engine", "an engine this build has (analytic, fast, simgrid)", "\"" + engine + "\"");
+    throw InputError(spec.origin + ": $.engine", "an engine this build has (analytic, fast, simgrid)",
+                     "\"" + engine + "\"");
 
   // Rank 0 folds part files of an interrupted multi-process run into the results file.
   if (comm.rank == 0) {

@@ -32,17 +32,17 @@ struct SweepComm {
 
 struct SweepRunOptions {
   int threads = 1;
-  std::string engine;                ///< overrides the sweep file's engine when not empty
-  std::FILE* progress = nullptr;     ///< progress bar stream (nullptr: none)
+  std::string engine;             ///< overrides the sweep file's engine when not empty
+  std::FILE* progress = nullptr;  ///< progress bar stream (nullptr: none)
   bool progress_is_terminal = false;
-  std::size_t stop_after = 0;        ///< stop after this many new points (0: run all); tests only
+  std::size_t stop_after = 0;  ///< stop after this many new points (0: run all); tests only
 };
 
 struct SweepSummary {
-  std::size_t total = 0;             ///< points in the sweep
-  std::size_t already_done = 0;      ///< found in the results file at the start
-  std::size_t ran = 0;               ///< evaluated by this process now
-  std::size_t failed = 0;            ///< of those, points whose scenario was invalid
+  std::size_t total = 0;         ///< points in the sweep
+  std::size_t already_done = 0;  ///< found in the results file at the start
+  std::size_t ran = 0;           ///< evaluated by this process now
+  std::size_t failed = 0;        ///< of those, points whose scenario was invalid
 };
 
 /// The result object of one point: {"index", "key", "params", "ok", "metrics"} or {"ok": false, "error"}.

@@ -19,8 +19,7 @@ void check_path(const std::string& path, const std::string& where) {
   const std::string root = path.substr(0, dot);
   if (std::find(kRoots.begin(), kRoots.end(), root) == kRoots.end() || path.empty() || path.back() == '.' ||
       path.find("..") != std::string::npos)
-    throw InputError(where, "a dotted scenario field such as \"strategy.tp\" or \"cluster.gpus\"",
-                     "\"" + path + "\"");
+    throw InputError(where, "a dotted scenario field such as \"strategy.tp\" or \"cluster.gpus\"", "\"" + path + "\"");
 }
 
 }  // namespace
@@ -56,7 +55,8 @@ SweepSpec parse_sweep(const nlohmann::json& j, const std::string& origin, const 
 
   if (r.present("points")) {
     for (const auto& pr : r.array("points")) {
-      if (!pr.json().is_object()) throw InputError(pr.where(), "an object of overrides", JsonReader::describe(pr.json()));
+      if (!pr.json().is_object())
+        throw InputError(pr.where(), "an object of overrides", JsonReader::describe(pr.json()));
       for (const auto& [key, v] : pr.json().items()) check_path(key, pr.where(key));
       spec.listed.push_back(pr.json());
     }
@@ -124,7 +124,8 @@ void set_path(nlohmann::json& j, const std::string& path, const nlohmann::json& 
   while (true) {
     const auto dot = path.find('.', start);
     const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (!node->is_object()) throw InputError(where, "a field inside an object", "a path through " + JsonReader::describe(*node));
+    if (!node->is_object())
+      throw InputError(where, "a field inside an object", "a path through " + JsonReader::describe(*node));
     if (dot == std::string::npos) {
       (*node)[part] = value;
       return;
@@ -158,7 +159,9 @@ nlohmann::json apply_overrides(const nlohmann::json& base, const nlohmann::json&
     const std::string w = where + "[\"" + path + "\"]";
     if (path == "cluster.gpus") {
       const auto& c = j["cluster"];
-      const auto gpn = c.contains("gpus_per_node") && c["gpus_per_node"].is_number_integer() ? c["gpus_per_node"].get<std::int64_t>() : 1;
+      const auto gpn = c.contains("gpus_per_node") && c["gpus_per_node"].is_number_integer()
+                           ? c["gpus_per_node"].get<std::int64_t>()
+                           : 1;
       // A zero or negative gpus_per_node would divide by zero here (found by fuzz_sweep).
       if (gpn < 1) throw InputError(w, "a cluster with gpus_per_node >= 1", "gpus_per_node = " + std::to_string(gpn));
       if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() % gpn != 0)
@@ -180,7 +183,8 @@ nlohmann::json apply_overrides(const nlohmann::json& base, const nlohmann::json&
 
 Scenario scenario_for(const SweepSpec& spec, const SweepPoint& point) {
   const std::string where = spec.origin + ": point " + std::to_string(point.index) + " " + point.key;
-  const auto j = apply_overrides(spec.base, point.params, spec.origin + ": point " + std::to_string(point.index), spec.base_dir);
+  const auto j =
+      apply_overrides(spec.base, point.params, spec.origin + ": point " + std::to_string(point.index), spec.base_dir);
   return parse_scenario(j, where, spec.base_dir);
 }
 

@@ -14,15 +14,15 @@
 namespace trainsim {
 
 struct SweepPoint {
-  std::size_t index = 0;       ///< position in the enumeration (stable for a given sweep file)
-  nlohmann::json params;       ///< {"strategy.tp": 8, ...}: the overrides
-  std::string key;             ///< canonical text of params: identifies the point across runs
+  std::size_t index = 0;  ///< position in the enumeration (stable for a given sweep file)
+  nlohmann::json params;  ///< {"strategy.tp": 8, ...}: the overrides
+  std::string key;        ///< canonical text of params: identifies the point across runs
 };
 
 struct SweepSpec {
-  std::string origin;          ///< sweep file ("<inline>" otherwise)
-  std::string base_dir;        ///< where relative paths of the base scenario resolve
-  nlohmann::json base;         ///< the base scenario with its parts inlined
+  std::string origin;    ///< sweep file ("<inline>" otherwise)
+  std::string base_dir;  ///< where relative paths of the base scenario resolve
+  nlohmann::json base;   ///< the base scenario with its parts inlined
   /// Points are enumerated on demand (a 10^7-point grid is never held in memory): every listed
   /// point (or one empty point) crossed with the grid, the grid's last key varying fastest.
   std::vector<nlohmann::json> listed;
@@ -30,7 +30,7 @@ struct SweepSpec {
   std::size_t size() const;
   SweepPoint point(std::size_t index) const;
   std::string engine = "analytic";  ///< "analytic" (plan + replay), "fast" (closed form) or "simgrid"
-  std::string output;          ///< results file (JSON lines); empty: <sweep file stem>.results.jsonl
+  std::string output;               ///< results file (JSON lines); empty: <sweep file stem>.results.jsonl
 };
 
 /// Most points one sweep may enumerate (10^7: a results file of a few GB).

@@ -18,11 +18,11 @@ namespace trainsim {
 
 struct CommMapping {
   CollectiveAlgorithm algorithm = CollectiveAlgorithm::Ring;
-  double analytic_s = 0;   ///< closed-form duration (plain environment)
-  double wire_bytes = 0;   ///< bytes each participating rank sends across nodes
-  double flow_bytes = 0;   ///< wire_bytes padded for the n_1/2 bandwidth curve
-  double flow_time = 0;    ///< flow_bytes / inter-node bandwidth: the part the flows replace
-  bool inter_node = false; ///< false: no flows, the whole op is analytic
+  double analytic_s = 0;    ///< closed-form duration (plain environment)
+  double wire_bytes = 0;    ///< bytes each participating rank sends across nodes
+  double flow_bytes = 0;    ///< wire_bytes padded for the n_1/2 bandwidth curve
+  double flow_time = 0;     ///< flow_bytes / inter-node bandwidth: the part the flows replace
+  bool inter_node = false;  ///< false: no flows, the whole op is analytic
   /// Seconds still to add once the flows end, given the flows' uncontended path latency.
   double residual(double path_latency) const {
     const double r = analytic_s - flow_time - path_latency;

@@ -103,8 +103,8 @@ FailureRun simulate_failure_run(const Scenario& sc, const Metrics& m, std::uint6
   f.seed = seed;
   f.setup = failure_run_setup(sc, m, iterations);
   f.closed_form = failure_run_closed_form(f.setup.spec, f.setup.job_mtbf_s);
-  const double segments = std::ceil(static_cast<double>(f.setup.spec.iterations) /
-                                    static_cast<double>(f.setup.spec.checkpoint_every));
+  const double segments =
+      std::ceil(static_cast<double>(f.setup.spec.iterations) / static_cast<double>(f.setup.spec.checkpoint_every));
   if (!(f.closed_form.expected_failures + segments <= kMaxExpectedFailures)) {
     const JsonReader cr = cluster_reader(sc);
     throw InputError(cr.origin() + ": " + cr.path() + ".reliability",

@@ -15,20 +15,20 @@ namespace trainsim {
 
 struct FailureRunSetup {
   TrainingRunSpec spec;
-  FailureRates rates;                 ///< the cluster's "reliability" section over the cited defaults
-  int gpus = 0, nodes = 0, links = 0; ///< the parts that fail (links: one per NIC)
-  double job_mtbf_s = 0;              ///< +infinity when every rate is 0
-  double requested_interval_s = 0;    ///< compute between checkpoints before rounding to whole iterations
-  std::string interval_source;        ///< "reliability.checkpoint_interval_s", "daly" or "whole run"
-  std::string checkpoint_source;      ///< "closed_form" or "simulated_on_fabric"
-  std::string iterations_source;      ///< "--iterations" or "workload.train_tokens"
+  FailureRates rates;                  ///< the cluster's "reliability" section over the cited defaults
+  int gpus = 0, nodes = 0, links = 0;  ///< the parts that fail (links: one per NIC)
+  double job_mtbf_s = 0;               ///< +infinity when every rate is 0
+  double requested_interval_s = 0;     ///< compute between checkpoints before rounding to whole iterations
+  std::string interval_source;         ///< "reliability.checkpoint_interval_s", "daly" or "whole run"
+  std::string checkpoint_source;       ///< "closed_form" or "simulated_on_fabric"
+  std::string iterations_source;       ///< "--iterations" or "workload.train_tokens"
 };
 
 /// Expected values of the replayed timeline, Daly (2006) eq. (20) per segment (training_run.hpp).
 struct FailureRunClosedForm {
   double wall_clock_s = 0;
-  double goodput = 0;                 ///< iterations x iteration time / wall_clock_s
-  double expected_failures = 0;       ///< wall_clock_s / MTBF (Wald's identity for a Poisson process)
+  double goodput = 0;            ///< iterations x iteration time / wall_clock_s
+  double expected_failures = 0;  ///< wall_clock_s / MTBF (Wald's identity for a Poisson process)
 };
 
 struct FailureRun {

@@ -79,8 +79,9 @@ void print_failure_run_text(const FailureRun& f, std::ostream& out) {
                      human_seconds(c.wall_clock_s), c.expected_failures);
   if (!r.first_failures.empty()) out << fmt::format("    first {} failures:\n", r.first_failures.size());
   for (const auto& e : r.first_failures)
-    out << fmt::format("      at {}: {} {} during {}, lost {}, resumed from iteration {}\n", human_seconds(e.event.time_s),
-                       to_string(e.event.kind), e.event.index, e.phase, human_seconds(e.lost_s), e.resume_iteration);
+    out << fmt::format("      at {}: {} {} during {}, lost {}, resumed from iteration {}\n",
+                       human_seconds(e.event.time_s), to_string(e.event.kind), e.event.index, e.phase,
+                       human_seconds(e.lost_s), e.resume_iteration);
 }
 
 }  // namespace trainsim

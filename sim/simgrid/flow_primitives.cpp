@@ -36,7 +36,8 @@ std::vector<double> simulate_flows_here(const Fabric& f, const std::vector<FlowS
     std::vector<sg4::CommPtr> comms;
     std::vector<int> idx;
     for (size_t i = 0; i < flows.size(); ++i) {
-      comms.push_back(sg4::Comm::sendto_async(platform.host(flows[i].src), platform.host(flows[i].dst), whole(flows[i].bytes)));
+      comms.push_back(
+          sg4::Comm::sendto_async(platform.host(flows[i].src), platform.host(flows[i].dst), whole(flows[i].bytes)));
       idx.push_back(static_cast<int>(i));
     }
     while (!comms.empty()) {
@@ -79,7 +80,8 @@ std::vector<double> ring_allreduce_here(const Fabric& f, const std::vector<std::
         steps_left[gi] = 1;
         double lat = 0;
         for (size_t j = 0; j < groups[gi].size(); ++j)
-          lat = std::max(lat, platform.route(platform.route_id(groups[gi][j], groups[gi][(j + 1) % groups[gi].size()])).latency);
+          lat = std::max(
+              lat, platform.route(platform.route_id(groups[gi][j], groups[gi][(j + 1) % groups[gi].size()])).latency);
         extra[gi] = (2 * (G - 1) - 1) * lat;
         launch(gi, 2 * (G - 1) / G * bytes);
       } else {

@@ -159,7 +159,8 @@ std::vector<std::pair<int, int>> FlowScheduler::gpu_pairs() {
   std::vector<std::pair<int, int>> out;
   auto add = [&](int a, int b) {
     if (a / gpn_ == b / gpn_) return;
-    if (seen.insert((static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint32_t>(b)).second) out.emplace_back(a, b);
+    if (seen.insert((static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint32_t>(b)).second)
+      out.emplace_back(a, b);
   };
   for (const auto& r : reps_) {
     const auto& ops = jobs_[r.job]->job->plan->programs[r.stage].ops;
@@ -270,8 +271,8 @@ void FlowScheduler::start_op(int rep, int i, double t) {
     }
     case OpKind::Collective: {
       const int g = group_of(r.job, r.rank, op.group);
-      const std::uint64_t key = (static_cast<std::uint64_t>(g) << 24) | static_cast<std::uint64_t>(
-                                    d.stages[r.stage].ordinal[i]);
+      const std::uint64_t key =
+          (static_cast<std::uint64_t>(g) << 24) | static_cast<std::uint64_t>(d.stages[r.stage].ordinal[i]);
       auto it = coll_index_.find(key);
       if (it == coll_index_.end()) {
         it = coll_index_.emplace(key, static_cast<int>(colls_.size())).first;
@@ -307,8 +308,8 @@ void FlowScheduler::finish_op(int rep, int i, double t) {
   Rep& r = reps_[rep];
   auto& d = *jobs_[r.job];
   const Op& op = d.job->plan->programs[r.stage].ops[i];
-  TraceEvent e = trace_event(op, r.rank, i, r.start[i], t,
-                             op.kind == OpKind::Compute ? d.costs->block(op.block).comm : 0.0);
+  TraceEvent e =
+      trace_event(op, r.rank, i, r.start[i], t, op.kind == OpKind::Compute ? d.costs->block(op.block).comm : 0.0);
   d.trace.events.push_back(std::move(e));
   d.trace.iteration_time = std::max(d.trace.iteration_time, t);
   --remaining_;

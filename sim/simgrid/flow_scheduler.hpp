@@ -105,13 +105,13 @@ class FlowScheduler {
   std::vector<int> free_tasks_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   std::uint64_t seq_ = 0;
-  std::unordered_map<std::uint64_t, double> sent_;             ///< (receiver rep, tag) -> send end
+  std::unordered_map<std::uint64_t, double> sent_;                  ///< (receiver rep, tag) -> send end
   std::unordered_map<std::uint64_t, std::pair<int, int>> waiting_;  ///< (receiver rep, tag) -> (rep, op)
   std::vector<FlowRecord> flows_;
   struct Active;
   std::unique_ptr<Active> active_;
   std::size_t remaining_ = 0;
-  int storage_job_ = -1;        ///< job whose storage traffic is simulated
+  int storage_job_ = -1;  ///< job whose storage traffic is simulated
   StorageLoad storage_;
   double load_end_ = 0, checkpoint_end_ = 0;
 };

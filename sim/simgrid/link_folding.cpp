@@ -9,13 +9,15 @@ bool per_gpu(LinkClass c) { return c == LinkClass::NVLink || c == LinkClass::PCI
 bool tree_class(LinkClass c) {
   return c == LinkClass::LeafSpine || c == LinkClass::SpineCore || c == LinkClass::CloudTorSpine;
 }
-int rank_of_kind(VertexKind k) { return k == VertexKind::Leaf ? 1 : k == VertexKind::Spine ? 2 : k == VertexKind::Core ? 3 : 0; }
+int rank_of_kind(VertexKind k) {
+  return k == VertexKind::Leaf ? 1 : k == VertexKind::Spine ? 2 : k == VertexKind::Core ? 3 : 0;
+}
 }  // namespace
 
 LinkFolding::LinkFolding(const Fabric& f, int fold, bool fluid_ecmp) : f_(f), fold_(std::max(1, fold)) {
   const auto topo = f.spec().fabric.topology;
-  ecmp_tree_ = fluid_ecmp && (topo == TopologyKind::FatTree || topo == TopologyKind::RailOptimized ||
-                             topo == TopologyKind::Cloud);
+  ecmp_tree_ = fluid_ecmp &&
+               (topo == TopologyKind::FatTree || topo == TopologyKind::RailOptimized || topo == TopologyKind::Cloud);
   efficiency_ = f.spec().fabric.efficiency > 0 ? f.spec().fabric.efficiency : 1.0;
   if (!ecmp_tree_) return;
   for (EdgeId e = 0; e < f.link_count(); ++e) {

@@ -24,7 +24,7 @@
 namespace trainsim {
 
 struct PlatformLink {
-  std::string name;   ///< human-readable ("leaf3->spine1", "leaf3 up-bundle")
+  std::string name;  ///< human-readable ("leaf3->spine1", "leaf3 up-bundle")
   LinkClass cls = LinkClass::Nic;
   double capacity = 0;  ///< bytes/s in the platform (efficiency and folding applied)
   double latency = 0;   ///< seconds

@@ -15,10 +15,10 @@ namespace trainsim {
 /// Traffic on the links of one class (a fabric LinkClass name: "Nic", "LeafSpine", ...).
 struct LinkClassStats {
   std::string cls;
-  int links = 0;           ///< link directions that carried traffic in the simulation
-  double bytes = 0;        ///< bytes over all links of the class, scaled to the whole cluster
-  double peak_util = 0;    ///< highest utilisation any link of the class reached (0..1)
-  double mean_util = 0;    ///< mean over those links of bytes / (capacity x iteration time)
+  int links = 0;         ///< link directions that carried traffic in the simulation
+  double bytes = 0;      ///< bytes over all links of the class, scaled to the whole cluster
+  double peak_util = 0;  ///< highest utilisation any link of the class reached (0..1)
+  double mean_util = 0;  ///< mean over those links of bytes / (capacity x iteration time)
 };
 
 /// One link direction ("leaf3->spine1").
@@ -28,10 +28,10 @@ struct LinkLoad {
 };
 
 struct LinkStats {
-  double horizon = 0;                  ///< seconds the utilisations are averaged over
+  double horizon = 0;  ///< seconds the utilisations are averaged over
   std::vector<LinkClassStats> classes;
-  std::vector<LinkLoad> top;           ///< most loaded link directions (by bytes), at most 10
-  StorageTraffic storage;              ///< storage flows on the fabric (when the cluster's storage is on it)
+  std::vector<LinkLoad> top;  ///< most loaded link directions (by bytes), at most 10
+  StorageTraffic storage;     ///< storage flows on the fabric (when the cluster's storage is on it)
 };
 
 /// Observers that want the engine's full link statistics (the engine checks with dynamic_cast).

@@ -17,7 +17,8 @@ namespace {
 nlohmann::json cluster_json(const JsonReader& r, const std::string& base_dir) {
   const auto& v = r.json().at("cluster");
   if (v.is_object()) return v;
-  if (!v.is_string()) throw InputError(r.where("cluster"), "an object or a path to a JSON file", JsonReader::describe(v));
+  if (!v.is_string())
+    throw InputError(r.where("cluster"), "an object or a path to a JSON file", JsonReader::describe(v));
   const fs::path p = v.get<std::string>();
   std::vector<fs::path> tries{fs::path(base_dir) / p};
   for (fs::path d = fs::absolute(base_dir); !d.empty() && d != d.parent_path(); d = d.parent_path())
@@ -35,7 +36,8 @@ MultiJobSpec parse_multi_job(const nlohmann::json& j, const std::string& origin,
   MultiJobSpec s;
   s.origin = origin;
   s.name = r.opt_str("name").value_or(fs::path(origin).stem().string());
-  if (!r.present("cluster")) throw InputError(r.where("cluster"), "an object or a path to a JSON file", "nothing (missing)");
+  if (!r.present("cluster"))
+    throw InputError(r.where("cluster"), "an object or a path to a JSON file", "nothing (missing)");
   const nlohmann::json cj = cluster_json(r, base_dir);
   s.cluster = parse_cluster(JsonReader(cj, origin, "$.cluster"));
   s.placement = r.opt_choice("placement", {"contiguous", "random", "spread"}).value_or("contiguous");
@@ -45,7 +47,8 @@ MultiJobSpec parse_multi_job(const nlohmann::json& j, const std::string& origin,
     jr.reject_unknown({"name", "workload", "strategy", "gpus"});
     const int gpus = static_cast<int>(jr.integer("gpus", 1, s.cluster.gpus()));
     if (gpus % s.cluster.gpus_per_node != 0)
-      throw InputError(jr.where("gpus"), "a multiple of the " + std::to_string(s.cluster.gpus_per_node) + " GPUs per node",
+      throw InputError(jr.where("gpus"),
+                       "a multiple of the " + std::to_string(s.cluster.gpus_per_node) + " GPUs per node",
                        std::to_string(gpus));
     used += gpus;
     nlohmann::json sub = cj;
@@ -73,7 +76,8 @@ std::vector<std::vector<int>> place_jobs(const MultiJobSpec& spec) {
   for (int i = 0; i < N; ++i) order[i] = i;
   if (spec.placement == "random") {
     std::mt19937_64 rng(spec.seed);  // Fisher-Yates with our own index draw: same output on every stdlib
-    for (int i = N - 1; i > 0; --i) std::swap(order[i], order[static_cast<int>(rng() % static_cast<std::uint64_t>(i + 1))]);
+    for (int i = N - 1; i > 0; --i)
+      std::swap(order[i], order[static_cast<int>(rng() % static_cast<std::uint64_t>(i + 1))]);
   }
   std::vector<std::vector<int>> nodes(J);
   if (spec.placement == "spread") {

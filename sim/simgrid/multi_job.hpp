@@ -18,8 +18,8 @@ namespace trainsim {
 
 struct MultiJobSpec {
   std::string name, origin;
-  ClusterSpec cluster;              ///< the whole shared cluster
-  std::vector<Scenario> jobs;       ///< each on a cluster of its own GPU count
+  ClusterSpec cluster;         ///< the whole shared cluster
+  std::vector<Scenario> jobs;  ///< each on a cluster of its own GPU count
   std::string placement = "contiguous";
   std::uint64_t seed = 1;
 };

@@ -103,9 +103,8 @@ SgPlatform::SgPlatform(const Fabric& f, LinkFolding& folding, const std::vector<
   auto sg_link = [&](int li) {
     while (sg_links.size() < folding.links().size()) {
       const auto& pl = folding.links()[sg_links.size()];
-      sg_links.push_back(zone->create_link("l" + std::to_string(sg_links.size()), pl.capacity)
-                             ->set_latency(pl.latency)
-                             ->seal());
+      sg_links.push_back(
+          zone->create_link("l" + std::to_string(sg_links.size()), pl.capacity)->set_latency(pl.latency)->seal());
     }
     return sg_links[li];
   };
@@ -121,8 +120,9 @@ SgPlatform::SgPlatform(const Fabric& f, LinkFolding& folding, const std::vector<
       r.links.push_back(li);
       in_route.emplace_back(sg_link(li));
     }
-    if (in_route.empty()) throw InternalError("simgrid platform: empty route between gpu" + std::to_string(src) +
-                                              " and gpu" + std::to_string(dst));
+    if (in_route.empty())
+      throw InternalError("simgrid platform: empty route between gpu" + std::to_string(src) + " and gpu" +
+                          std::to_string(dst));
     zone->add_route(host(src)->get_netpoint(), host(dst)->get_netpoint(), nullptr, nullptr, in_route, false);
     route_index_.emplace(pair_key(src, dst), static_cast<int>(routes_.size()));
     routes_.push_back(std::move(r));
@@ -138,10 +138,10 @@ SgPlatform::SgPlatform(const Fabric& f, LinkFolding& folding, const std::vector<
       attach[s] = static_cast<int>(static_cast<long long>(s) * f.nodes() / storage->servers) * gpn;
       const std::string name = "oss" + std::to_string(s);
       const VertexId a = down_path(f, attach[s], attach[s], dp);
-      up[s] = folding.add_link({name + "->" + f.vertex_name(a), LinkClass::Nic, storage->read_bw / fold, lat,
-                                static_cast<double>(fold)});
-      down[s] = folding.add_link({f.vertex_name(a) + "->" + name, LinkClass::Nic, storage->write_bw / fold, lat,
-                                  static_cast<double>(fold)});
+      up[s] = folding.add_link(
+          {name + "->" + f.vertex_name(a), LinkClass::Nic, storage->read_bw / fold, lat, static_cast<double>(fold)});
+      down[s] = folding.add_link(
+          {f.vertex_name(a) + "->" + name, LinkClass::Nic, storage->write_bw / fold, lat, static_cast<double>(fold)});
     }
     for (const auto& [s, g] : storage_pairs) {
       if (storage_route_index_.count(storage_key(s, g, false))) continue;

@@ -38,19 +38,19 @@ struct SimJob {
 };
 
 struct SimOptions {
-  bool fold = true;         ///< simulate one representative per tensor-parallel sibling set (link_folding.hpp)
+  bool fold = true;  ///< simulate one representative per tensor-parallel sibling set (link_folding.hpp)
   /// Fat-tree ECMP as perfect fluid balancing over equal-cost links (link_folding.hpp); false:
   /// hashed per-pair paths with their collisions (only meaningful with fold = false).
   bool fluid_ecmp = true;
-  bool link_stats = true;   ///< compute per-link peak utilisation (a sweep over all flows)
+  bool link_stats = true;  ///< compute per-link peak utilisation (a sweep over all flows)
 };
 
 struct SimResult {
   std::vector<Trace> traces;  ///< one per job, in input order
   LinkStats links;
-  std::size_t flows = 0;      ///< SimGrid flows simulated
-  int fold = 1;               ///< representatives stand for this many ranks each
-  StorageTraffic storage;     ///< what the storage flows did (storage.simulated: there were some)
+  std::size_t flows = 0;   ///< SimGrid flows simulated
+  int fold = 1;            ///< representatives stand for this many ranks each
+  StorageTraffic storage;  ///< what the storage flows did (storage.simulated: there were some)
 };
 
 }  // namespace trainsim

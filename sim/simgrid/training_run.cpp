@@ -39,8 +39,9 @@ void replay(const TrainingRunSpec& s, const FailureSource& next_failure, Trainin
   bool restarting = false;
   for (std::int64_t steps = 0; done < s.iterations; ++steps) {
     if (steps >= kMaxSteps)
-      throw InputError("failure injection: more than 1e7 segments and failures before the run completes; "
-                       "the cluster's reliability rates are too high for this checkpoint interval");
+      throw InputError(
+          "failure injection: more than 1e7 segments and failures before the run completes; "
+          "the cluster's reliability rates are too high for this checkpoint interval");
     const double start = sg4::Engine::get_clock();
     const std::int64_t k = std::min(s.checkpoint_every, s.iterations - done);
     const double compute = static_cast<double>(k) * s.iteration_s;
@@ -92,8 +93,20 @@ nlohmann::json encode(const TrainingRunResult& r) {
   nlohmann::json f = nlohmann::json::array();
   for (const auto& x : r.first_failures)
     f.push_back({x.event.time_s, static_cast<int>(x.event.kind), x.event.index, x.phase, x.lost_s, x.resume_iteration});
-  return {r.wall_clock_s, r.useful_s, r.checkpoint_s, r.lost_work_s, r.restart_s, r.iterations, r.checkpoints,
-          r.failures, r.failures_during_restart, r.by_kind[0], r.by_kind[1], r.by_kind[2], r.sleeps, f};
+  return {r.wall_clock_s,
+          r.useful_s,
+          r.checkpoint_s,
+          r.lost_work_s,
+          r.restart_s,
+          r.iterations,
+          r.checkpoints,
+          r.failures,
+          r.failures_during_restart,
+          r.by_kind[0],
+          r.by_kind[1],
+          r.by_kind[2],
+          r.sleeps,
+          f};
 }
 
 TrainingRunResult decode(const nlohmann::json& j) {

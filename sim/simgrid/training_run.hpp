@@ -30,23 +30,23 @@ struct TrainingRunSpec {
 /// One failure as the replay saw it.
 struct FailureRecord {
   FailureEvent event;
-  std::string phase;                 ///< "compute", "checkpoint" (the write was cut) or "restart"
-  double lost_s = 0;                 ///< work lost (compute and partial write); restart time cut for "restart"
-  std::int64_t resume_iteration = 0; ///< iterations saved by the last completed checkpoint
+  std::string phase;                  ///< "compute", "checkpoint" (the write was cut) or "restart"
+  double lost_s = 0;                  ///< work lost (compute and partial write); restart time cut for "restart"
+  std::int64_t resume_iteration = 0;  ///< iterations saved by the last completed checkpoint
 };
 
 struct TrainingRunResult {
-  double wall_clock_s = 0;           ///< SimGrid's clock when the last checkpoint completed
-  double useful_s = 0;               ///< iterations x iteration_s (work that survived)
-  double checkpoint_s = 0;           ///< completed checkpoint writes
-  double lost_work_s = 0;            ///< segments (compute + partial write) cut by a failure
-  double restart_s = 0;              ///< restarts, the ones cut by another failure included
+  double wall_clock_s = 0;  ///< SimGrid's clock when the last checkpoint completed
+  double useful_s = 0;      ///< iterations x iteration_s (work that survived)
+  double checkpoint_s = 0;  ///< completed checkpoint writes
+  double lost_work_s = 0;   ///< segments (compute + partial write) cut by a failure
+  double restart_s = 0;     ///< restarts, the ones cut by another failure included
   std::int64_t iterations = 0;
-  std::int64_t checkpoints = 0;      ///< completed writes: ceil(iterations / k)
+  std::int64_t checkpoints = 0;  ///< completed writes: ceil(iterations / k)
   std::int64_t failures = 0;
   std::int64_t failures_during_restart = 0;
-  std::int64_t by_kind[3] = {0, 0, 0};  ///< indexed by FailureKind (Gpu, Node, Link)
-  std::int64_t sleeps = 0;           ///< SimGrid activities used
+  std::int64_t by_kind[3] = {0, 0, 0};        ///< indexed by FailureKind (Gpu, Node, Link)
+  std::int64_t sleeps = 0;                    ///< SimGrid activities used
   std::vector<FailureRecord> first_failures;  ///< the first spec.keep_failures
 };
 

@@ -10,10 +10,12 @@ std::string op_label(const Op& op) {
   std::string s;
   switch (op.kind) {
     case OpKind::Compute:
-      s = op.phase == Phase::Forward ? "F" : op.phase == Phase::Backward ? "B" : op.phase == Phase::Recompute ? "R" : "optimizer";
+      s = op.phase == Phase::Forward     ? "F"
+          : op.phase == Phase::Backward  ? "B"
+          : op.phase == Phase::Recompute ? "R"
+                                         : "optimizer";
       break;
-    case OpKind::Collective:
-      return std::string(to_string(op.collective)) + " " + to_string(op.group);
+    case OpKind::Collective: return std::string(to_string(op.collective)) + " " + to_string(op.group);
     case OpKind::Send: s = op.phase == Phase::Forward ? "send act" : "send grad"; break;
     case OpKind::Recv: s = op.phase == Phase::Forward ? "recv act" : "recv grad"; break;
   }
@@ -45,9 +47,13 @@ void write_chrome_trace(const Trace& t, std::ostream& out) {
   std::set<int> ranks;
   for (const auto& e : t.events) ranks.insert(e.rank);
   for (int r : ranks) {
-    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", r}, {"args", {{"name", "rank " + std::to_string(r)}}}});
+    events.push_back(
+        {{"name", "process_name"}, {"ph", "M"}, {"pid", r}, {"args", {{"name", "rank " + std::to_string(r)}}}});
     for (int s = 0; s < kNumStreams; ++s)
-      events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", r}, {"tid", s},
+      events.push_back({{"name", "thread_name"},
+                        {"ph", "M"},
+                        {"pid", r},
+                        {"tid", s},
                         {"args", {{"name", to_string(static_cast<Stream>(s))}}}});
   }
   for (const auto& e : t.events) {

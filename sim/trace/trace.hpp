@@ -13,14 +13,14 @@ namespace trainsim {
 
 struct TraceEvent {
   int rank = 0;
-  int op = -1;                 ///< index in the rank's stage program (-1: not a plan op)
+  int op = -1;  ///< index in the rank's stage program (-1: not a plan op)
   OpKind kind = OpKind::Compute;
   Stream stream = Stream::Compute;
   Phase phase = Phase::Forward;
   int micro_batch = -1, chunk = -1;
-  double start = 0, end = 0;   ///< seconds from the iteration start
-  double bytes = 0;            ///< bytes moved by a communication op
-  double inner_comm = 0;       ///< seconds of a compute block spent in inline TP/CP/EP collectives
+  double start = 0, end = 0;  ///< seconds from the iteration start
+  double bytes = 0;           ///< bytes moved by a communication op
+  double inner_comm = 0;      ///< seconds of a compute block spent in inline TP/CP/EP collectives
   std::string name;
 };
 
@@ -38,11 +38,11 @@ class ExecutionObserver {
 /// every other engine and configuration.
 struct StorageTraffic {
   bool simulated = false;
-  int servers = 0;                   ///< storage-server endpoints attached to the fabric
-  double load_bytes = 0;             ///< data loading of one iteration, whole job
-  double load_s = 0;                 ///< end of the last data-loading flow (from iteration start)
-  double checkpoint_bytes = 0;       ///< checkpoint written during the iteration (0: none)
-  double checkpoint_s = 0;           ///< end of the last checkpoint flow
+  int servers = 0;                            ///< storage-server endpoints attached to the fabric
+  double load_bytes = 0;                      ///< data loading of one iteration, whole job
+  double load_s = 0;                          ///< end of the last data-loading flow (from iteration start)
+  double checkpoint_bytes = 0;                ///< checkpoint written during the iteration (0: none)
+  double checkpoint_s = 0;                    ///< end of the last checkpoint flow
   double iteration_time_without_storage = 0;  ///< the same simulation without storage flows
 };
 

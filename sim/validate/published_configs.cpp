@@ -23,16 +23,16 @@ struct Sc21Row {
   bool torch_ddp;
 };
 constexpr Sc21Row kSc21Table1Rows[] = {
-    {24, 2304, 512, 16, 0, true},    // 1.7B
-    {30, 3072, 512, 16, 0, true},    // 3.6B
-    {36, 4096, 512, 16, 0, true},    // 7.5B
-    {40, 6144, 1024, 8, 0, true},    // 18B
-    {48, 8192, 1536, 4, 0, false},   // 39B
-    {60, 10240, 1792, 2, 5, false},  // 76B
-    {80, 12288, 2304, 2, 5, false},  // 145B
-    {96, 16384, 2160, 1, 3, false},  // 310B
-    {105, 20480, 2520, 1, 1, false}, // 530B
-    {128, 25600, 3072, 1, 0, false}, // 1T
+    {24, 2304, 512, 16, 0, true},     // 1.7B
+    {30, 3072, 512, 16, 0, true},     // 3.6B
+    {36, 4096, 512, 16, 0, true},     // 7.5B
+    {40, 6144, 1024, 8, 0, true},     // 18B
+    {48, 8192, 1536, 4, 0, false},    // 39B
+    {60, 10240, 1792, 2, 5, false},   // 76B
+    {80, 12288, 2304, 2, 5, false},   // 145B
+    {96, 16384, 2160, 1, 3, false},   // 310B
+    {105, 20480, 2520, 1, 1, false},  // 530B
+    {128, 25600, 3072, 1, 0, false},  // 1T
 };
 
 // NeMo performance-summary rows (NeMo 24.07) whose layout is that of a NeMo-Framework-Launcher
@@ -78,7 +78,9 @@ constexpr NemoRecipe kNemoRecipes[] = {
 /// exchange for the all-gathers before a product, pipelined projection reduce-scatter on 24 SMs);
 /// they differ in qkv_wgrad's SMs and in fc2_fprop.
 nlohmann::json nemo_h100_tp4_ub_cfg(int qkv_wgrad_sms, nlohmann::json fc2_fprop) {
-  auto bulk = [](int sms) { return nlohmann::json{{"method", "bulk"}, {"num_sm", sms}, {"cga_size", 2}, {"set_sm_margin", 0}}; };
+  auto bulk = [](int sms) {
+    return nlohmann::json{{"method", "bulk"}, {"num_sm", sms}, {"cga_size", 2}, {"set_sm_margin", 0}};
+  };
   const nlohmann::json ring = {{"method", "ring_exchange"}, {"aggregate", 0}};
   return {{"qkv_dgrad", bulk(4)},
           {"qkv_wgrad", bulk(qkv_wgrad_sms)},
@@ -88,7 +90,8 @@ nlohmann::json nemo_h100_tp4_ub_cfg(int qkv_wgrad_sms, nlohmann::json fc2_fprop)
           {"proj_dgrad", ring},
           {"fc1_fprop", ring},
           {"fc2_dgrad", ring},
-          {"proj_fprop", {{"method", "pipeline"}, {"num_sm", 24}, {"cga_size", 2}, {"num_splits", 4}, {"set_sm_margin", 1}}},
+          {"proj_fprop",
+           {{"method", "pipeline"}, {"num_sm", 24}, {"cga_size", 2}, {"num_splits", 4}, {"set_sm_margin", 1}}},
           {"fc2_fprop", std::move(fc2_fprop)}};
 }
 
@@ -98,9 +101,11 @@ struct NemoTpOverlap {
   const char* file;
 };
 constexpr NemoTpOverlap kNemoTpOverlap[] = {
-    {"LLAMA3-70B", 4, "llama/llama3_70b.yaml (ub_tp_comm_overlap: True, tp_overlap/ub_cfg_h100_h8192_tp4_mbs1_seqlen8192.yaml)"},
+    {"LLAMA3-70B", 4,
+     "llama/llama3_70b.yaml (ub_tp_comm_overlap: True, tp_overlap/ub_cfg_h100_h8192_tp4_mbs1_seqlen8192.yaml)"},
     {"GPT3-175B", 4,
-     "gpt3/175b_fp8_performance.yaml (ub_tp_comm_overlap: True; tp_overlap/ub_cfg_h100_h12288_tp4_mbs2_seqlen2048.yaml)"},
+     "gpt3/175b_fp8_performance.yaml (ub_tp_comm_overlap: True; "
+     "tp_overlap/ub_cfg_h100_h12288_tp4_mbs2_seqlen2048.yaml)"},
     {"Nemotron-8B", 2, "nemotron/nemotron_8b.yaml (ub_tp_comm_overlap: True, empty ub_cfg: TE defaults)"},
     {"Nemotron-22B", 2, "nemotron/nemotron_22b.yaml (ub_tp_comm_overlap: True, empty ub_cfg: TE defaults)"},
     {"Nemotron-340B", 8, "nemotron/nemotron_340b.yaml (ub_tp_comm_overlap: True, empty ub_cfg: TE defaults)"},

@@ -86,11 +86,15 @@ std::vector<std::string> row_features(const Scenario& sc) {
   std::vector<std::string> f;
   const std::string gpu = sc.cluster.gpu.name;
   f.push_back("gpu " + gpu.substr(0, gpu.find('-')));
-  if (s.zero >= 3) f.push_back("zero-3 / fsdp");
-  else if (s.zero >= 1) f.push_back("zero-1/2 (distributed optimizer)");
+  if (s.zero >= 3)
+    f.push_back("zero-3 / fsdp");
+  else if (s.zero >= 1)
+    f.push_back("zero-1/2 (distributed optimizer)");
   if (s.precision == Precision::FP8) f.push_back("fp8");
-  if (s.vp > 1) f.push_back("interleaved pipeline (vp > 1)");
-  else if (s.pp > 1) f.push_back("pipeline (1f1b)");
+  if (s.vp > 1)
+    f.push_back("interleaved pipeline (vp > 1)");
+  else if (s.pp > 1)
+    f.push_back("pipeline (1f1b)");
   if (s.tp > 1) f.push_back(s.sequence_parallel ? "tensor parallel + sequence parallel" : "tensor parallel");
   if (s.cp > 1) f.push_back("context parallel");
   if (sc.workload.model.moe) f.push_back("mixture of experts");
@@ -118,7 +122,10 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
   std::optional<PublishedModelShape> shape;
   if (!r.layers || !r.hidden || !r.heads) {
     shape = published_model_shape(r.model_name.value_or(""));
-    if (!shape) throw InputError("model shape not published (layers, hidden or heads is null) and the model name is not in the catalog of public configurations");
+    if (!shape)
+      throw InputError(
+          "model shape not published (layers, hidden or heads is null) and the model name is not in the catalog of "
+          "public configurations");
     fill(fmt::format("shape of {}: {} layers, hidden {}, {} heads ({} KV), ffn {}, vocab {}, {} ({})",
                      r.model_name.value_or(""), shape->layers, shape->hidden, shape->heads, shape->kv_heads, shape->ffn,
                      shape->vocab, shape->activation, shape->source));
@@ -126,8 +133,11 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
   const int layers = r.layers.value_or(shape ? shape->layers : 0);
   const std::int64_t hidden = r.hidden.value_or(shape ? shape->hidden : 0);
   const int heads = r.heads.value_or(shape ? shape->heads : 0);
-  nlohmann::json model = {{"name", r.model_name.value_or(r.id)}, {"layers", layers}, {"hidden", hidden},
-                          {"heads", heads}, {"seq_len", r.seq_len.value_or(2048)}};
+  nlohmann::json model = {{"name", r.model_name.value_or(r.id)},
+                          {"layers", layers},
+                          {"hidden", hidden},
+                          {"heads", heads},
+                          {"seq_len", r.seq_len.value_or(2048)}};
   if (!r.seq_len) fill("seq_len=2048 (GPT-3 context length)");
   model["kv_heads"] = r.kv_heads.value_or(shape ? shape->kv_heads : heads);
   std::string act = r.activation.value_or(shape ? shape->activation : "gelu");
@@ -185,11 +195,14 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
   const bool old = megatron_2021(r);
   const int tp = r.tp.value_or(1);
   const bool sp = r.sequence_parallel.value_or(tp > 1 && !old);
-  if (!r.sequence_parallel && tp > 1) fill(std::string("sequence_parallel=") + (sp ? "true (always at least as fast with TP)" : "false (not in Megatron-LM 2021)"));
+  if (!r.sequence_parallel && tp > 1)
+    fill(std::string("sequence_parallel=") +
+         (sp ? "true (always at least as fast with TP)" : "false (not in Megatron-LM 2021)"));
   st["sequence_parallel"] = sp;
   int dp_guess = r.dp.value_or(*r.gpus / std::max(1, r.tp.value_or(1) * r.pp.value_or(1) * r.cp.value_or(1)));
   const int zero = r.zero.value_or(dp_guess > 1 && !old ? 1 : 0);
-  if (!r.zero) fill("zero=" + std::to_string(zero) + (zero ? " (distributed optimizer: same traffic, less memory)" : ""));
+  if (!r.zero)
+    fill("zero=" + std::to_string(zero) + (zero ? " (distributed optimizer: same traffic, less memory)" : ""));
   st["zero"] = zero;
   if (r.schedule) st["schedule"] = *r.schedule;
   if (r.vp) st["vp"] = *r.vp;
@@ -229,12 +242,14 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
     st["grad_reduce_dtype"] = "bf16";
     if (foundry_pure) {
       st["fsdp_param_dtype"] = "bf16";
-      fill("fsdp_param_dtype=bf16, grad_reduce_dtype=bf16 (llm-foundry table's MP Mode PURE: Composer "
-           "MixedPrecision(param_dtype=reduce_dtype=bf16))");
+      fill(
+          "fsdp_param_dtype=bf16, grad_reduce_dtype=bf16 (llm-foundry table's MP Mode PURE: Composer "
+          "MixedPrecision(param_dtype=reduce_dtype=bf16))");
     } else {
       st["fsdp_param_dtype"] = "fp32";
-      fill("fsdp_param_dtype=fp32, grad_reduce_dtype=bf16 (llm-foundry table's MP Mode DEFAULT: Composer 2023 "
-           "MixedPrecision(param_dtype=None, reduce_dtype=bf16))");
+      fill(
+          "fsdp_param_dtype=fp32, grad_reduce_dtype=bf16 (llm-foundry table's MP Mode DEFAULT: Composer 2023 "
+          "MixedPrecision(param_dtype=None, reduce_dtype=bf16))");
     }
   }
   if (old && zero >= 3 && r.notes.find("DeepSpeed") != std::string::npos) {
@@ -245,8 +260,9 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
   }
   if (trains_without_dropout(r.model_name.value_or(""))) {
     st["dropout"] = false;
-    fill("dropout=false (model family's public config: Llama 2/3 and Nemotron recipes hidden/attention dropout 0.0, "
-         "MPT attn_pdrop = resid_pdrop = 0.0)");
+    fill(
+        "dropout=false (model family's public config: Llama 2/3 and Nemotron recipes hidden/attention dropout 0.0, "
+        "MPT attn_pdrop = resid_pdrop = 0.0)");
   }
   if (const auto ub = published_tp_overlap(r); ub && sp) {
     st["tp_comm_overlap"] = true;
@@ -280,7 +296,9 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
                      cfg->overlap_grad_reduce ? "PyTorch DDP, 25 MiB buckets" : "Megatron local DDP"));
   }
 
-  nlohmann::json scen = {{"name", r.id}, {"cluster", cluster}, {"workload", {{"name", r.model_name.value_or(r.id)}, {"model", model}}},
+  nlohmann::json scen = {{"name", r.id},
+                         {"cluster", cluster},
+                         {"workload", {{"name", r.model_name.value_or(r.id)}, {"model", model}}},
                          {"strategy", st}};
   if (json_out) *json_out = scen;
   return parse_scenario(scen, r.id, ".");
@@ -298,8 +316,7 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
     // Knobs left to search: the run's authors tuned for speed, so take the fastest feasible value.
     const bool configured = published_run_config(r).has_value();
     std::vector<std::int64_t> mbs = {base.strategy.micro_batch};
-    if (!r.micro_batch && !configured)
-      mbs = divisors_upto(base.strategy.global_batch / base.strategy.dp, 16);
+    if (!r.micro_batch && !configured) mbs = divisors_upto(base.strategy.global_batch / base.strategy.dp, 16);
     std::vector<int> vps = {base.strategy.vp};
     if (!r.vp && !configured && base.strategy.schedule == ScheduleKind::Interleaved1F1B) {
       vps.clear();
@@ -331,8 +348,8 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
           const auto mem = memory_report(sc, build_plan(sc.workload.model, sc.strategy, sc.cluster.gpus_per_node));
           if (best && best_fits && !mem.fits) continue;
           Prediction p = predict(sc, opt.engine);
-          const bool better = !best || (mem.fits && !best_fits) ||
-                              p.metrics.iteration_time_s < best->metrics.iteration_time_s;
+          const bool better =
+              !best || (mem.fits && !best_fits) || p.metrics.iteration_time_s < best->metrics.iteration_time_s;
           if (better) {
             best = std::move(p);
             best_sc = sc;
@@ -340,9 +357,11 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
           }
         }
     if (!best) throw InputError("no feasible setting of the unknown knobs (micro_batch, vp, recompute)");
-    if (!r.micro_batch && !configured) filled.push_back("micro_batch=" + std::to_string(best_sc.strategy.micro_batch) + " (fastest that fits)");
+    if (!r.micro_batch && !configured)
+      filled.push_back("micro_batch=" + std::to_string(best_sc.strategy.micro_batch) + " (fastest that fits)");
     if (vps.size() > 1) filled.push_back("vp=" + std::to_string(best_sc.strategy.vp) + " (fastest that fits)");
-    if (rcs.size() > 1) filled.push_back(std::string("recompute=") + to_string(best_sc.strategy.recompute) + " (fastest that fits)");
+    if (rcs.size() > 1)
+      filled.push_back(std::string("recompute=") + to_string(best_sc.strategy.recompute) + " (fastest that fits)");
     if (!best_fits) filled.push_back("WARNING: predicted memory exceeds the GPU in every setting");
     row.filled = filled;
     row.predicted = to_metric(r.metric, best->metrics, r, best_sc);
@@ -414,8 +433,10 @@ nlohmann::json to_json(const ValidationReport& r) {
   }
   nlohmann::json features = nlohmann::json::array();
   for (const auto& f : r.by_feature)
-    features.push_back({{"feature", f.feature}, {"rows", f.rows}, {"mape", f.mape}, {"mean_error_pct", f.mean_error_pct}});
-  return {{"rows", rows}, {"mape", r.mape}, {"predicted", r.predicted}, {"skipped", r.skipped}, {"by_feature", features}};
+    features.push_back(
+        {{"feature", f.feature}, {"rows", f.rows}, {"mape", f.mape}, {"mean_error_pct", f.mean_error_pct}});
+  return {
+      {"rows", rows}, {"mape", r.mape}, {"predicted", r.predicted}, {"skipped", r.skipped}, {"by_feature", features}};
 }
 
 void print_text(const ValidationReport& r, std::ostream& out) {
@@ -444,7 +465,8 @@ void print_markdown(const ValidationReport& r, std::ostream& out) {
       out << fmt::format("| {} | {} | {:.4g} | {:.4g} | {:+.1f} | {} |\n", row.id, row.metric, row.published,
                          *row.predicted, *row.error_pct, row.strategy);
     else
-      out << fmt::format("| {} | {} | {:.4g} | — | skipped | {} |\n", row.id, row.metric, row.published, row.skipped_reason);
+      out << fmt::format("| {} | {} | {:.4g} | — | skipped | {} |\n", row.id, row.metric, row.published,
+                         row.skipped_reason);
   }
   out << fmt::format("\n**MAPE {:.2f}%** over {} predicted rows; {} skipped.\n", r.mape, r.predicted, r.skipped);
   if (r.by_feature.empty()) return;

@@ -17,14 +17,14 @@ struct ValidationRow {
   std::string id, metric;
   double published = 0;
   std::optional<double> predicted;
-  std::optional<double> error_pct;      ///< (predicted - published) / published x 100
-  std::vector<std::string> filled;      ///< "micro_batch=2 (best throughput among feasible)"
-  std::string skipped_reason;           ///< empty when predicted
-  std::string strategy;                 ///< the strategy used, after filling
+  std::optional<double> error_pct;  ///< (predicted - published) / published x 100
+  std::vector<std::string> filled;  ///< "micro_batch=2 (best throughput among feasible)"
+  std::string skipped_reason;       ///< empty when predicted
+  std::string strategy;             ///< the strategy used, after filling
   double iteration_time_s = 0;
-  nlohmann::json breakdown;             ///< the prediction's breakdown_s and memory_gb (trainsim run --format json)
-  std::vector<std::string> features;    ///< what the row exercises: "zero-3 / fsdp", "fp8", "gpu H100" ...
-  nlohmann::json scenario;              ///< the scenario predicted, searched knobs included (trainsim validate --scenarios)
+  nlohmann::json breakdown;           ///< the prediction's breakdown_s and memory_gb (trainsim run --format json)
+  std::vector<std::string> features;  ///< what the row exercises: "zero-3 / fsdp", "fp8", "gpu H100" ...
+  nlohmann::json scenario;  ///< the scenario predicted, searched knobs included (trainsim validate --scenarios)
 };
 
 /// Error of the predicted rows that use one feature (a row counts for each of its features).
@@ -37,14 +37,14 @@ struct FeatureError {
 
 struct ValidationReport {
   std::vector<ValidationRow> rows;
-  double mape = 0;                      ///< mean |error_pct| over predicted rows
+  double mape = 0;  ///< mean |error_pct| over predicted rows
   int predicted = 0, skipped = 0;
   std::vector<FeatureError> by_feature;  ///< sorted by feature name
 };
 
 struct ValidateOptions {
   std::string engine = "analytic";
-  std::string only_prefix;              ///< keep rows whose id starts with this (empty: all)
+  std::string only_prefix;  ///< keep rows whose id starts with this (empty: all)
 };
 
 /// Builds the scenario a record describes, with every null knob that has a direct rule filled

@@ -13,8 +13,13 @@ using trainsim::testing::make_scenario;
 namespace {
 // A cluster whose links are so fast that communication vanishes: only the schedule remains.
 nlohmann::json fast_cluster() {
-  return {{"gpu", "A100-SXM4-80GB"}, {"nodes", 4}, {"gpus_per_node", 2}, {"nics_per_node", 2}, {"nic_gbps", 1e5},
-          {"intra_node", {{"kind", "nvswitch"}, {"bandwidth_gbytes_per_s", 1e5}, {"latency_us", 0}, {"half_bandwidth_mb", 0}}},
+  return {{"gpu", "A100-SXM4-80GB"},
+          {"nodes", 4},
+          {"gpus_per_node", 2},
+          {"nics_per_node", 2},
+          {"nic_gbps", 1e5},
+          {"intra_node",
+           {{"kind", "nvswitch"}, {"bandwidth_gbytes_per_s", 1e5}, {"latency_us", 0}, {"half_bandwidth_mb", 0}}},
           {"fabric", {{"hop_latency_us", 0}, {"half_bandwidth_mb", 0}}}};
 }
 InlineOverlap overlap(bool tp_comm_overlap, int cp = 1, double nccl_sm_share = 0) {
@@ -70,8 +75,9 @@ TEST(AnalyticEngine, GradientOverlapHidesDataParallelTime) {
   EXPECT_LE(b.metrics.iteration_time_s, a.metrics.iteration_time_s * 1.0001);
   // Breakdown parts add up to the iteration time.
   const auto& d = a.metrics.breakdown;
-  EXPECT_NEAR(d.forward + d.backward + d.recompute + d.tp_comm_exposed + d.pipeline_bubble + d.dp_comm_exposed + d.optimizer,
-              a.metrics.iteration_time_s, 1e-9 + 1e-6 * a.metrics.iteration_time_s);
+  EXPECT_NEAR(
+      d.forward + d.backward + d.recompute + d.tp_comm_exposed + d.pipeline_bubble + d.dp_comm_exposed + d.optimizer,
+      a.metrics.iteration_time_s, 1e-9 + 1e-6 * a.metrics.iteration_time_s);
 }
 
 TEST(AnalyticEngine, DefaultScenarioNearPublished) {
@@ -170,7 +176,8 @@ TEST(TpCommOverlap, ShortensTheIterationOfATensorParallelRunAndNeedsSequencePara
   auto j = parse_json_text(R"({"cluster": {"gpu": "H100-SXM5-80GB", "nodes": 1, "gpus_per_node": 8,
         "intra_node": {"kind": "nvswitch"}},
       "workload": {"model": {"layers": 8, "hidden": 8192, "heads": 64, "seq_len": 4096, "vocab": 32000}, "global_batch": 8},
-      "strategy": {"tp": 8, "sequence_parallel": true, "micro_batch": 1}})", "<inline>");
+      "strategy": {"tp": 8, "sequence_parallel": true, "micro_batch": 1}})",
+                           "<inline>");
   const Scenario base = parse_scenario(j, "<inline>", ".");
   const auto p0 = predict(base, "analytic");
   j["strategy"]["tp_comm_overlap"] = true;
@@ -188,14 +195,14 @@ TEST(TpCommOverlap, ShortensTheIterationOfATensorParallelRunAndNeedsSequencePara
   }
 }
 
-
 // Gradients reduced in bf16 (Megatron --grad-reduce-in-bf16, NeMo grad_sync_dtype): half the
 // gradient buffer of a bf16 run, and half the bytes of each data-parallel gradient reduction.
 TEST(GradReduceDtype, Bf16HalvesTheGradientBufferAndItsReduction) {
   auto j = parse_json_text(R"({"cluster": {"gpu": "H100-SXM5-80GB", "nodes": 2, "gpus_per_node": 8,
         "intra_node": {"kind": "nvswitch"}, "nics_per_node": 8, "nic_gbps": 400},
       "workload": {"model": {"layers": 8, "hidden": 4096, "heads": 32, "seq_len": 2048, "vocab": 32000}, "global_batch": 32},
-      "strategy": {"tp": 2, "sequence_parallel": true, "micro_batch": 1, "zero": 1}})", "<inline>");
+      "strategy": {"tp": 2, "sequence_parallel": true, "micro_batch": 1, "zero": 1}})",
+                           "<inline>");
   const auto fp32 = predict(parse_scenario(j, "<inline>", "."), "analytic");
   j["strategy"]["grad_reduce_dtype"] = "bf16";
   const Scenario s16 = parse_scenario(j, "<inline>", ".");
@@ -232,8 +239,10 @@ TEST(AnalyticEngine, GradientBucketsLeaveTheirTailExposed) {
   const auto cluster = make_scenario({{"tp", 8}}, slow, model, 32).cluster;
   auto run = [&](nlohmann::json st) { return predict(make_scenario(st, slow, model, 32)); };
   const auto plain = run({{"tp", 8}, {"pp", 1}, {"micro_batch", 8}});
-  const auto bucketed = run({{"tp", 8}, {"pp", 1}, {"micro_batch", 8}, {"overlap_grad_reduce", true}, {"bucket_params", 12e6}});
-  const auto one = run({{"tp", 8}, {"pp", 1}, {"micro_batch", 8}, {"overlap_grad_reduce", true}, {"bucket_params", 1e13}});
+  const auto bucketed =
+      run({{"tp", 8}, {"pp", 1}, {"micro_batch", 8}, {"overlap_grad_reduce", true}, {"bucket_params", 12e6}});
+  const auto one =
+      run({{"tp", 8}, {"pp", 1}, {"micro_batch", 8}, {"overlap_grad_reduce", true}, {"bucket_params", 1e13}});
   // The last bucket (layer 0 and the embedding) is reduced after the backward is over.
   const auto& plan = bucketed.plan;
   ComputeModel cm(cluster.gpu);
@@ -260,8 +269,8 @@ TEST(AnalyticEngine, OverlappedParameterGatherShortensTheIteration) {
   const auto cluster = make_scenario({{"tp", 8}}, slow, model, 32).cluster;
   auto run = [&](nlohmann::json st) { return predict(make_scenario(st, slow, model, 32)); };
   const auto end = run({{"tp", 8}, {"pp", 1}, {"micro_batch", 8}, {"zero", 1}, {"bucket_params", 12e6}});
-  const auto overlapped =
-      run({{"tp", 8}, {"pp", 1}, {"micro_batch", 8}, {"zero", 1}, {"bucket_params", 12e6}, {"overlap_param_gather", true}});
+  const auto overlapped = run(
+      {{"tp", 8}, {"pp", 1}, {"micro_batch", 8}, {"zero", 1}, {"bucket_params", 12e6}, {"overlap_param_gather", true}});
   const auto& plan = end.plan;
   ComputeModel cm(cluster.gpu);
   OpCosts costs(plan, cluster, cm);

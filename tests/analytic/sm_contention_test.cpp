@@ -47,8 +47,8 @@ TEST(NcclSms, TheMaintainersTwoFiguresAndNcclsChannelLimit) {
   EXPECT_EQ(nccl_sms(190e9), 16);
   EXPECT_EQ(nccl_sms(24e9), 2);
   EXPECT_EQ(nccl_sms(12e9), 2);
-  EXPECT_EQ(nccl_sms(1e9), 2);       // never fewer than 2
-  EXPECT_EQ(nccl_sms(1e13), 32);     // at most one SM per channel of NCCL's 32
+  EXPECT_EQ(nccl_sms(1e9), 2);    // never fewer than 2
+  EXPECT_EQ(nccl_sms(1e13), 32);  // at most one SM per channel of NCCL's 32
   EXPECT_EQ(nccl_sms(100e9), 9);
 }
 

@@ -125,7 +125,8 @@ TEST(Validate, JsonRowsCarryTheBreakdown) {
   const auto& row = j["rows"][0];
   ASSERT_TRUE(row.contains("breakdown_s")) << row.dump();
   double sum = 0;
-  for (const char* k : {"forward", "backward", "recompute", "tp_comm_exposed", "pipeline_bubble", "dp_comm_exposed", "optimizer"})
+  for (const char* k :
+       {"forward", "backward", "recompute", "tp_comm_exposed", "pipeline_bubble", "dp_comm_exposed", "optimizer"})
     sum += row["breakdown_s"][k].get<double>();
   EXPECT_NEAR(sum, row["iteration_time_s"].get<double>(), 0.02 * row["iteration_time_s"].get<double>());
   EXPECT_GT(row["memory_gb"]["total"].get<double>(), 1.0);

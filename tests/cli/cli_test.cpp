@@ -1,14 +1,14 @@
 // The command line: exit statuses and output formats.
 #include <gtest/gtest.h>
 
-#include "tests/common/cli_runner.hpp"
 #include <nlohmann/json.hpp>
+#include "tests/common/cli_runner.hpp"
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sys/wait.h>
 
 namespace {
 using Result = trainsim::testing::CliResult;
@@ -51,7 +51,8 @@ TEST(Cli, CsvHasHeaderAndOneRow) {
 TEST(Cli, InputErrorExitsWithStatusTwo) {
   const std::string f = std::string(TRAINSIM_BINARY_DIR) + "/bad-scenario.json";
   std::ofstream(f) << R"({"cluster": ")" << kSrc << R"(/scenarios/clusters/dgx-a100-superpod-hdr.json",
-                          "workload": ")" << kSrc << R"(/scenarios/workloads/gpt3-175b.json", "strategy": {"tp": 3, "pp": 1}})";
+                          "workload": ")"
+                   << kSrc << R"(/scenarios/workloads/gpt3-175b.json", "strategy": {"tp": 3, "pp": 1}})";
   auto r = run("run " + f);
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("$.strategy.dp"), std::string::npos) << r.out;  // 3 does not divide 1,024 GPUs
@@ -74,7 +75,8 @@ TEST(Cli, ValidateJsonShape) {
 // validate --scenarios writes each predicted row's scenario; `run` on it gives the row's time.
 TEST(Cli, ValidateScenariosReproduceTheRow) {
   const std::string dir = std::string(TRAINSIM_BINARY_DIR) + "/validate-scenarios";
-  auto v = run("validate " + kSrc + "/validation/published-runs.jsonl --only mpt_13b_h100_16gpu --format json --scenarios " + dir);
+  auto v = run("validate " + kSrc +
+               "/validation/published-runs.jsonl --only mpt_13b_h100_16gpu --format json --scenarios " + dir);
   ASSERT_EQ(v.status, 0) << v.out;
   const auto rows = nlohmann::json::parse(v.out)["rows"];
   ASSERT_EQ(rows.size(), 1u);

@@ -1,10 +1,10 @@
 #pragma once
 // Runs the built `trainsim` binary with arguments (stdout and stderr together) for CLI tests.
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <memory>
 #include <string>
-#include <sys/wait.h>
 
 namespace trainsim::testing {
 

@@ -105,8 +105,14 @@ TEST(Injection, KindsFollowRates) {
   ASSERT_GT(ev.size(), 3000u);
   int gpu = 0, node = 0, link = 0;
   for (const auto& e : ev) {
-    if (e.kind == FailureKind::Gpu) { ++gpu; EXPECT_LT(e.index, 16384); }
-    if (e.kind == FailureKind::Node) { ++node; EXPECT_LT(e.index, 2048); }
+    if (e.kind == FailureKind::Gpu) {
+      ++gpu;
+      EXPECT_LT(e.index, 16384);
+    }
+    if (e.kind == FailureKind::Node) {
+      ++node;
+      EXPECT_LT(e.index, 2048);
+    }
     if (e.kind == FailureKind::Link) ++link;
     EXPECT_GE(e.index, 0);
   }

@@ -105,7 +105,7 @@ TEST(StorageJson, OnFabricDefaultsBySource) {
   auto parse = [](const char* text) {
     return parse_storage(JsonReader(nlohmann::json::parse(text), "<inline>", "$.cluster.storage"), 16);
   };
-  EXPECT_TRUE(parse(R"({})").on_fabric);  // parallel FS: servers on the InfiniBand fabric
+  EXPECT_TRUE(parse(R"({})").on_fabric);                           // parallel FS: servers on the InfiniBand fabric
   EXPECT_FALSE(parse(R"({"source": "object_store"})").on_fabric);  // front-end network
   EXPECT_FALSE(parse(R"({"source": "parallel_fs", "on_fabric": false})").on_fabric);
   EXPECT_TRUE(parse(R"({"source": "object_store", "on_fabric": true})").on_fabric);

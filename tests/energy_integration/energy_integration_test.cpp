@@ -141,7 +141,8 @@ TEST(EnergyIntegration, FailureRatesLengthenTimeToTrain) {
   base["workload"]["global_batch"] = 256;
   base["workload"]["train_tokens"] = 1e11;
   auto none = base, many = base;
-  none["cluster"]["reliability"] = {{"gpu_failures_per_hour", 0}, {"node_failures_per_hour", 0}, {"link_failures_per_hour", 0}};
+  none["cluster"]["reliability"] = {
+      {"gpu_failures_per_hour", 0}, {"node_failures_per_hour", 0}, {"link_failures_per_hour", 0}};
   many["cluster"]["reliability"] = {{"gpu_failures_per_hour", 1e-3}};
   const auto r0 = run(none).metrics.energy_cost.reliability;
   const auto r1 = run(base).metrics.energy_cost.reliability;

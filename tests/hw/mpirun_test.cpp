@@ -4,12 +4,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 namespace {
 
@@ -21,9 +21,7 @@ const std::string kMpirun =
     "unset $(env | sed -n 's/^\\(OMPI_[^=]*\\|PMIX_[^=]*\\|OPAL_[^=]*\\)=.*/\\1/p') 2>/dev/null; "
     "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout -k 5 120 mpirun --oversubscribe -n 4 ";
 
-std::string tmp(const std::string& name) {
-  return std::string(TRAINSIM_BINARY_DIR) + "/test_hw_" + name;
-}
+std::string tmp(const std::string& name) { return std::string(TRAINSIM_BINARY_DIR) + "/test_hw_" + name; }
 std::string slurp(const std::string& f) {
   std::ifstream in(f);
   std::stringstream ss;

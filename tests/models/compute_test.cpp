@@ -12,11 +12,14 @@ TEST(ComputeModel, H100GemmTableWithin15Percent) {
   GpuSpec burst = gpu_by_name("H100-SXM5-80GB");
   burst.sustained_clock_ratio = 1.0;
   const ComputeModel cm(burst);
-  struct Row { std::int64_t m, n, k; double tflops; };
+  struct Row {
+    std::int64_t m, n, k;
+    double tflops;
+  };
   // Products large enough not to be launch-bound (PyTorch adds ~20 us per call).
-  const Row rows[] = {{8192, 8192, 8192, 747},    {4096, 4096, 4096, 694},   {2048, 4608, 12288, 794},
-                      {2048, 12288, 1536, 700},   {2048, 6144, 12288, 772},  {2048, 12288, 6144, 736},
-                      {4096, 12288, 4096, 703},   {8192, 3072, 8192, 747},   {16384, 1024, 16384, 752},
+  const Row rows[] = {{8192, 8192, 8192, 747},  {4096, 4096, 4096, 694},  {2048, 4608, 12288, 794},
+                      {2048, 12288, 1536, 700}, {2048, 6144, 12288, 772}, {2048, 12288, 6144, 736},
+                      {4096, 12288, 4096, 703}, {8192, 3072, 8192, 747},  {16384, 1024, 16384, 752},
                       {16384, 16384, 1024, 649}};
   for (const auto& r : rows) {
     const Kernel k = gemm_kernel("g", r.m, r.n, r.k, 1, Precision::BF16, 2.0);
@@ -35,7 +38,8 @@ TEST(ComputeModel, H100SustainedProductsRunAtThePowerCappedClock) {
   // Memory-bound kernels are not clock-bound: the copy keeps its measured 3.0 TB/s (next test).
   // The A100 ceiling was already measured at its power cap: no further derating.
   EXPECT_DOUBLE_EQ(gpu_by_name("A100-SXM4-80GB").sustained_clock_ratio, 1.0);
-  EXPECT_DOUBLE_EQ(gpu_by_name("H200-SXM-141GB").sustained_clock_ratio, gpu_by_name("H100-SXM5-80GB").sustained_clock_ratio);
+  EXPECT_DOUBLE_EQ(gpu_by_name("H200-SXM-141GB").sustained_clock_ratio,
+                   gpu_by_name("H100-SXM5-80GB").sustained_clock_ratio);
 }
 
 TEST(ComputeModel, MemoryBoundKernelsFollowBandwidth) {
@@ -52,7 +56,8 @@ TEST(ComputeModel, SmallProductsLoseEfficiency) {
   EXPECT_LT(cm.gemm_efficiency(512, 512, 512, 1), 0.3);
   // fp8 products need a longer K loop to amortise the same epilogue.
   const ComputeModel h(gpu_by_name("H100-SXM5-80GB"));
-  EXPECT_LT(h.gemm_efficiency(4096, 4096, 1024, 1, Precision::FP8), h.gemm_efficiency(4096, 4096, 1024, 1, Precision::BF16));
+  EXPECT_LT(h.gemm_efficiency(4096, 4096, 1024, 1, Precision::FP8),
+            h.gemm_efficiency(4096, 4096, 1024, 1, Precision::BF16));
 }
 
 TEST(ComputeModel, FlashAttentionV1RunsAtTheFlashAttention2PapersShareOfPeak) {

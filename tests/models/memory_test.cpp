@@ -46,7 +46,8 @@ TEST(ActivationMemory, KorthikantiTable2) {
   EXPECT_NEAR(layer_activation_bytes(c, shard(8, false), Recompute::Full), 2 * sbh, sbh * 0.01);
   EXPECT_NEAR(layer_activation_bytes(c, shard(8, true), Recompute::Full), 2 * sbh / t, sbh * 0.01);
   // Flash attention stores no s x s scores: same as selective.
-  EXPECT_NEAR(layer_activation_bytes(c, shard(8, true, AttentionImpl::Flash), Recompute::None), 34 * sbh / t, sbh * 0.01);
+  EXPECT_NEAR(layer_activation_bytes(c, shard(8, true, AttentionImpl::Flash), Recompute::None), 34 * sbh / t,
+              sbh * 0.01);
 }
 
 TEST(ActivationMemory, Fp8KeepsTheProductInputsInOneByte) {
@@ -74,6 +75,7 @@ TEST(ModelStateMemory, ZeroPaperFigure1) {
     in.grad_bytes = 2;
     in.optimizer_bytes = 12;
     const auto m = memory_per_gpu(gpt3(), in);
-    EXPECT_NEAR((m.weights + m.gradients + m.optimizer) / 1e9, expected[stage], expected[stage] * 0.02) << "ZeRO-" << stage;
+    EXPECT_NEAR((m.weights + m.gradients + m.optimizer) / 1e9, expected[stage], expected[stage] * 0.02)
+        << "ZeRO-" << stage;
   }
 }

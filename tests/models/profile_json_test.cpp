@@ -20,7 +20,8 @@ TEST(ProfileJson, NonStringFormatIsAnInputError) {
 }
 
 TEST(ProfileJson, MinimalProfileLoads) {
-  const auto p = CalibrationProfile::from_json(nlohmann::json::parse(R"({"format": "trainsim-profile/1", "device": "cpu"})"), "p.json");
+  const auto p = CalibrationProfile::from_json(
+      nlohmann::json::parse(R"({"format": "trainsim-profile/1", "device": "cpu"})"), "p.json");
   EXPECT_EQ(p.device, "cpu");
   EXPECT_TRUE(p.gemm.empty());
 }

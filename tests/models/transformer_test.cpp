@@ -26,10 +26,16 @@ double billions(const TransformerConfig& c) { return count_parameters(c).total /
 
 // Narayanan et al. SC'21 Table 1 (parameter counts in billions, one decimal).
 TEST(ParameterCount, MegatronSc21Table1Family) {
-  struct Row { int l; std::int64_t h; int a; double published; };
-  const Row rows[] = {{24, 2304, 24, 1.7},   {30, 3072, 32, 3.6},   {36, 4096, 32, 7.5},    {40, 6144, 48, 18.4},
-                      {48, 8192, 64, 39.1},  {60, 10240, 80, 76.1}, {80, 12288, 96, 145.6}, {96, 16384, 128, 310.1},
-                      {105, 20480, 128, 529.6}, {128, 25600, 160, 1008.0}};
+  struct Row {
+    int l;
+    std::int64_t h;
+    int a;
+    double published;
+  };
+  const Row rows[] = {{24, 2304, 24, 1.7},      {30, 3072, 32, 3.6},     {36, 4096, 32, 7.5},
+                      {40, 6144, 48, 18.4},     {48, 8192, 64, 39.1},    {60, 10240, 80, 76.1},
+                      {80, 12288, 96, 145.6},   {96, 16384, 128, 310.1}, {105, 20480, 128, 529.6},
+                      {128, 25600, 160, 1008.0}};
   for (const auto& r : rows) {
     const double b = billions(gpt(r.l, r.h, r.a));
     // The smallest models are published with one decimal only (1.7 = 1.65..1.75).
@@ -69,8 +75,8 @@ TEST(Flops, MoeCountsActiveExpertsOnly) {
   const double dense = model_flops_per_iteration(c, 8);
   c.moe = MoeConfig{8, 2, 14336, 0, 1, 1.0};  // Mixtral 8x7B-like: 8 experts, top-2
   const auto p = count_parameters(c);
-  EXPECT_NEAR(p.total / 1e9, 46.7, 0.5);    // Mixtral 8x7B: 46.7B total (Jiang et al. 2024)
-  EXPECT_NEAR(p.active / 1e9, 12.9, 0.3);   // 12.9B active per token
+  EXPECT_NEAR(p.total / 1e9, 46.7, 0.5);   // Mixtral 8x7B: 46.7B total (Jiang et al. 2024)
+  EXPECT_NEAR(p.active / 1e9, 12.9, 0.3);  // 12.9B active per token
   EXPECT_GT(model_flops_per_iteration(c, 8), 1.6 * dense);
   EXPECT_LT(model_flops_per_iteration(c, 8), 2.1 * dense);
 }

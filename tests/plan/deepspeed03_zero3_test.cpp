@@ -19,8 +19,13 @@ using testing::small_cluster;
 using testing::small_gpt;
 
 nlohmann::json zero3(const char* runtime, const char* recompute = "full") {
-  return {{"tp", 1}, {"pp", 1}, {"zero", 3}, {"micro_batch", 1}, {"precision", "fp16"},
-          {"recompute", recompute}, {"zero_runtime", runtime}};
+  return {{"tp", 1},
+          {"pp", 1},
+          {"zero", 3},
+          {"micro_batch", 1},
+          {"precision", "fp16"},
+          {"recompute", recompute},
+          {"zero_runtime", runtime}};
 }
 
 TEST(ZeroRuntime, DeepSpeed03RatesAreIssue1174LessNcclsShare) {
@@ -47,11 +52,13 @@ TEST(DeepSpeed03, EveryWeightedModuleIsGatheredForForwardRecomputationAndBackwar
     double bytes = 0;
     count = 0;
     for (const auto& op : p.programs[0].ops)
-      if (op.kind == OpKind::Collective && op.collective == kind && op.group == GroupRole::DP) bytes += op.bytes, ++count;
+      if (op.kind == OpKind::Collective && op.collective == kind && op.group == GroupRole::DP)
+        bytes += op.bytes, ++count;
     return bytes;
   };
   int ag_ds = 0, ag_f = 0, ar_ds = 0, rs_f = 0;
-  const double gathered_ds = sum(pd, CollectiveKind::AllGather, ag_ds), gathered_f = sum(pf, CollectiveKind::AllGather, ag_f);
+  const double gathered_ds = sum(pd, CollectiveKind::AllGather, ag_ds),
+               gathered_f = sum(pf, CollectiveKind::AllGather, ag_f);
   const double reduced_ds = sum(pd, CollectiveKind::AllReduce, ar_ds);
   const double scattered_f = sum(pf, CollectiveKind::ReduceScatter, rs_f);
   // FSDP gathers each layer twice (forward; recomputation and backward share one); DeepSpeed's

@@ -10,9 +10,9 @@
 #include "test_support.hpp"
 
 using namespace trainsim;
+using trainsim::testing::error_of;
 using trainsim::testing::make_scenario;
 using trainsim::testing::small_cluster;
-using trainsim::testing::error_of;
 
 namespace {
 
@@ -30,7 +30,6 @@ std::vector<int> optimizer_ops(const Plan& plan) {
     if (ops[i].kind == OpKind::Compute && ops[i].phase == Phase::Optimizer) v.push_back(static_cast<int>(i));
   return v;
 }
-
 
 }  // namespace
 
@@ -129,8 +128,11 @@ TEST(OptimizerOffload, HostMemoryIsSharedByTheGpusOfTheNode) {
 
 TEST(OptimizerOffload, HostKeysOverrideTheDefaults) {
   nlohmann::json c = small_cluster(1, 8);
-  c["host"] = {{"memory_gbytes_per_s", 500}, {"memory_efficiency", 0.5}, {"h2d_gbytes_per_s", 20},
-               {"d2h_gbytes_per_s", 10}, {"active_w", 3000}};
+  c["host"] = {{"memory_gbytes_per_s", 500},
+               {"memory_efficiency", 0.5},
+               {"h2d_gbytes_per_s", 20},
+               {"d2h_gbytes_per_s", 10},
+               {"active_w", 3000}};
   const Scenario sc = offload_scenario(true, c);
   EXPECT_DOUBLE_EQ(sc.cluster.host.memory_bw, 500e9);
   EXPECT_DOUBLE_EQ(sc.cluster.host.memory_efficiency, 0.5);
@@ -147,9 +149,9 @@ TEST(OptimizerOffload, InvalidHostFieldsNameTheirPath) {
     const char* key;
     nlohmann::json value;
   };
-  for (const Bad& b : {Bad{"memory_gbytes_per_s", -5}, Bad{"memory_gbytes_per_s", "fast"}, Bad{"memory_efficiency", 1.5},
-                       Bad{"h2d_gbytes_per_s", 0}, Bad{"d2h_gbytes_per_s", nlohmann::json::array()},
-                       Bad{"pcie_gbps", 64}}) {
+  for (const Bad& b :
+       {Bad{"memory_gbytes_per_s", -5}, Bad{"memory_gbytes_per_s", "fast"}, Bad{"memory_efficiency", 1.5},
+        Bad{"h2d_gbytes_per_s", 0}, Bad{"d2h_gbytes_per_s", nlohmann::json::array()}, Bad{"pcie_gbps", 64}}) {
     nlohmann::json c = small_cluster(1, 8);
     c["host"] = {{b.key, b.value}};
     const std::string msg = error_of([&] { offload_scenario(true, c); });

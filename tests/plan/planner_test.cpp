@@ -59,7 +59,8 @@ TEST_P(PlannerInvariants, Hold) {
   EXPECT_EQ(sends, recvs);
   EXPECT_EQ(static_cast<int>(sends.size()), plan.world() / s.pp * 2 * static_cast<int>(m) * (VS - 1));
   // Group sizes multiply to the world; groups partition the ranks.
-  EXPECT_EQ(plan.group_size(GroupRole::TP) * plan.group_size(GroupRole::PP) * plan.group_size(GroupRole::DP), plan.world());
+  EXPECT_EQ(plan.group_size(GroupRole::TP) * plan.group_size(GroupRole::PP) * plan.group_size(GroupRole::DP),
+            plan.world());
   for (auto role : {GroupRole::TP, GroupRole::PP, GroupRole::DP, GroupRole::CP}) {
     std::set<std::vector<int>> groups;
     for (int r = 0; r < plan.world(); ++r) {
@@ -97,16 +98,20 @@ TEST(Planner, Zero3GathersEveryLayerAndReduceScattersItsGradients) {
   const double m = static_cast<double>(s.micro_batches());
   EXPECT_EQ(gathers, static_cast<int>(2 * m * plan.model.layers));
   const double params = plan.params_per_rank_by_stage[0];
-  EXPECT_NEAR(gathered, 2 * m * params * 2.0, 0.01 * gathered);   // bf16 weights
-  EXPECT_NEAR(scattered, m * params * 4.0, 0.01 * scattered);     // fp32 gradients (bf16 run)
+  EXPECT_NEAR(gathered, 2 * m * params * 2.0, 0.01 * gathered);  // bf16 weights
+  EXPECT_NEAR(scattered, m * params * 4.0, 0.01 * scattered);    // fp32 gradients (bf16 run)
 }
 
 // FSDP with full-precision parameters under autocast (Composer "DEFAULT"): gathers move 4 bytes
 // per parameter, a bf16 gradient reduction 2; every forward casts the layer's weights (4 + 2 B
 // per element) and every backward casts the weight gradients twice (fp32, then the reduce dtype).
 TEST(Planner, FsdpFullPrecisionParametersGatherFourBytesAndCastPerUse) {
-  const Plan plan = plan_for({{"tp", 1}, {"pp", 1}, {"zero", 3}, {"micro_batch", 4},
-                              {"fsdp_param_dtype", "fp32"}, {"grad_reduce_dtype", "bf16"}});
+  const Plan plan = plan_for({{"tp", 1},
+                              {"pp", 1},
+                              {"zero", 3},
+                              {"micro_batch", 4},
+                              {"fsdp_param_dtype", "fp32"},
+                              {"grad_reduce_dtype", "bf16"}});
   const double m = static_cast<double>(plan.strategy.micro_batches());
   const double params = plan.params_per_rank_by_stage[0];
   double gathered = 0, scattered = 0;
@@ -214,7 +219,8 @@ TEST(Planner, UnitParametersAddUpToTheStage) {
     for (const auto& b : plan.blocks)
       if (b.phase == Phase::Forward) sum[b.virtual_stage % P] += b.params;
     for (int stage = 0; stage < P; ++stage)
-      EXPECT_NEAR(sum[stage], plan.params_per_rank_by_stage[stage], 1e-9 * sum[stage]) << st.dump() << " stage " << stage;
+      EXPECT_NEAR(sum[stage], plan.params_per_rank_by_stage[stage], 1e-9 * sum[stage])
+          << st.dump() << " stage " << stage;
   }
 }
 
@@ -244,7 +250,7 @@ TEST(Planner, GradientBucketsFollowTheLastBackward) {
   double total = 0;
   for (double b : bytes) total += b;
   EXPECT_NEAR(total, plan.params_per_rank_by_stage[0] * 4.0, 1.0);  // fp32 gradients of a bf16 run
-  EXPECT_NEAR(bytes[0], bytes[1] + 2048 * 4.0, 1.0);  // three layers each; the final norm in the first
+  EXPECT_NEAR(bytes[0], bytes[1] + 2048 * 4.0, 1.0);                // three layers each; the final norm in the first
   EXPECT_GE(bytes[1] / 4.0, 4e6);
   EXPECT_LT(bytes[1] / 4.0, 4e6 * 1.5);
 }
@@ -252,7 +258,8 @@ TEST(Planner, GradientBucketsFollowTheLastBackward) {
 // --overlap-param-gather: the previous update's weights are gathered bucket by bucket before the
 // layers' first forward, instead of after the optimizer step.
 TEST(Planner, OverlappedParameterGatherPrecedesTheFirstForward) {
-  const Plan plan = plan_for({{"tp", 8}, {"pp", 1}, {"zero", 1}, {"overlap_param_gather", true}, {"bucket_params", 4e6}});
+  const Plan plan =
+      plan_for({{"tp", 8}, {"pp", 1}, {"zero", 1}, {"overlap_param_gather", true}, {"bucket_params", 4e6}});
   const auto& ops = plan.programs[0].ops;
   int first_forward = -1, optimizer = -1, gathers = 0;
   double gathered = 0;
@@ -272,5 +279,6 @@ TEST(Planner, OverlappedParameterGatherPrecedesTheFirstForward) {
   EXPECT_NEAR(gathered, plan.params_per_rank_by_stage[0] * 2.0, 1.0);  // bf16 weights
   // The first unit waits for the first bucket.
   const auto& deps = ops[first_forward].deps;
-  EXPECT_NE(std::find_if(deps.begin(), deps.end(), [&](int d) { return ops[d].phase == Phase::ParamSync; }), deps.end());
+  EXPECT_NE(std::find_if(deps.begin(), deps.end(), [&](int d) { return ops[d].phase == Phase::ParamSync; }),
+            deps.end());
 }

@@ -6,10 +6,10 @@
 #include "test_support.hpp"
 
 using namespace trainsim;
+using trainsim::testing::error_of;
 using trainsim::testing::make_scenario;
 using trainsim::testing::small_cluster;
 using trainsim::testing::small_gpt;
-using trainsim::testing::error_of;
 
 TEST(ScenarioErrors, WrongTypeNamesPathExpectedAndFound) {
   auto msg = error_of([] { make_scenario({{"tp", "8"}}); });
@@ -53,7 +53,8 @@ TEST(ScenarioErrors, UnknownGpu) {
 }
 
 TEST(ScenarioErrors, MissingPartFileNamesThePath) {
-  nlohmann::json j = {{"cluster", "clusters/does-not-exist.json"}, {"workload", {{"model", small_gpt()}}}, {"strategy", {}}};
+  nlohmann::json j = {
+      {"cluster", "clusters/does-not-exist.json"}, {"workload", {{"model", small_gpt()}}}, {"strategy", {}}};
   auto msg = error_of([&] { parse_scenario(j, "s.json", "."); });
   EXPECT_NE(msg.find("$.cluster"), std::string::npos) << msg;
   EXPECT_NE(msg.find("does-not-exist.json"), std::string::npos) << msg;
@@ -67,7 +68,9 @@ TEST(ScenarioErrors, NegativeAndHugeNumbers) {
   EXPECT_NE(error_of([&] { make_scenario({{"tp", 1}}, c); }).find("$.cluster.nodes"), std::string::npos);
   auto m = small_gpt();
   m["hidden"] = 1.5;
-  EXPECT_NE(error_of([&] { make_scenario({{"tp", 1}}, small_cluster(), m); }).find("$.workload.model.hidden"),
+  EXPECT_NE(error_of([&] {
+              make_scenario({{"tp", 1}}, small_cluster(), m);
+            }).find("$.workload.model.hidden"),
             std::string::npos);
 }
 

@@ -17,9 +17,8 @@ inline nlohmann::json small_gpt(int layers = 8, int hidden = 1024, int heads = 1
 }
 inline Scenario make_scenario(nlohmann::json strategy, nlohmann::json cluster = small_cluster(),
                               nlohmann::json model = small_gpt(), int global_batch = 64) {
-  nlohmann::json j = {{"cluster", cluster},
-                      {"workload", {{"model", model}, {"global_batch", global_batch}}},
-                      {"strategy", strategy}};
+  nlohmann::json j = {
+      {"cluster", cluster}, {"workload", {{"model", model}, {"global_batch", global_batch}}}, {"strategy", strategy}};
   return parse_scenario(j, "<test>", ".");
 }
 

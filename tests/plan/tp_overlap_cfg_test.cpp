@@ -18,7 +18,9 @@ nlohmann::json tp_run(nlohmann::json extra = nlohmann::json::object()) {
 nlohmann::json h100_node() {
   return {{"gpu", "H100-SXM5-80GB"}, {"nodes", 1}, {"gpus_per_node", 8}, {"intra_node", {{"kind", "nvswitch"}}}};
 }
-nlohmann::json big_gpt() { return {{"layers", 4}, {"hidden", 8192}, {"heads", 64}, {"seq_len", 4096}, {"vocab", 32000}}; }
+nlohmann::json big_gpt() {
+  return {{"layers", 4}, {"hidden", 8192}, {"heads", 64}, {"seq_len", 4096}, {"vocab", 32000}};
+}
 const Kernel* find(const Plan& p, const std::string& name) {
   for (const auto& b : p.blocks)
     for (const auto& k : b.kernels)
@@ -59,8 +61,8 @@ TEST(TpOverlapCfg, EntriesReplaceTransformerEnginesDefaults) {
 TEST(TpOverlapCfg, SmBudgetsCostTimeAgainstFullHiding) {
   // Full hiding would be max(0, t_comm - t_product); the ub budgets add the SMs the
   // communication takes, so the run lies between no overlap and full hiding.
-  const auto none = predict(make_scenario({{"tp", 8}, {"sequence_parallel", true}, {"micro_batch", 1}}, h100_node(),
-                                          big_gpt(), 8));
+  const auto none =
+      predict(make_scenario({{"tp", 8}, {"sequence_parallel", true}, {"micro_batch", 1}}, h100_node(), big_gpt(), 8));
   const auto ub = predict(make_scenario(tp_run(), h100_node(), big_gpt(), 8));
   auto ring_only = tp_run({{"tp_overlap_cfg", nlohmann::json::object()}});
   for (const char* s : {"proj_fprop", "fc2_fprop", "qkv_dgrad", "qkv_wgrad", "fc1_dgrad", "fc1_wgrad"})

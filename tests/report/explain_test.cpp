@@ -13,8 +13,13 @@ namespace {
 // Links so fast that communication vanishes: only the pipeline schedule remains (as in
 // tests/analytic/analytic_engine_test.cpp).
 nlohmann::json fast_cluster(int nodes = 4, int gpn = 2) {
-  return {{"gpu", "A100-SXM4-80GB"}, {"nodes", nodes}, {"gpus_per_node", gpn}, {"nics_per_node", gpn}, {"nic_gbps", 1e5},
-          {"intra_node", {{"kind", "nvswitch"}, {"bandwidth_gbytes_per_s", 1e5}, {"latency_us", 0}, {"half_bandwidth_mb", 0}}},
+  return {{"gpu", "A100-SXM4-80GB"},
+          {"nodes", nodes},
+          {"gpus_per_node", gpn},
+          {"nics_per_node", gpn},
+          {"nic_gbps", 1e5},
+          {"intra_node",
+           {{"kind", "nvswitch"}, {"bandwidth_gbytes_per_s", 1e5}, {"latency_us", 0}, {"half_bandwidth_mb", 0}}},
           {"fabric", {{"hop_latency_us", 0}, {"half_bandwidth_mb", 0}}}};
 }
 const CommVolume* find(const std::vector<CommVolume>& v, const std::string& group, const std::string& kind) {
@@ -47,7 +52,8 @@ TEST(Explain, BubbleFormulaInterleaved) {
   // p = 4, v = 4, m = 32: (p-1)/(v*m+p-1) = 3/131.
   auto model = trainsim::testing::small_gpt(32, 1024, 16);
   model["vocab"] = 128;
-  const Scenario sc = make_scenario({{"tp", 1}, {"pp", 4}, {"vp", 4}, {"micro_batch", 1}}, fast_cluster(2, 2), model, 32);
+  const Scenario sc =
+      make_scenario({{"tp", 1}, {"pp", 4}, {"vp", 4}, {"micro_batch", 1}}, fast_cluster(2, 2), model, 32);
   const Prediction p = predict(sc);
   const Explanation e = explain(sc, p);
   EXPECT_EQ(e.bubble.schedule, "interleaved-1f1b");
@@ -117,7 +123,8 @@ TEST(Explain, CommunicationVolumesMatchHandComputation) {
 }
 
 TEST(Explain, RecomputeSavesActivationMemory) {
-  const Scenario sc = make_scenario({{"tp", 2}, {"pp", 2}, {"micro_batch", 1}, {"recompute", "full"}, {"attention", "unfused"}});
+  const Scenario sc =
+      make_scenario({{"tp", 2}, {"pp", 2}, {"micro_batch", 1}, {"recompute", "full"}, {"attention", "unfused"}});
   const Prediction p = predict(sc);
   const Explanation e = explain(sc, p);
   EXPECT_EQ(e.recompute.mode, "full");
@@ -134,8 +141,8 @@ TEST(Explain, SmContentionIsWhatTheOverlappedCollectivesAdd) {
   // FSDP on 2 DGX-H100 nodes: the explanation's contention is the time the engine adds over a
   // run whose collectives take no SMs, and the SMs are NCCL's choice for 8 x 400 Gb/s.
   auto fsdp = [](int nccl_sms) {
-    nlohmann::json cluster = {{"gpu", "H100-SXM5-80GB"}, {"nodes", 2}, {"gpus_per_node", 8}, {"nics_per_node", 8},
-                              {"nic_gbps", 400}, {"nccl_sms", nccl_sms}};
+    nlohmann::json cluster = {{"gpu", "H100-SXM5-80GB"}, {"nodes", 2},      {"gpus_per_node", 8},
+                              {"nics_per_node", 8},      {"nic_gbps", 400}, {"nccl_sms", nccl_sms}};
     return make_scenario({{"tp", 1}, {"pp", 1}, {"dp", 16}, {"zero", 3}, {"micro_batch", 2}}, cluster,
                          trainsim::testing::small_gpt(16, 4096, 32), 32);
   };
@@ -155,10 +162,16 @@ TEST(Explain, DeepSpeed03SoftwarePathIsItsBytesOverItsRates) {
   // DeepSpeed 0.3.x ZeRO-3 on 2 DGX A100 nodes: the explained software-path seconds are the
   // rank's gathered bytes over 26.8 GB/s plus its reduced bytes over 36.1 GB/s; FSDP has none.
   auto zero3 = [](const char* runtime) {
-    nlohmann::json cluster = {{"gpu", "A100-SXM4-80GB"}, {"nodes", 2}, {"gpus_per_node", 8}, {"nics_per_node", 8},
-                              {"nic_gbps", 200}};
-    return make_scenario({{"tp", 1}, {"pp", 1}, {"dp", 16}, {"zero", 3}, {"zero_runtime", runtime}, {"micro_batch", 2},
-                          {"recompute", "full"}, {"precision", "fp16"}},
+    nlohmann::json cluster = {
+        {"gpu", "A100-SXM4-80GB"}, {"nodes", 2}, {"gpus_per_node", 8}, {"nics_per_node", 8}, {"nic_gbps", 200}};
+    return make_scenario({{"tp", 1},
+                          {"pp", 1},
+                          {"dp", 16},
+                          {"zero", 3},
+                          {"zero_runtime", runtime},
+                          {"micro_batch", 2},
+                          {"recompute", "full"},
+                          {"precision", "fp16"}},
                          cluster, trainsim::testing::small_gpt(16, 4096, 32), 32);
   };
   const Scenario ds = zero3("deepspeed-0.3");
@@ -182,10 +195,11 @@ TEST(Explain, TpOverlapHidesWhatTheIterationSaves) {
   // overlapped TP collectives is part of the exposed TP time, and what it hides is at least what
   // the iteration saves: without the overlap, the backward re-gathers already hide on NCCL.
   auto tp8 = [](bool overlap) {
-    nlohmann::json cluster = {{"gpu", "H100-SXM5-80GB"}, {"nodes", 1}, {"gpus_per_node", 8},
-                              {"intra_node", {{"kind", "nvswitch"}}}};
+    nlohmann::json cluster = {
+        {"gpu", "H100-SXM5-80GB"}, {"nodes", 1}, {"gpus_per_node", 8}, {"intra_node", {{"kind", "nvswitch"}}}};
     return make_scenario({{"tp", 8}, {"sequence_parallel", true}, {"micro_batch", 1}, {"tp_comm_overlap", overlap}},
-                         cluster, {{"layers", 8}, {"hidden", 8192}, {"heads", 64}, {"seq_len", 4096}, {"vocab", 32000}}, 8);
+                         cluster, {{"layers", 8}, {"hidden", 8192}, {"heads", 64}, {"seq_len", 4096}, {"vocab", 32000}},
+                         8);
   };
   const Scenario on = tp8(true), off = tp8(false);
   const Prediction pon = predict(on), poff = predict(off);

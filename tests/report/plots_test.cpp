@@ -68,9 +68,10 @@ std::set<std::string> svg_series(const std::string& svg) {
   }
   return out;
 }
-#define REQUIRE_GNUPLOT()                                                                                  \
-  if (find_gnuplot().empty()) GTEST_SKIP() << "gnuplot is not on PATH (Debian: apt-get install gnuplot-nox): " \
-                                              "pictures not rendered, data files checked only"
+#define REQUIRE_GNUPLOT()                                                          \
+  if (find_gnuplot().empty())                                                      \
+  GTEST_SKIP() << "gnuplot is not on PATH (Debian: apt-get install gnuplot-nox): " \
+                  "pictures not rendered, data files checked only"
 
 /// pp = 2, dp = tp = 1, 4 micro-batches, no recompute: per stage 4 forwards, 4 backwards and the
 /// optimizer; stage 0 sends 4 activations, stage 1 sends 4 gradients (untied embeddings: no
@@ -78,7 +79,8 @@ std::set<std::string> svg_series(const std::string& svg) {
 Prediction small_pipeline() {
   auto model = trainsim::testing::small_gpt(4, 512, 8);
   model["tied_embeddings"] = false;
-  const Scenario sc = make_scenario({{"tp", 1}, {"pp", 2}, {"micro_batch", 1}}, trainsim::testing::small_cluster(1, 2), model, 4);
+  const Scenario sc =
+      make_scenario({{"tp", 1}, {"pp", 2}, {"micro_batch", 1}}, trainsim::testing::small_cluster(1, 2), model, 4);
   return predict(sc);
 }
 }  // namespace
@@ -119,7 +121,8 @@ TEST(Plots, TimelineCapsBoxesOnLargeRuns) {
   REQUIRE_GNUPLOT();
   render(dir, f);
   const auto series = svg_series(slurp(dir + "/timeline.svg"));
-  for (const char* s : {"forward", "backward", "recompute", "TP/CP/EP comm (inline)"}) EXPECT_TRUE(series.count(s)) << s;
+  for (const char* s : {"forward", "backward", "recompute", "TP/CP/EP comm (inline)"})
+    EXPECT_TRUE(series.count(s)) << s;
 }
 
 TEST(Plots, BreakdownBarsSideBySide) {
@@ -193,8 +196,8 @@ TEST(Plots, HtmlReportBundlesPictures) {
   const std::string html = slurp(out.index_html);
   for (const char* img : {"timeline.svg", "breakdown.svg", "scaling.svg", "pareto.svg"})
     EXPECT_NE(html.find(std::string("<img src=\"") + img + "\""), std::string::npos) << img;
-  EXPECT_NE(html.find("iteration time"), std::string::npos);     // the text report
-  EXPECT_NE(html.find("Pipeline bubble:"), std::string::npos);   // the explanation
+  EXPECT_NE(html.find("iteration time"), std::string::npos);    // the text report
+  EXPECT_NE(html.find("Pipeline bubble:"), std::string::npos);  // the explanation
   EXPECT_TRUE(nlohmann::json::parse(slurp(in.out_dir + "/report.json")).contains("scenarios"));
   REQUIRE_GNUPLOT();
   for (const char* f : {"timeline", "breakdown", "scaling", "pareto"}) {

@@ -1,15 +1,15 @@
 // trainsim explain and trainsim report on the command line: output shapes and exit statuses.
 #include <gtest/gtest.h>
 
-#include "tests/common/cli_runner.hpp"
 #include <nlohmann/json.hpp>
+#include "tests/common/cli_runner.hpp"
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sys/wait.h>
 
 #include "sim/report/plots.hpp"
 
@@ -29,7 +29,8 @@ TEST(ExplainCli, TextAndJson) {
   ASSERT_EQ(j.status, 0) << j.out;
   const auto e = nlohmann::json::parse(j.out);
   EXPECT_NEAR(e["bubble"]["fraction"].get<double>(), 15.0 / 207.0, 1e-9);
-  for (const char* k : {"time", "bubble", "communication", "recompute", "memory", "hints"}) EXPECT_TRUE(e.contains(k)) << k;
+  for (const char* k : {"time", "bubble", "communication", "recompute", "memory", "hints"})
+    EXPECT_TRUE(e.contains(k)) << k;
 }
 
 TEST(ReportCli, MissingGnuplotIsAnInputError) {
@@ -50,11 +51,12 @@ TEST(ReportCli, WritesIndexWithPictures) {
     GTEST_SKIP() << "gnuplot is not on PATH (Debian: apt-get install gnuplot-nox): trainsim report cannot draw";
   const std::string dir = std::string(TRAINSIM_BINARY_DIR) + "/test-report/cli";
   std::filesystem::remove_all(dir);
-  auto r = run("report " + kSrc + "/scenarios/tiny-cpu.json " + kSrc + "/scenarios/cases/llama2-7b-8xa100-baseline.json --sweep " +
-               kSrc + "/tests/data/sweep-gpus.jsonl --search " + kSrc + "/tests/data/search.json --out " + dir);
+  auto r = run("report " + kSrc + "/scenarios/tiny-cpu.json " + kSrc +
+               "/scenarios/cases/llama2-7b-8xa100-baseline.json --sweep " + kSrc +
+               "/tests/data/sweep-gpus.jsonl --search " + kSrc + "/tests/data/search.json --out " + dir);
   ASSERT_EQ(r.status, 0) << r.out;
-  for (const char* f : {"index.html", "report.json", "timeline-1.svg", "timeline-2.svg", "breakdown.svg", "breakdown.png",
-                        "scaling.svg", "pareto.svg"})
+  for (const char* f : {"index.html", "report.json", "timeline-1.svg", "timeline-2.svg", "breakdown.svg",
+                        "breakdown.png", "scaling.svg", "pareto.svg"})
     EXPECT_TRUE(std::filesystem::exists(dir + "/" + f)) << f;
   auto bad = run("report " + kSrc + "/scenarios/tiny-cpu.json --sweep /nonexistent.jsonl --out " + dir);
   EXPECT_EQ(bad.status, 2) << bad.out;

@@ -98,8 +98,8 @@ TEST(Sizing, CheckpointBandwidthFollowsDaly) {
 TEST(Sizing, SmallestClusterMeetsTheDeadlineAndHalfOfItDoesNot) {
   const auto base = inlined("scenarios/compare/hpc-ib-lustre-onprem.json");
   const double deadline = 30 * 86400.0;
-  const SizingResult r = size_cluster(base, "hpc.json", kSrc + "/scenarios/compare", {{"design", base.at("cluster")}},
-                                      deadline, 4096);
+  const SizingResult r =
+      size_cluster(base, "hpc.json", kSrc + "/scenarios/compare", {{"design", base.at("cluster")}}, deadline, 4096);
   ASSERT_EQ(r.rows.size(), 1u);
   const auto& row = r.rows[0];
   ASSERT_TRUE(row.found);

@@ -13,9 +13,7 @@ using namespace trainsim;
 
 namespace {
 
-Scenario default_scenario() {
-  return load_scenario(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/default.json");
-}
+Scenario default_scenario() { return load_scenario(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/default.json"); }
 
 struct Case {
   int tp, pp, vp;
@@ -51,8 +49,8 @@ TEST_P(ScorerAgreement, IterationTimeCloseToTheAnalyticEngine) {
   // ZeRO-3's per-layer gathers are communication-bound here; the closed form takes each layer as
   // max(compute, gather) and misses how prefetching shifts across micro-batch boundaries.
   const double tol = c.zero >= 3 ? 0.05 : 0.03;
-  EXPECT_NEAR(fast.iteration_time_s / T, 1.0, tol) << describe_strategy(sc.strategy) << ": fast "
-                                                    << fast.iteration_time_s << " s, engine " << T << " s";
+  EXPECT_NEAR(fast.iteration_time_s / T, 1.0, tol)
+      << describe_strategy(sc.strategy) << ": fast " << fast.iteration_time_s << " s, engine " << T << " s";
   EXPECT_NEAR(fast.model_tflops_per_gpu / full.metrics.model_tflops_per_gpu, 1.0, tol);
   EXPECT_NEAR(fast.hardware_tflops_per_gpu / full.metrics.hardware_tflops_per_gpu, 1.0, tol);
   // Same memory model and inputs: identical.
@@ -62,21 +60,22 @@ TEST_P(ScorerAgreement, IterationTimeCloseToTheAnalyticEngine) {
 
 INSTANTIATE_TEST_SUITE_P(
     Gpt3On1024A100, ScorerAgreement,
-    ::testing::Values(Case{8, 16, 1, 1, 0, Recompute::Full, false},   // the published configuration
-                      Case{8, 8, 1, 1, 0, Recompute::Full, false},    // shallower pipeline, DP 16
-                      Case{4, 16, 1, 2, 0, Recompute::Full, false},   // TP 4, larger micro-batch
-                      Case{8, 16, 3, 1, 0, Recompute::Full, false},   // interleaved, 2 layers per chunk
-                      Case{8, 16, 1, 1, 1, Recompute::Selective, false},  // distributed optimizer
-                      Case{8, 16, 2, 1, 1, Recompute::Full, true},    // overlapped reduce-scatter
-                      Case{8, 16, 1, 1, 0, Recompute::Full, true},    // bucketed all-reduce, one chunk
+    ::testing::Values(Case{8, 16, 1, 1, 0, Recompute::Full, false},           // the published configuration
+                      Case{8, 8, 1, 1, 0, Recompute::Full, false},            // shallower pipeline, DP 16
+                      Case{4, 16, 1, 2, 0, Recompute::Full, false},           // TP 4, larger micro-batch
+                      Case{8, 16, 3, 1, 0, Recompute::Full, false},           // interleaved, 2 layers per chunk
+                      Case{8, 16, 1, 1, 1, Recompute::Selective, false},      // distributed optimizer
+                      Case{8, 16, 2, 1, 1, Recompute::Full, true},            // overlapped reduce-scatter
+                      Case{8, 16, 1, 1, 0, Recompute::Full, true},            // bucketed all-reduce, one chunk
                       Case{8, 8, 1, 1, 1, Recompute::Selective, true, true},  // + weights gathered in the forward
-                      Case{16, 8, 1, 1, 0, Recompute::Full, false},   // TP across two nodes
-                      Case{8, 4, 1, 1, 3, Recompute::Full, false}),  // ZeRO-3 / FSDP per layer
+                      Case{16, 8, 1, 1, 0, Recompute::Full, false},           // TP across two nodes
+                      Case{8, 4, 1, 1, 3, Recompute::Full, false}),           // ZeRO-3 / FSDP per layer
     [](const ::testing::TestParamInfo<Case>& i) {
       const Case& c = i.param;
       return "tp" + std::to_string(c.tp) + "_pp" + std::to_string(c.pp) + "_vp" + std::to_string(c.vp) + "_mb" +
-             std::to_string(c.mb) + "_zero" + std::to_string(c.zero) + "_rec" + std::to_string(static_cast<int>(c.rec)) +
-             (c.overlap_grad ? "_overlap" : "") + (c.overlap_param ? "_paramgather" : "");
+             std::to_string(c.mb) + "_zero" + std::to_string(c.zero) + "_rec" +
+             std::to_string(static_cast<int>(c.rec)) + (c.overlap_grad ? "_overlap" : "") +
+             (c.overlap_param ? "_paramgather" : "");
     });
 
 TEST(StrategyScorer, HybridShardingAgreesWithTheAnalyticEngine) {
@@ -121,10 +120,10 @@ TEST(StrategyScorer, SmContentionOfOverlappedCollectivesAgreesWithTheAnalyticEng
   // FSDP over 2 DGX-H100 nodes: the gathers and reduce-scatters beside the compute take SMs from
   // it (sim/analytic/sm_contention.hpp); the closed form charges the same overlaps.
   auto fsdp = [](int nccl_sms) {
-    nlohmann::json cluster = {{"gpu", "H100-SXM5-80GB"}, {"nodes", 2}, {"gpus_per_node", 8}, {"nics_per_node", 8},
-                              {"nic_gbps", 400}, {"nccl_sms", nccl_sms}};
-    return trainsim::testing::make_scenario({{"tp", 1}, {"pp", 1}, {"dp", 16}, {"zero", 3}, {"micro_batch", 2}}, cluster,
-                                            trainsim::testing::small_gpt(16, 4096, 32), 32);
+    nlohmann::json cluster = {{"gpu", "H100-SXM5-80GB"}, {"nodes", 2},      {"gpus_per_node", 8},
+                              {"nics_per_node", 8},      {"nic_gbps", 400}, {"nccl_sms", nccl_sms}};
+    return trainsim::testing::make_scenario({{"tp", 1}, {"pp", 1}, {"dp", 16}, {"zero", 3}, {"micro_batch", 2}},
+                                            cluster, trainsim::testing::small_gpt(16, 4096, 32), 32);
   };
   for (int sms : {-1, 16}) {
     const Scenario sc = fsdp(sms);
@@ -167,9 +166,11 @@ TEST(StrategyScorer, OptimizerOffloadAgreesWithTheAnalyticEngine) {
     const double T = host.metrics.iteration_time_s;
     EXPECT_NEAR(fast_host.iteration_time_s / T, 1.0, 0.05) << "zero " << zero;
     // The time the offload adds, closed form against the engine.
-    const double added = T - gpu.metrics.iteration_time_s, fast_added = fast_host.iteration_time_s - fast_gpu.iteration_time_s;
+    const double added = T - gpu.metrics.iteration_time_s,
+                 fast_added = fast_host.iteration_time_s - fast_gpu.iteration_time_s;
     EXPECT_GT(added, 0.0);
-    EXPECT_NEAR(fast_added / added, 1.0, 0.05) << "zero " << zero << ": fast +" << fast_added << " s, engine +" << added << " s";
+    EXPECT_NEAR(fast_added / added, 1.0, 0.05)
+        << "zero " << zero << ": fast +" << fast_added << " s, engine +" << added << " s";
     EXPECT_NEAR(fast_host.memory.parts.total(), host.metrics.memory.parts.total(), 1.0);
     // The same host-side activity: CPU Adam leaves the GPUs idle in both.
     const auto& a = host.metrics.energy_cost.energy.activity;
@@ -182,14 +183,20 @@ TEST(StrategyScorer, DeepSpeed03Zero3AgreesWithTheAnalyticEngine) {
   // all-reduced gradients on the same stream, its software path's rates) on 2 DGX A100 nodes, at
   // a small and a large micro-batch (gathers exposed, then mostly hidden by the compute).
   for (int mb : {1, 4}) {
-    nlohmann::json cluster = {{"gpu", "A100-SXM4-80GB"}, {"nodes", 2}, {"gpus_per_node", 8}, {"nics_per_node", 8},
-                              {"nic_gbps", 200}};
-    const Scenario sc = trainsim::testing::make_scenario(
-        {{"tp", 1}, {"pp", 1}, {"dp", 16}, {"zero", 3}, {"zero_runtime", "deepspeed-0.3"}, {"micro_batch", mb},
-         {"recompute", "full"}, {"precision", "fp16"}},
-        cluster, trainsim::testing::small_gpt(16, 4096, 32), 16 * mb);
+    nlohmann::json cluster = {
+        {"gpu", "A100-SXM4-80GB"}, {"nodes", 2}, {"gpus_per_node", 8}, {"nics_per_node", 8}, {"nic_gbps", 200}};
+    const Scenario sc = trainsim::testing::make_scenario({{"tp", 1},
+                                                          {"pp", 1},
+                                                          {"dp", 16},
+                                                          {"zero", 3},
+                                                          {"zero_runtime", "deepspeed-0.3"},
+                                                          {"micro_batch", mb},
+                                                          {"recompute", "full"},
+                                                          {"precision", "fp16"}},
+                                                         cluster, trainsim::testing::small_gpt(16, 4096, 32), 16 * mb);
     const double engine = predict(sc).metrics.iteration_time_s;
     const double fast = StrategyScorer(sc).score(sc.strategy).iteration_time_s;
-    EXPECT_NEAR(fast / engine, 1.0, 0.05) << "micro-batch " << mb << ": scorer " << fast << " s, engine " << engine << " s";
+    EXPECT_NEAR(fast / engine, 1.0, 0.05)
+        << "micro-batch " << mb << ": scorer " << fast << " s, engine " << engine << " s";
   }
 }

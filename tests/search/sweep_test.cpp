@@ -94,8 +94,8 @@ TEST(SweepSpec, GpuCountOverrideOnAZeroGpusPerNodeClusterIsAnInputError) {
 
 TEST(SweepSpec, WholePartOverrideByPathThenFieldOverride) {
   const SweepSpec s = spec_in("unused.jsonl");
-  const auto j = apply_overrides(s.base, {{"cluster", "clusters/dgx-a100-superpod-hdr.json"}, {"cluster.gpus", 64}}, "t",
-                                 kSrc + "/scenarios");
+  const auto j = apply_overrides(s.base, {{"cluster", "clusters/dgx-a100-superpod-hdr.json"}, {"cluster.gpus", 64}},
+                                 "t", kSrc + "/scenarios");
   EXPECT_EQ(j["cluster"]["gpu"], "A100-SXM4-80GB");
   EXPECT_EQ(j["cluster"]["nodes"], 8);
 }
@@ -249,10 +249,14 @@ TEST(SweepCli, MpirunTwoRanksSameResultsAsOneProcess) {
   const std::string two = std::string(TRAINSIM_BINARY_DIR) + "/sweep_cli_two.jsonl";
   fs::remove(one);
   fs::remove(two);
-  ASSERT_EQ(std::system((bin + " sweep " + sweep + " --no-progress --threads 1 --out " + one + " 2>/dev/null").c_str()), 0);
+  ASSERT_EQ(std::system((bin + " sweep " + sweep + " --no-progress --threads 1 --out " + one + " 2>/dev/null").c_str()),
+            0);
   const std::string mpirun =
       "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout -k 5 120 mpirun --oversubscribe -n 2 ";
-  ASSERT_EQ(std::system((mpirun + bin + " sweep " + sweep + " --no-progress --threads 1 --out " + two + " > /dev/null 2>&1").c_str()), 0);
+  ASSERT_EQ(
+      std::system(
+          (mpirun + bin + " sweep " + sweep + " --no-progress --threads 1 --out " + two + " > /dev/null 2>&1").c_str()),
+      0);
   auto a = lines_of(one), b = lines_of(two);
   ASSERT_EQ(a.size(), 36u);
   std::sort(a.begin(), a.end());

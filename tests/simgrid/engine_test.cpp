@@ -54,9 +54,9 @@ TEST(SimgridEngine, AgreesWithAnalyticOnSmallPipeline) {
 TEST(SimgridEngine, OffloadedOptimizerStepCostsWhatTheAnalyticEngineCosts) {
   // ZeRO-Offload's D2H copy, CPU Adam and H2D copy are Plan compute ops: the same durations in
   // both engines, and the iteration still agrees.
-  Scenario sc = scenario(dgx_cluster(4, 16, 1.0), "workloads/gpt-sc21-1.7b.json",
-                         {{"tp", 8}, {"pp", 2}, {"micro_batch", 1}, {"global_batch", 32}, {"zero", 1},
-                          {"optimizer_offload", true}});
+  Scenario sc = scenario(
+      dgx_cluster(4, 16, 1.0), "workloads/gpt-sc21-1.7b.json",
+      {{"tp", 8}, {"pp", 2}, {"micro_batch", 1}, {"global_batch", 32}, {"zero", 1}, {"optimizer_offload", true}});
   const Plan plan = build_plan(sc.workload.model, sc.strategy, sc.cluster.gpus_per_node);
   const Trace a = engine_registry().at("analytic")(sc, plan, {});
   const Trace s = run_simgrid(sc, plan);
@@ -95,8 +95,14 @@ TEST(SimgridEngine, DeepSpeed03PathAddsTheSameSecondsAsInTheAnalyticEngine) {
   // closed form in the analytic one; both give the same iteration, far slower than FSDP's.
   auto zero3 = [](const char* runtime) {
     return scenario(dgx_cluster(2, 16, 1.0), "workloads/gpt-sc21-1.7b.json",
-                    {{"tp", 1}, {"pp", 1}, {"dp", 16}, {"zero", 3}, {"zero_runtime", runtime}, {"recompute", "full"},
-                     {"micro_batch", 4}, {"global_batch", 64}});
+                    {{"tp", 1},
+                     {"pp", 1},
+                     {"dp", 16},
+                     {"zero", 3},
+                     {"zero_runtime", runtime},
+                     {"recompute", "full"},
+                     {"micro_batch", 4},
+                     {"global_batch", 64}});
   };
   const Scenario ds = zero3("deepspeed-0.3"), fsdp = zero3("fsdp");
   const Plan plan = build_plan(ds.workload.model, ds.strategy, ds.cluster.gpus_per_node);
@@ -156,10 +162,13 @@ TEST(SimgridEngine, DeterministicOutput) {
 
 TEST(SimgridEngine, MultiJobContiguousOnNonBlockingFabricDoesNotSlowDown) {
   const nlohmann::json strat = {{"tp", 8}, {"pp", 1}, {"micro_batch", 1}, {"global_batch", 32}};
-  const nlohmann::json j = {{"name", "two jobs"}, {"cluster", dgx_cluster(16, 16, 1.0)},
-                            {"jobs", {{{"name", "a"}, {"workload", "workloads/gpt-sc21-1.7b.json"}, {"strategy", strat}, {"gpus", 64}},
-                                      {{"name", "b"}, {"workload", "workloads/gpt-sc21-1.7b.json"}, {"strategy", strat}, {"gpus", 64}}}},
-                            {"placement", "contiguous"}};
+  const nlohmann::json j = {
+      {"name", "two jobs"},
+      {"cluster", dgx_cluster(16, 16, 1.0)},
+      {"jobs",
+       {{{"name", "a"}, {"workload", "workloads/gpt-sc21-1.7b.json"}, {"strategy", strat}, {"gpus", 64}},
+        {{"name", "b"}, {"workload", "workloads/gpt-sc21-1.7b.json"}, {"strategy", strat}, {"gpus", 64}}}},
+      {"placement", "contiguous"}};
   const auto spec = parse_multi_job(j, "<test>", std::string(TRAINSIM_SOURCE_DIR) + "/scenarios");
   const auto place = place_jobs(spec);
   EXPECT_EQ(place[1][0], 64);
@@ -174,9 +183,11 @@ TEST(SimgridEngine, MultiJobContiguousOnNonBlockingFabricDoesNotSlowDown) {
 TEST(SimgridEngine, RandomPlacementIsSeeded) {
   const nlohmann::json strat = {{"tp", 8}, {"pp", 1}, {"micro_batch", 1}, {"global_batch", 32}};
   nlohmann::json j = {{"cluster", dgx_cluster(16, 16, 1.0)},
-                      {"jobs", {{{"workload", "workloads/gpt-sc21-1.7b.json"}, {"strategy", strat}, {"gpus", 32}},
-                                {{"workload", "workloads/gpt-sc21-1.7b.json"}, {"strategy", strat}, {"gpus", 32}}}},
-                      {"placement", "random"}, {"seed", 7}};
+                      {"jobs",
+                       {{{"workload", "workloads/gpt-sc21-1.7b.json"}, {"strategy", strat}, {"gpus", 32}},
+                        {{"workload", "workloads/gpt-sc21-1.7b.json"}, {"strategy", strat}, {"gpus", 32}}}},
+                      {"placement", "random"},
+                      {"seed", 7}};
   const std::string dir = std::string(TRAINSIM_SOURCE_DIR) + "/scenarios";
   const auto p1 = place_jobs(parse_multi_job(j, "<test>", dir));
   const auto p2 = place_jobs(parse_multi_job(j, "<test>", dir));

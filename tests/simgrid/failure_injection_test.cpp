@@ -252,8 +252,9 @@ TEST(FailureInjection, MeanWallClockOverSeedsMatchesDalysExpectation) {
   const double mean = sum / n, sd = std::sqrt((sum2 - n * mean * mean) / (n - 1));
   const double fmean = fsum / n, fsd = std::sqrt((fsum2 - n * fmean * fmean) / (n - 1));
   const double se = sd / std::sqrt(n), fse = fsd / std::sqrt(n);
-  std::printf("%d seeds: mean wall %.1f s (sd %.1f, se %.1f) vs Daly %.1f s (%+.3f%%); failures %.3f (se %.3f) vs %.3f\n",
-              n, mean, sd, se, cf.wall_clock_s, 100 * (mean / cf.wall_clock_s - 1), fmean, fse, cf.expected_failures);
+  std::printf(
+      "%d seeds: mean wall %.1f s (sd %.1f, se %.1f) vs Daly %.1f s (%+.3f%%); failures %.3f (se %.3f) vs %.3f\n", n,
+      mean, sd, se, cf.wall_clock_s, 100 * (mean / cf.wall_clock_s - 1), fmean, fse, cf.expected_failures);
   // The n runs are independent (disjoint seeds), so by the central limit theorem their mean is
   // normal around the true expectation with standard error sd / sqrt(n); |z| < 4 fails by chance
   // with probability 6e-5. The standard error itself must be small (< 0.25 % of the expectation,

@@ -54,10 +54,19 @@ inline Scenario scenario(const nlohmann::json& cluster, const std::string& workl
 
 /// DGX-H100-like nodes (8 GPUs, 8 x 400 Gb/s NICs) on a fat-tree of the given radix and oversubscription.
 inline nlohmann::json dgx_cluster(int nodes, int radix, double oversub, int levels = 2) {
-  return {{"gpu", "H100-SXM5-80GB"}, {"nodes", nodes}, {"gpus_per_node", 8}, {"intra_node", {{"kind", "nvswitch"}}},
-          {"nics_per_node", 8}, {"nic_gbps", 400},
-          {"fabric", {{"kind", "infiniband"}, {"topology", "fat-tree"}, {"levels", levels}, {"switch_radix", radix},
-                      {"oversubscription", oversub}, {"hop_latency_us", 0.13}}}};
+  return {{"gpu", "H100-SXM5-80GB"},
+          {"nodes", nodes},
+          {"gpus_per_node", 8},
+          {"intra_node", {{"kind", "nvswitch"}}},
+          {"nics_per_node", 8},
+          {"nic_gbps", 400},
+          {"fabric",
+           {{"kind", "infiniband"},
+            {"topology", "fat-tree"},
+            {"levels", levels},
+            {"switch_radix", radix},
+            {"oversubscription", oversub},
+            {"hop_latency_us", 0.13}}}};
 }
 
 }  // namespace trainsim::sgtest

@@ -43,8 +43,8 @@ TEST(SimgridStorage, ThinStorageStallsTheIterationByBytesOverServerBandwidth) {
   // 2 servers of 1 MB/s each: the data of one iteration (64 x 2048 x 4 B = 524,288 B) takes
   // B / (servers x read bw) = 0.262 s, longer than the iteration (~0.13 s): the servers' links are the
   // bottleneck and the iteration waits for its data.
-  const Scenario sc = storage_scenario({{"source", "parallel_fs"},
-                                        {"parallel_fs", {{"servers", 2}, {"read_gbytes_per_s_per_server", 0.001}}}});
+  const Scenario sc = storage_scenario(
+      {{"source", "parallel_fs"}, {"parallel_fs", {{"servers", 2}, {"read_gbytes_per_s_per_server", 0.001}}}});
   const Plan plan = plan_of(sc);
   const StorageLoad want = storage_load(sc, plan);
   ASSERT_EQ(want.servers, 2);
@@ -95,9 +95,10 @@ TEST(SimgridStorage, CheckpointWriteContendsWithDataParallelTraffic) {
   const double t_dp = dp_seconds(bare, 0);
   const double expect = t_dp * r / (kNicBw - r);
   const double slowdown = t.iteration_time - T0;
-  std::printf("checkpoint in iteration: %.4g B written in %.6f s; iteration %.6f s vs %.6f s: +%.6f s "
-              "(t_dp %.6f s x r/(C-r) = %.6f s)\n",
-              want.checkpoint_bytes, t.storage.checkpoint_s, t.iteration_time, T0, slowdown, t_dp, expect);
+  std::printf(
+      "checkpoint in iteration: %.4g B written in %.6f s; iteration %.6f s vs %.6f s: +%.6f s "
+      "(t_dp %.6f s x r/(C-r) = %.6f s)\n",
+      want.checkpoint_bytes, t.storage.checkpoint_s, t.iteration_time, T0, slowdown, t_dp, expect);
   EXPECT_GT(slowdown, 0);
   EXPECT_NEAR(slowdown, expect, 0.10 * expect);
   // Without the flag only the (tiny) data loading flows run: no visible slowdown.

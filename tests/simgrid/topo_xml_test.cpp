@@ -7,8 +7,8 @@
 #include <fstream>
 
 #include "models/gpu/gpu_catalog.hpp"
-#include "topologies/fabric_export.hpp"
 #include "sim_test_util.hpp"
+#include "topologies/fabric_export.hpp"
 
 namespace trainsim {
 namespace {

@@ -6,8 +6,8 @@
 
 namespace trainsim::testing {
 
-constexpr double kNic = 50e9;     // 400 Gb/s NIC, bytes/s per direction
-constexpr double kNvl = 450e9;    // H100 NVLink per GPU per direction
+constexpr double kNic = 50e9;   // 400 Gb/s NIC, bytes/s per direction
+constexpr double kNvl = 450e9;  // H100 NVLink per GPU per direction
 constexpr double kHop = 1e-6;
 
 inline ClusterSpec base_cluster(int nodes, int gpn, int nics, TopologyKind topo) {

@@ -37,7 +37,8 @@ TEST(Scale, SixteenThousandGpuFatTree) {
   std::size_t hops = 0;
   const int queries = 1'000'000;
   for (int i = 0; i < queries; ++i) {
-    f.route(i % 16384, static_cast<int>((i * 7919LL + 4096) % 16384), static_cast<std::uint64_t>(i), RoutingPolicy::Default, path);
+    f.route(i % 16384, static_cast<int>((i * 7919LL + 4096) % 16384), static_cast<std::uint64_t>(i),
+            RoutingPolicy::Default, path);
     hops += path.size();
   }
   double route_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -15,12 +15,13 @@ void build_dragonfly(FabricModel& m) {
   const int g = d.groups, a = d.routers_per_group, p = d.terminals_per_router, h = d.global_links_per_router;
   const long long total_nics = static_cast<long long>(c.nodes) * c.nics_per_node;
   if (static_cast<long long>(g) * a * p < total_nics)
-    throw InputError(c.fabric.where + ".dragonfly", "groups * routers_per_group * terminals_per_router >= NICs (" +
-                                             std::to_string(total_nics) + ")",
+    throw InputError(c.fabric.where + ".dragonfly",
+                     "groups * routers_per_group * terminals_per_router >= NICs (" + std::to_string(total_nics) + ")",
                      std::to_string(static_cast<long long>(g) * a * p));
   if (static_cast<long long>(a) * h < g - 1)
-    throw InputError(c.fabric.where + ".dragonfly", "routers_per_group * global_links_per_router >= groups - 1 (a global "
-                                         "link between every pair of groups)",
+    throw InputError(c.fabric.where + ".dragonfly",
+                     "routers_per_group * global_links_per_router >= groups - 1 (a global "
+                     "link between every pair of groups)",
                      std::to_string(a * h));
   const double core_bw = c.fabric.core_link_bw > 0 ? c.fabric.core_link_bw : c.nic_bw;
   const double hop = c.fabric.hop_latency_s;

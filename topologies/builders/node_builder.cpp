@@ -81,8 +81,8 @@ void build_nics(FabricModel& m) {
     m.nic_host.resize(m.nic_v.size());
     for (int n = 0; n < c.nodes; ++n)
       for (int i = 0; i < nics; ++i)
-        m.nic_host[n * nics + i] = m.add_link(m.nic_v[n * nics + i], m.node_switch[n], pcie_rate(c), host_lat,
-                                              LinkClass::PCIe);
+        m.nic_host[n * nics + i] =
+            m.add_link(m.nic_v[n * nics + i], m.node_switch[n], pcie_rate(c), host_lat, LinkClass::PCIe);
   } else {
     // GPUDirect RDMA: each GPU reaches its NIC(s) through its own PCIe lanes (DGX H100: one
     // PCIe Gen5 switch per GPU/NIC pair).

@@ -27,7 +27,8 @@ void build_torus(FabricModel& m) {
   long long prod = 1;
   for (int x : c.fabric.torus_dims) prod *= x;
   if (c.fabric.torus_dims.empty() || prod != c.nodes)
-    throw InputError(c.fabric.where + ".torus_dims", "2 or 3 dimensions whose product is nodes = " + std::to_string(c.nodes),
+    throw InputError(c.fabric.where + ".torus_dims",
+                     "2 or 3 dimensions whose product is nodes = " + std::to_string(c.nodes),
                      c.fabric.torus_dims.empty() ? "nothing" : "product " + std::to_string(prod));
   const double core_bw = c.fabric.core_link_bw > 0 ? c.fabric.core_link_bw : c.nic_bw;
   const double hop = c.fabric.hop_latency_s;

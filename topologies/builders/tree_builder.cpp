@@ -35,8 +35,7 @@ void build_tree(FabricModel& m) {
 
   TreeTables t;
   int requested = m.topology == TopologyKind::SingleSwitch ? 1 : f.levels;
-  if (requested > 3)
-    throw InputError(f.where + ".levels", "1, 2 or 3 fat-tree levels", std::to_string(requested));
+  if (requested > 3) throw InputError(f.where + ".levels", "1, 2 or 3 fat-tree levels", std::to_string(requested));
 
   // 1. Leaves: which leaf each NIC plugs into.
   int leaves = 1;
@@ -84,13 +83,13 @@ void build_tree(FabricModel& m) {
     leaves_per_pod = std::min(leaves, spine_down_ports);
     pods = ceil_div(leaves, leaves_per_pod);
   } else if (leaves > k) {
-    throw InputError(f.where + ".levels", "3 levels: a 2-level fat-tree of radix " + std::to_string(k) +
-                                          " has at most " + std::to_string(k) + " leaves",
-                     std::to_string(leaves) + " leaves");
+    throw InputError(
+        f.where + ".levels",
+        "3 levels: a 2-level fat-tree of radix " + std::to_string(k) + " has at most " + std::to_string(k) + " leaves",
+        std::to_string(leaves) + " leaves");
   }
-  const int spine_ports_down = requested == 3 && pods > 1
-                                   ? std::max(1, static_cast<int>(std::floor(k * o2 / (1.0 + o2))))
-                                   : k;
+  const int spine_ports_down =
+      requested == 3 && pods > 1 ? std::max(1, static_cast<int>(std::floor(k * o2 / (1.0 + o2)))) : k;
   const int sp = std::min(u, ceil_div(static_cast<long long>(leaves_per_pod) * u, spine_ports_down));
   t.leaves_per_pod = leaves_per_pod;
   t.pods = pods;
