@@ -3,7 +3,7 @@
 // Run: ./build/bench/bench_analytic
 #include <benchmark/benchmark.h>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 
 using namespace trainsim;
 

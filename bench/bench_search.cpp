@@ -3,7 +3,7 @@
 // Run: ./build/bench/bench_search
 #include <benchmark/benchmark.h>
 
-#include "sim/search/strategy_scorer.hpp"
+#include "sim/scorer/strategy_scorer.hpp"
 #include "sim/search/strategy_space.hpp"
 
 using namespace trainsim;

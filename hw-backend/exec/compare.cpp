@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "models/calibration/profile.hpp"
-#include "sim/analytic/op_costs.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/cost/op_costs.hpp"
+#include "sim/evaluate/predict.hpp"
 
 namespace trainsim::hw {
 

@@ -16,7 +16,7 @@
 #include "hw-backend/exec/executor.hpp"
 #include "hw-backend/tools/args.hpp"
 #include "models/util/errors.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 
 using namespace trainsim;
 using namespace trainsim::hw;

@@ -74,7 +74,7 @@ double ComputeModel::time(const Kernel& k) const {
     case KernelKind::Collective:
     case KernelKind::HostCopy:
     case KernelKind::HostMemory:
-      return 0.0;  // not on the GPU's SMs: costed from the cluster by sim/analytic/op_costs.cpp
+      return 0.0;  // not on the GPU's SMs: costed from the cluster by sim/cost/op_costs.cpp
   }
   return 0.0;
 }

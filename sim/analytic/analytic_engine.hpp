@@ -1,22 +1,16 @@
 #pragma once
-// AnalyticEngine: evaluates a Plan in closed form. Each stage program is replayed once (all
-// ranks of a stage are symmetric): compute ops serialise on the compute stream, sends on the
-// pipeline stream, receives complete when their matching send does, collectives start when
-// every member stage is ready. This yields the pipeline schedule's critical path exactly, with
-// op durations from OpCosts. Fast enough for sweeps (no per-rank state).
+// AnalyticEngine: evaluates a Plan in closed form. Each stage program is replayed once (all ranks of
+// a stage are symmetric) by the list schedule of sim/cost/plan_timing.hpp, which yields the
+// pipeline schedule's critical path exactly, with op durations from OpCosts; collectives beside the
+// compute stream take their SMs from it (sim/cost/sm_contention.hpp). Fast enough for sweeps (no
+// per-rank state).
 #include <memory>
 #include <vector>
 
-#include "sim/analytic/op_costs.hpp"
+#include "sim/cost/op_costs.hpp"
 #include "sim/trace/trace.hpp"
 
 namespace trainsim {
-
-/// Extra seconds of every compute op from the collectives that overlap it in the analytic
-/// schedule of `plan` (sim/analytic/sm_contention.hpp); the SimGrid engine runs its compute
-/// ops that much longer too. All zeros when cluster.nccl_sms is 0.
-std::vector<std::vector<double>> analytic_sm_contention_delays(const Plan& plan, const OpCosts& costs,
-                                                               const ClusterSpec& cluster);
 
 class AnalyticEngine {
  public:

@@ -2,7 +2,7 @@
 #include <iostream>
 #include <memory>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/cli/command_registry.hpp"
 #include "sim/report/explain.hpp"
 

@@ -5,8 +5,8 @@
 #include <iostream>
 #include <memory>
 
-#include "sim/analytic/op_costs.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/cost/op_costs.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/cli/command_registry.hpp"
 
 namespace trainsim::cli {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <optional>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/cli/command_registry.hpp"
 #include "sim/report/report.hpp"
 #include "sim/simgrid/link_report.hpp"

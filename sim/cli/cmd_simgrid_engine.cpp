@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/simgrid/simgrid_engine.hpp"
 
 namespace trainsim::cli {

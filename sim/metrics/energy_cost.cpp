@@ -14,7 +14,7 @@
 #include "models/storage/checkpoint_io.hpp"
 #include "models/storage/data_loading.hpp"
 #include "models/storage/storage_spec.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/scenario/scenario_profile.hpp"
 #include "sim/metrics/activity.hpp"
 #include "sim/metrics/metrics.hpp"
 #include "topologies/fabric_graph.hpp"

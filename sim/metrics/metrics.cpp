@@ -77,35 +77,45 @@ double uncovered(double a, double b, const std::vector<std::pair<double, double>
 
 }  // namespace
 
-Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace) {
-  const auto& s = plan.strategy;
+Metrics iteration_metrics(const Scenario& sc, const TransformerConfig& model, const Strategy& s, double T,
+                          double recompute_flops) {
   Metrics m;
   m.scenario = sc.name;
-  m.engine = trace.engine;
   m.gpu = sc.cluster.gpu.name;
   m.strategy = describe_strategy(s);
   m.gpus = s.world();
   m.micro_batches = s.micro_batches();
-  const double T = trace.iteration_time;
   m.iteration_time_s = T;
-  const double tokens = static_cast<double>(s.global_batch) * plan.model.seq_len;
+  const double tokens = static_cast<double>(s.global_batch) * model.seq_len;
   m.tokens_per_s = tokens / T;
   m.samples_per_s = s.global_batch / T;
-
-  // Model FLOPs by formula; hardware FLOPs add what recomputation re-executes (from the Plan).
-  m.model_flops = model_flops_per_iteration(plan.model, s.global_batch);
-  double recompute_flops = 0;
-  const double ranks_per_stage = static_cast<double>(s.tp) * s.cp * s.dp;
-  for (const auto& prog : plan.programs)
-    for (const auto& op : prog.ops)
-      if (op.kind == OpKind::Compute && op.phase == Phase::Recompute)
-        recompute_flops += plan.blocks[op.block].flops() * ranks_per_stage;
+  // Model FLOPs by formula; hardware FLOPs add what recomputation re-executes.
+  m.model_flops = model_flops_per_iteration(model, s.global_batch);
   m.hardware_flops = m.model_flops + recompute_flops;
   const double peak = sc.cluster.gpu.peak_flops(s.precision);
   m.model_tflops_per_gpu = m.model_flops / T / m.gpus / 1e12;
   m.hardware_tflops_per_gpu = m.hardware_flops / T / m.gpus / 1e12;
   m.mfu = m.model_tflops_per_gpu * 1e12 / peak;
   m.hfu = m.hardware_tflops_per_gpu * 1e12 / peak;
+  m.train_tokens = sc.workload.train_tokens;
+  if (m.train_tokens > 0) {
+    m.time_to_train_s = m.train_tokens / m.tokens_per_s;
+    m.gpu_hours = m.time_to_train_s / 3600.0 * m.gpus;
+  }
+  return m;
+}
+
+Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace) {
+  const auto& s = plan.strategy;
+  double recompute_flops = 0;
+  const double ranks_per_stage = static_cast<double>(s.tp) * s.cp * s.dp;
+  for (const auto& prog : plan.programs)
+    for (const auto& op : prog.ops)
+      if (op.kind == OpKind::Compute && op.phase == Phase::Recompute)
+        recompute_flops += plan.blocks[op.block].flops() * ranks_per_stage;
+  const double T = trace.iteration_time;
+  Metrics m = iteration_metrics(sc, plan.model, s, T, recompute_flops);
+  m.engine = trace.engine;
 
   // Breakdown of the busiest stage's representative rank.
   std::map<int, TimeBreakdown> per_rank;
@@ -152,11 +162,6 @@ Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace
   }
 
   m.memory = memory_report(sc, plan);
-  m.train_tokens = sc.workload.train_tokens;
-  if (m.train_tokens > 0) {
-    m.time_to_train_s = m.train_tokens / m.tokens_per_s;
-    m.gpu_hours = m.time_to_train_s / 3600.0 * m.gpus;
-  }
   // Storage stall, energy, failures and cost from the cluster's optional sections (issue #5).
   if (T > 0) m.energy_cost = energy_cost_report(sc, plan, trace, m);
   return m;

@@ -45,6 +45,15 @@ struct Metrics {
 /// Memory of every stage; the report keeps the largest.
 MemoryReport memory_report(const Scenario& sc, const Plan& plan);
 
+/// Throughput (tokens and samples per second), model and hardware FLOPs and FLOP rates, MFU, HFU,
+/// time to train and GPU-hours of an iteration of `iteration_s` seconds of `model` under strategy
+/// `s` in which recomputation re-executed `recompute_flops` (whole job): the formulas every
+/// evaluator shares. Breakdown, memory and energy are left empty.
+Metrics iteration_metrics(const Scenario& sc, const TransformerConfig& model, const Strategy& s, double iteration_s,
+                          double recompute_flops);
+
+/// The Metrics of an engine's (or a measured) iteration: iteration_metrics with the recomputed FLOPs
+/// of the Plan, the breakdown of the busiest stage from the Trace, memory, energy and cost.
 Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace);
 
 /// "tp8 pp16 dp8 mb1 gbs1536 1f1b recompute=full" — one line describing the strategy.

@@ -51,7 +51,7 @@ struct Strategy {
   /// each layer all-gather is overlapped with the product that consumes it and each
   /// reduce-scatter with the product that feeds it (Wang et al., "Overlap Communication with
   /// Dependent Computation via Decomposition", ASPLOS 2023), each by its tp_overlap entry's
-  /// method and SM budget (sim/analytic/op_costs.cpp exposed_inline_comm).
+  /// method and SM budget (sim/cost/op_costs.cpp exposed_inline_comm).
   bool tp_comm_overlap = false;
   /// With tp_comm_overlap, how each layer product's collective is overlapped and on how many SMs
   /// (`tp_overlap_cfg`, a NeMo ub_cfg file's entries; absent entries: Transformer Engine's

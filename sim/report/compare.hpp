@@ -11,7 +11,7 @@
 #include <string>
 
 #include "models/cost/roi.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 
 namespace trainsim {
 

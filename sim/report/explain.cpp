@@ -6,23 +6,13 @@
 #include <cmath>
 #include <tuple>
 
-#include "sim/analytic/analytic_engine.hpp"
-#include "sim/analytic/predict.hpp"
-#include "sim/analytic/sm_contention.hpp"
+#include "sim/evaluate/predict.hpp"
+#include "sim/cost/sm_contention.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 #include "sim/plan/planner.hpp"
 #include "sim/report/report.hpp"
 
 namespace trainsim {
-
-std::string human_bytes(double b) {
-  const double a = std::fabs(b);
-  if (a >= 1e12) return fmt::format("{:.2f} TB", b / 1e12);
-  if (a >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);
-  if (a >= 1e6) return fmt::format("{:.1f} MB", b / 1e6);
-  if (a >= 1e3) return fmt::format("{:.1f} kB", b / 1e3);
-  return fmt::format("{:.0f} B", b);
-}
 
 BubbleExplanation bubble_formula(ScheduleKind kind, int p, int m, int v) {
   BubbleExplanation b;
@@ -331,8 +321,8 @@ Explanation explain(const Scenario& sc, const Prediction& p) {
           e.tp_overlap_cost_s += costs.block(op.block).tp_overlap_cost;
         }
     if (contention) {
-      const auto delay = analytic_sm_contention_delays(p.plan, costs, sc.cluster);
-      for (std::size_t i = 0; i < ops.size(); ++i) {
+      const auto delay = plan_sm_contention_delays(p.plan, costs, sc.cluster);
+      for (std::size_t i = 0; i < ops.size() && !delay.empty(); ++i) {
         e.sm_contention_s += delay[e.comm_stage][i];
         if (runs_beside_compute(ops[i]))
           e.sm_contention_sms = std::max(e.sm_contention_sms, costs.collective_sms(ops[i]));

@@ -16,7 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/analytic/predict.hpp"
+#include "models/util/human_units.hpp"
+#include "sim/evaluate/predict.hpp"
 
 namespace trainsim {
 
@@ -67,7 +68,7 @@ struct Explanation {
   int comm_stage = 0;  ///< stage whose rank the volumes describe (the breakdown's)
   std::vector<CommVolume> comm;
   /// Seconds the compute of comm_stage's rank runs longer because collectives beside it hold
-  /// SMs (sim/analytic/sm_contention.hpp), and the most SMs one of them holds, of sm_count.
+  /// SMs (sim/cost/sm_contention.hpp), and the most SMs one of them holds, of sm_count.
   double sm_contention_s = 0;
   int sm_contention_sms = 0, sm_count = 0;
   /// Seconds the ZeRO-3 runtime's software path adds to comm_stage's rank's collectives
@@ -95,7 +96,5 @@ Explanation explain(const Scenario& sc, const Prediction& p);
 nlohmann::json to_json(const Explanation& e);
 void print_explain_text(const Explanation& e, std::ostream& out);
 
-/// "1.5 GB", "20.3 MB" — bytes in the most readable decimal unit.
-std::string human_bytes(double b);
 
 }  // namespace trainsim

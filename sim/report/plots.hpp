@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 
 namespace trainsim {
 

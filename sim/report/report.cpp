@@ -51,16 +51,6 @@ nlohmann::json to_json(const Metrics& m) {
   return j;
 }
 
-std::string human_seconds(double s) {
-  if (s <= 0) return "0 s";
-  if (s < 1e-3) return fmt::format("{:.1f} us", s * 1e6);
-  if (s < 1) return fmt::format("{:.2f} ms", s * 1e3);
-  if (s < 120) return fmt::format("{:.2f} s", s);
-  if (s < 7200) return fmt::format("{:.1f} min", s / 60);
-  if (s < 2 * 86400) return fmt::format("{:.1f} h", s / 3600);
-  return fmt::format("{:.1f} days", s / 86400);
-}
-
 void print_text(const Metrics& m, std::ostream& out) {
   const auto& b = m.breakdown;
   const auto& mem = m.memory;

@@ -5,6 +5,7 @@
 #include <ostream>
 #include <string>
 
+#include "models/util/human_units.hpp"
 #include "sim/metrics/metrics.hpp"
 
 namespace trainsim {
@@ -16,7 +17,5 @@ void print_csv(const Metrics& m, std::ostream& out, bool header = true);
 /// Flattened (column, value) pairs in a stable order, for CSV writers and sweeps.
 std::vector<std::pair<std::string, std::string>> flatten(const nlohmann::json& j);
 
-/// "1.23 s", "4.5 ms", "2.1 days" — seconds in the most readable unit.
-std::string human_seconds(double s);
 
 }  // namespace trainsim

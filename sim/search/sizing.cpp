@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "models/util/errors.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/search/sweep_spec.hpp"
 
 namespace trainsim {

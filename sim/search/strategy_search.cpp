@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "models/util/errors.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/metrics/energy_cost.hpp"
 #include "sim/search/sweep_spec.hpp"
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "sim/metrics/metrics.hpp"
-#include "sim/search/strategy_scorer.hpp"
+#include "sim/scorer/strategy_scorer.hpp"
 #include "sim/search/strategy_space.hpp"
 
 namespace trainsim {

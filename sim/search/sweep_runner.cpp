@@ -10,40 +10,15 @@
 #include <thread>
 
 #include "models/util/errors.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/report/report.hpp"
 #include "sim/search/progress.hpp"
-#include "sim/search/strategy_scorer.hpp"
 
 namespace fs = std::filesystem;
 
 namespace trainsim {
 
 namespace {
-
-nlohmann::json fast_metrics_json(const Scenario& sc, const FastScore& f) {
-  nlohmann::json j;
-  j["engine"] = "fast";
-  j["scenario"] = sc.name;
-  j["strategy"] = describe_strategy(sc.strategy);
-  j["gpu"] = sc.cluster.gpu.name;
-  j["gpus"] = sc.strategy.world();
-  j["iteration_time_s"] = f.iteration_time_s;
-  j["tokens_per_s"] = f.tokens_per_s;
-  j["model_tflops_per_gpu"] = f.model_tflops_per_gpu;
-  j["hardware_tflops_per_gpu"] = f.hardware_tflops_per_gpu;
-  j["mfu"] = f.mfu;
-  j["hfu"] = f.hfu;
-  j["time_to_train_s"] = f.time_to_train_s;
-  j["breakdown_s"] = {
-      {"pipeline_bubble", f.pipeline_bubble_s}, {"dp_comm_exposed", f.dp_exposed_s}, {"optimizer", f.optimizer_s}};
-  const auto& p = f.memory.parts;
-  j["memory_gb"] = {{"weights", p.weights / 1e9},     {"gradients", p.gradients / 1e9},
-                    {"optimizer", p.optimizer / 1e9}, {"activations", p.activations / 1e9},
-                    {"total", p.total() / 1e9},       {"capacity", f.memory.capacity / 1e9},
-                    {"fits", f.memory.fits}};
-  return j;
-}
 
 std::string part_path(const std::string& output, int rank) { return output + ".part" + std::to_string(rank); }
 
@@ -92,12 +67,7 @@ nlohmann::json evaluate_point(const SweepSpec& spec, const SweepPoint& point, co
   r["params"] = point.params;
   try {
     const Scenario sc = scenario_for(spec, point);
-    if (engine == "fast") {
-      const StrategyScorer scorer(sc);
-      r["metrics"] = fast_metrics_json(sc, scorer.score(sc.strategy));
-    } else {
-      r["metrics"] = to_json(predict(sc, engine).metrics);
-    }
+    r["metrics"] = to_json(evaluate(sc, engine, spec.origin + ": $.engine"));
     r["ok"] = true;
   } catch (const InputError& e) {
     // An infeasible or invalid point is a result too (so a resumed sweep does not retry it).
@@ -136,9 +106,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& opt, const 
   const std::string engine = opt.engine.empty() ? spec.engine : opt.engine;
   const std::string& output = spec.output;
   if (output.empty()) throw InputError(spec.origin + ": $.output", "a results file path", "nothing");
-  if (engine != "analytic" && engine != "fast" && !engine_registry().count(engine))
-    throw InputError(spec.origin + ": $.engine", "an engine this build has (analytic, fast, simgrid)",
-                     "\"" + engine + "\"");
+  check_evaluator(engine, spec.origin + ": $.engine");
 
   // Rank 0 folds part files of an interrupted multi-process run into the results file.
   if (comm.rank == 0) {

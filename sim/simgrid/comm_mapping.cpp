@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sim/analytic/op_costs.hpp"
+#include "sim/cost/op_costs.hpp"
 
 namespace trainsim {
 
@@ -16,7 +16,7 @@ CommMapping map_collective(CollectiveKind kind, double S, const GroupShape& g, c
                            CollectiveAlgorithm forced) {
   CommMapping m;
   if (g.size <= 1 || S <= 0) return m;
-  // Same environment as OpCosts::collective (sim/analytic/op_costs.cpp) minus its oversubscription
+  // Same environment as OpCosts::collective (sim/cost/op_costs.cpp) minus its oversubscription
   // penalty, which this engine replaces by the fabric's real links.
   const CollectiveEnv env = collective_env(cluster, g.nodes > cluster.nodes_per_leaf());
   const auto cost = collective_time(kind, S, g, env, forced);

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "sim/report/report.hpp"
+#include "models/util/human_units.hpp"
 
 namespace trainsim {
 

@@ -1,6 +1,6 @@
 #include "sim/simgrid/flow_scheduler.hpp"
 
-#include "sim/analytic/analytic_engine.hpp"
+#include "sim/cost/sm_contention.hpp"
 
 #include <simgrid/s4u.hpp>
 
@@ -20,7 +20,7 @@ struct FlowScheduler::JobData {
   std::unique_ptr<ComputeModel> compute;
   std::unique_ptr<OpCosts> costs;
   /// Extra seconds of each compute op (stage, op) from the collectives beside it taking SMs,
-  /// as the analytic schedule places them (sim/analytic/sm_contention.hpp).
+  /// as the analytic schedule places them (sim/cost/sm_contention.hpp).
   std::vector<std::vector<double>> sm_delay;
   std::vector<int> rep_of_rank;  ///< -1: not simulated (a folded sibling)
   std::vector<StageTemplate> stages;
@@ -52,7 +52,7 @@ FlowScheduler::FlowScheduler(const Fabric& f, const std::vector<SimJob>& jobs, c
     d->job = &j;
     d->compute = std::make_unique<ComputeModel>(j.cluster.gpu, j.profile);
     d->costs = std::make_unique<OpCosts>(*j.plan, j.cluster, *d->compute);
-    if (j.cluster.nccl_sms != 0) d->sm_delay = analytic_sm_contention_delays(*j.plan, *d->costs, j.cluster);
+    if (j.cluster.nccl_sms != 0) d->sm_delay = plan_sm_contention_delays(*j.plan, *d->costs, j.cluster);
     d->trace.engine = "simgrid";
     const Plan& plan = *j.plan;
     if (!j.gpu_of_rank.empty() && static_cast<int>(j.gpu_of_rank.size()) != plan.world())

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "sim/analytic/op_costs.hpp"
+#include "sim/cost/op_costs.hpp"
 #include "sim/simgrid/comm_mapping.hpp"
 #include "sim/simgrid/sg_platform.hpp"
 #include "sim/simgrid/sim_job.hpp"

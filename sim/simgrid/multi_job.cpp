@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <random>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/scenario/scenario_profile.hpp"
 #include "sim/plan/planner.hpp"
 #include "sim/simgrid/simgrid_engine.hpp"
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <exception>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/scenario/scenario_profile.hpp"
 #include "sim/metrics/energy_cost.hpp"
 #include "sim/simgrid/flow_scheduler.hpp"
 #include "sim/simgrid/fork_runner.hpp"

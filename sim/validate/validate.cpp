@@ -6,7 +6,7 @@
 #include <map>
 #include <ostream>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/report/report.hpp"
 #include "sim/validate/model_shapes.hpp"
 #include "sim/validate/published_configs.hpp"

@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "../plan/test_support.hpp"
-#include "sim/analytic/op_costs.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/cost/op_costs.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 #include "sim/report/report.hpp"
 

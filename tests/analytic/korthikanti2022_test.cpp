@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "sim/analytic/op_costs.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/cost/op_costs.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/scenario/scenario.hpp"
 
 using namespace trainsim;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "models/util/json_reader.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/scenario/scenario.hpp"
 
 namespace trainsim {

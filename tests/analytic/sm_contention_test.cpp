@@ -1,13 +1,13 @@
 // SM contention: NCCL's kernels hold SMs while they run beside the compute stream, so the
-// compute they overlap falls behind by overlap x SMs taken / SMs (sim/analytic/sm_contention.hpp).
+// compute they overlap falls behind by overlap x SMs taken / SMs (sim/cost/sm_contention.hpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "../plan/test_support.hpp"
 #include "models/collective/collective_model.hpp"
-#include "sim/analytic/op_costs.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/cost/op_costs.hpp"
+#include "sim/evaluate/predict.hpp"
 
 using namespace trainsim;
 using trainsim::testing::error_of;

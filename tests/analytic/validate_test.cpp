@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/validate/published_configs.hpp"
 #include "sim/validate/validate.hpp"
 

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "models/util/errors.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/report/compare.hpp"
 #include "sim/report/report.hpp"
 

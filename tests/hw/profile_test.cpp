@@ -72,7 +72,7 @@ TEST(CalibrationProfile, JsonRoundTrip) {
 #include <cstdio>
 #include <fstream>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/scenario/scenario.hpp"
 
 // A scenario's options.profile reaches the analytic engine (predict.cpp's loader): a profile that

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "models/collective/zero_runtime.hpp"
-#include "sim/analytic/op_costs.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/cost/op_costs.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/plan/planner.hpp"
 #include "tests/plan/test_support.hpp"
 

@@ -4,8 +4,8 @@
 // parameter gathers on NVLink pays off on a slow inter-node network.
 #include <gtest/gtest.h>
 
-#include "sim/analytic/op_costs.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/cost/op_costs.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/plan/planner.hpp"
 #include "tests/plan/test_support.hpp"
 

@@ -4,8 +4,8 @@
 
 #include <functional>
 
-#include "sim/analytic/op_costs.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/cost/op_costs.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/plan/planner.hpp"
 #include "test_support.hpp"
 

@@ -2,7 +2,7 @@
 // reach the layer collectives; bad entries name their field.
 #include <gtest/gtest.h>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "test_support.hpp"
 
 using namespace trainsim;

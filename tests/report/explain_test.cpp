@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "../plan/test_support.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/plan/planner.hpp"
 #include "sim/report/explain.hpp"
 

@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "../plan/test_support.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/report/html_report.hpp"
 #include "sim/report/plots.hpp"
 

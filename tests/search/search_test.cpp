@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "models/util/errors.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/search/duration.hpp"
 #include "sim/search/sizing.hpp"
 #include "sim/search/strategy_search.hpp"

@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "../plan/test_support.hpp"
-#include "sim/analytic/predict.hpp"
-#include "sim/search/strategy_scorer.hpp"
+#include "sim/evaluate/predict.hpp"
+#include "sim/scorer/strategy_scorer.hpp"
 
 using namespace trainsim;
 
@@ -118,7 +118,7 @@ TEST(StrategyScorer, FsdpFullPrecisionParametersAgreeWithTheAnalyticEngine) {
 
 TEST(StrategyScorer, SmContentionOfOverlappedCollectivesAgreesWithTheAnalyticEngine) {
   // FSDP over 2 DGX-H100 nodes: the gathers and reduce-scatters beside the compute take SMs from
-  // it (sim/analytic/sm_contention.hpp); the closed form charges the same overlaps.
+  // it (sim/cost/sm_contention.hpp); the closed form charges the same overlaps.
   auto fsdp = [](int nccl_sms) {
     nlohmann::json cluster = {{"gpu", "H100-SXM5-80GB"}, {"nodes", 2},      {"gpus_per_node", 8},
                               {"nics_per_node", 8},      {"nic_gbps", 400}, {"nccl_sms", nccl_sms}};

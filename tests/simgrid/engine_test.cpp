@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/plan/planner.hpp"
 #include "sim/simgrid/multi_job.hpp"
 #include "sim/simgrid/simgrid_engine.hpp"
@@ -74,7 +74,7 @@ TEST(SimgridEngine, OffloadedOptimizerStepCostsWhatTheAnalyticEngineCosts) {
 
 TEST(SimgridEngine, OverlappedCollectivesTakeSmsFromComputeAsInTheAnalyticEngine) {
   // FSDP over 2 DGX-H100 nodes: the parameter gathers and gradient reduce-scatters beside the
-  // compute slow it (sim/analytic/sm_contention.hpp) in both engines alike.
+  // compute slow it (sim/cost/sm_contention.hpp) in both engines alike.
   auto fsdp = [](int nccl_sms) {
     auto cluster = dgx_cluster(2, 16, 1.0);
     cluster["nccl_sms"] = nccl_sms;

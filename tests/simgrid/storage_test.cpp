@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "sim/analytic/predict.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/metrics/energy_cost.hpp"
 #include "sim/metrics/metrics.hpp"
 #include "sim/plan/planner.hpp"

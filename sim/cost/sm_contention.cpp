@@ -1,4 +1,4 @@
-#include "sim/analytic/sm_contention.hpp"
+#include "sim/cost/sm_contention.hpp"
 
 #include <algorithm>
 #include <numeric>
@@ -45,6 +45,16 @@ std::vector<std::vector<double>> sm_contention_delays(const Plan& plan, const Op
     }
   }
   return delay;
+}
+
+std::vector<std::vector<double>> plan_sm_contention_delays(const Plan& plan, const OpCosts& costs,
+                                                           const ClusterSpec& cluster) {
+  if (cluster.nccl_sms == 0) return {};
+  bool beside = false;
+  for (const auto& pr : plan.programs)
+    for (const auto& op : pr.ops) beside = beside || runs_beside_compute(op);
+  if (!beside) return {};
+  return sm_contention_delays(plan, costs, cluster.gpu.sm_count, time_plan(plan, costs));
 }
 
 }  // namespace trainsim

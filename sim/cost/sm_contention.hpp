@@ -10,15 +10,10 @@
 // the SimGrid engine takes the delays of the analytic schedule.
 #include <vector>
 
-#include "sim/analytic/op_costs.hpp"
+#include "sim/cost/plan_timing.hpp"
 #include "sim/plan/plan.hpp"
 
 namespace trainsim {
-
-/// Start and end time of every op of every stage program (plan.programs[p].ops[i]).
-struct OpSchedule {
-  std::vector<std::vector<double>> start, end;
-};
 
 /// A collective of the data-parallel or parameter-gather stream: it runs beside the compute stream.
 bool runs_beside_compute(const Op& op);
@@ -28,5 +23,11 @@ bool runs_beside_compute(const Op& op);
 /// OpCosts::collective_sms SMs of the GPU's `sm_count`.
 std::vector<std::vector<double>> sm_contention_delays(const Plan& plan, const OpCosts& costs, int sm_count,
                                                       const OpSchedule& schedule);
+
+/// The delays both engines charge: those of the contention-free list schedule of `plan`
+/// (sim/cost/plan_timing.hpp) on `cluster`. Empty when the plan has no collective beside its
+/// compute or the cluster's nccl_sms is 0 (contention off).
+std::vector<std::vector<double>> plan_sm_contention_delays(const Plan& plan, const OpCosts& costs,
+                                                           const ClusterSpec& cluster);
 
 }  // namespace trainsim

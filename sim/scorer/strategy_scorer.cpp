@@ -1,11 +1,11 @@
-#include "sim/search/strategy_scorer.hpp"
+#include "sim/scorer/strategy_scorer.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #include "models/workload/optimizer_kernels.hpp"
-#include "sim/analytic/op_costs.hpp"
-#include "sim/analytic/predict.hpp"
+#include "sim/cost/op_costs.hpp"
+#include "sim/scenario/scenario_profile.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 #include "sim/plan/planner.hpp"
 
@@ -130,7 +130,7 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   };
 
   // Fraction of the SMs a collective of the sharding group takes from the compute it overlaps
-  // (sim/analytic/sm_contention.hpp): the compute falls that share of the overlap behind.
+  // (sim/cost/sm_contention.hpp): the compute falls that share of the overlap behind.
   auto sm_share = [&](CollectiveKind kind) {
     const int sms = cluster.gpu.sm_count;
     if (sms <= 0 || cluster.nccl_sms == 0 || dp_group <= 1) return 0.0;
@@ -403,7 +403,8 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   out.tokens_per_s = tokens / T;
   const double model_flops = model_flops_per_iteration(model, s.global_batch);
   const double ranks_per_stage = static_cast<double>(s.dp) * s.cp;  // rec_flops_mb already counts TP ranks
-  const double hw_flops = model_flops + rec_flops_mb * m * ranks_per_stage;
+  out.recompute_flops = rec_flops_mb * m * ranks_per_stage;
+  const double hw_flops = model_flops + out.recompute_flops;
   const double peak = cluster.gpu.peak_flops(s.precision);
   out.model_tflops_per_gpu = model_flops / T / gpus / 1e12;
   out.hardware_tflops_per_gpu = hw_flops / T / gpus / 1e12;
@@ -422,6 +423,18 @@ FastScore StrategyScorer::score(const Strategy& s) const {
 
   out.memory = memory_report(base_, shell);  // reads the strategy from the shell
   return out;
+}
+
+Metrics StrategyScorer::metrics(const Strategy& s) const {
+  const FastScore f = score(s);
+  Metrics m = iteration_metrics(base_, base_.workload.model, s, f.iteration_time_s, f.recompute_flops);
+  m.engine = "fast";
+  m.breakdown.pipeline_bubble = f.pipeline_bubble_s;
+  m.breakdown.dp_comm_exposed = f.dp_exposed_s;
+  m.breakdown.optimizer = f.optimizer_s;
+  m.memory = f.memory;
+  if (f.iteration_time_s > 0) m.energy_cost = energy_cost_report(base_, s, f.activity, m);
+  return m;
 }
 
 }  // namespace trainsim

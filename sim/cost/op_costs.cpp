@@ -1,4 +1,4 @@
-#include "sim/analytic/op_costs.hpp"
+#include "sim/cost/op_costs.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -18,7 +18,7 @@ double ub_exposed(const UbOverlap& ub, double t_c, double t_g, int S) {
   if (S <= 0 || ub.sms <= 0 || ub.method == UbMethod::RingExchange) return std::max(0.0, t_c - t_g);
   const double n = std::min(ub.sms, S - 1);
   // The product beside the communication: confined to the S - n SMs left (set_sm_margin), or on
-  // all S, losing n of them while both run (sim/analytic/sm_contention.hpp: o * n / S).
+  // all S, losing n of them while both run (sim/cost/sm_contention.hpp: o * n / S).
   const double tg = ub.sm_margin ? t_g * S / (S - n) : t_g + std::min(t_c, t_g) * n / S;
   if (ub.method == UbMethod::Pipeline) {
     // Chunk k's reduce-scatter overlaps chunk k+1's product; the last chunk's waits at the end.
@@ -59,7 +59,7 @@ std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std
     const bool ub = o.tp_comm_overlap && k.group == GroupRole::TP && (k.ub.on || o.sm_count <= 0);
     if (k.async_before_product && !ub) {
       // Megatron/TE issue it on NCCL before the next product: hidden behind it, which runs that
-      // much slower while the NCCL kernel holds its SMs (sim/analytic/sm_contention.hpp).
+      // much slower while the NCCL kernel holds its SMs (sim/cost/sm_contention.hpp).
       if (const auto j = next_product(i)) {
         paired[*j] = true;
         exposed[i] = std::max(0.0, t[i] - t[*j]) + std::min(t[i], t[*j]) * o.nccl_sm_share;

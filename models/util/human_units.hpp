@@ -1,0 +1,12 @@
+#pragma once
+// Quantities in the unit a reader takes in at a glance, for reports and messages.
+#include <string>
+
+namespace trainsim {
+
+/// "1.23 s", "4.5 ms", "2.1 days": seconds in the most readable unit.
+std::string human_seconds(double s);
+/// "1.5 GB", "20.3 MB": bytes in the most readable decimal unit.
+std::string human_bytes(double b);
+
+}  // namespace trainsim
