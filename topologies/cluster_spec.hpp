@@ -43,6 +43,11 @@ struct FabricSpec {
   std::string where = "fabric";
 };
 
+/// One-way latency a cloud VM without RDMA pays in its host's TCP/IP stack at each end of an
+/// inter-node transfer (the low end of the ~10-25 us measured for virtualised NICs, cluster_spec.cpp).
+/// Both the fabric graph (topologies/builders) and the collective model (sim/cost) charge it.
+constexpr double kCloudHostLatencyS = 10e-6;
+
 struct ClusterSpec {
   std::string name;
   GpuSpec gpu;

@@ -99,8 +99,44 @@ double broadcast(double S, const GroupShape& g, const CollectiveEnv& env) {
 
 }  // namespace
 
+/// Seconds and algorithm of collective_time, before its traffic is filled in.
+static CollectiveCost collective_seconds(CollectiveKind kind, double bytes, const GroupShape& g,
+                                         const CollectiveEnv& env_in, CollectiveAlgorithm algorithm);
+
+CollectiveTraffic collective_traffic(CollectiveKind kind, CollectiveAlgorithm algorithm, double S,
+                                     const GroupShape& g) {
+  CollectiveTraffic t;
+  if (g.size <= 1 || S <= 0) return t;
+  const double p = g.size, k = std::max(1, g.ranks_per_node), n = g.nodes, f = volume_factor(kind);
+  const bool across = g.nodes > 1;
+  if (kind == CollectiveKind::AllToAll) {
+    t.sent_bytes = (p - 1) / p * S;
+    t.nic_bytes = across ? (p - k) / p * S : 0.0;
+  } else if (kind == CollectiveKind::Broadcast) {
+    t.sent_bytes = S;
+    t.nic_bytes = across ? S / k : 0.0;
+  } else if (algorithm == CollectiveAlgorithm::Tree && kind == CollectiveKind::AllReduce) {
+    t.sent_bytes = f * S;
+    t.nic_bytes = across ? f * S / k : 0.0;
+  } else if (algorithm == CollectiveAlgorithm::Hierarchical) {
+    t.sent_bytes = f * (k - 1) / k * S + (across ? f * (n - 1) / n * S / k : 0.0);
+    t.nic_bytes = across ? f * (n - 1) / n * S / k : 0.0;
+  } else {  // ring, halving-doubling, and the ring that a tree is for other kinds
+    t.sent_bytes = f * (p - 1) / p * S;
+    t.nic_bytes = across ? f * (p - 1) / p * S / k : 0.0;
+  }
+  return t;
+}
+
 CollectiveCost collective_time(CollectiveKind kind, double bytes, const GroupShape& g, const CollectiveEnv& env_in,
                                CollectiveAlgorithm algorithm) {
+  CollectiveCost c = collective_seconds(kind, bytes, g, env_in, algorithm);
+  c.traffic = collective_traffic(kind, c.algorithm, bytes, g);
+  return c;
+}
+
+static CollectiveCost collective_seconds(CollectiveKind kind, double bytes, const GroupShape& g,
+                                         const CollectiveEnv& env_in, CollectiveAlgorithm algorithm) {
   if (g.size <= 1 || bytes <= 0) return {0.0, CollectiveAlgorithm::Ring};
   // Message-size dependent bandwidth (n_1/2), evaluated on the collective's buffer.
   CollectiveEnv env = env_in;

@@ -20,6 +20,7 @@ struct GroupShape {
   int size = 1;
   int ranks_per_node = 1;
   int nodes = 1;
+  bool operator==(const GroupShape&) const = default;
 };
 
 /// Effective link parameters seen by one rank (efficiency already applied).
@@ -39,10 +40,26 @@ struct CollectiveEnv {
   LinkLevel inter;  ///< across nodes, per rank (its share of the node's NICs)
 };
 
+/// Bytes one rank sends over a whole collective: on every link, and across nodes through its
+/// share of the node's NICs (0 for a group inside one node).
+struct CollectiveTraffic {
+  double sent_bytes = 0;
+  double nic_bytes = 0;
+};
+
 struct CollectiveCost {
   double seconds = 0;
   CollectiveAlgorithm algorithm = CollectiveAlgorithm::Ring;
+  CollectiveTraffic traffic;  ///< of `algorithm`
 };
+
+/// What `algorithm` (not Auto) moves per rank for a collective of `kind` over `bytes` per rank on
+/// `g`, from the bandwidth terms of the formulas collective_time uses: a ring moves f(p-1)/p of
+/// the buffer (f = 2 for an all-reduce), its k ranks per node sharing the node's NICs; a tree all-
+/// reduce the whole buffer twice; the hierarchical scheme f(k-1)/k inside the node and f(n-1)/n of
+/// its 1/k shard across; an all-to-all (p-1)/p of it, (p-k)/p across nodes.
+CollectiveTraffic collective_traffic(CollectiveKind kind, CollectiveAlgorithm algorithm, double bytes,
+                                     const GroupShape& g);
 
 /// Time of one collective. `bytes` is the per-rank buffer: the full vector of an all-reduce,
 /// the gathered output of an all-gather, the input of a reduce-scatter, the send buffer of an

@@ -73,8 +73,7 @@ double ComputeModel::time(const Kernel& k) const {
     case KernelKind::Memory: return memory_time(k.bytes) + overhead;
     case KernelKind::Collective:
     case KernelKind::HostCopy:
-    case KernelKind::HostMemory:
-      return 0.0;  // not on the GPU's SMs: costed from the cluster by sim/cost/op_costs.cpp
+    case KernelKind::HostMemory: return 0.0;  // not on the GPU's SMs: costed from the cluster by sim/cost/op_costs.cpp
   }
   return 0.0;
 }

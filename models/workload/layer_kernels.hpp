@@ -42,6 +42,7 @@ struct LayerShard {
   /// How Transformer Engine overlaps each layer collective with its product when the strategy
   /// turns the overlap on (tags on the collectives; costed only with Strategy::tp_comm_overlap).
   TpOverlapConfig tp_overlap = te_default_tp_overlap();
+  bool operator==(const LayerShard&) const = default;
 };
 
 /// Kernels in launch order. `layer` selects dense or MoE MLP.

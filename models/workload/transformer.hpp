@@ -55,6 +55,9 @@ struct TransformerConfig {
   bool is_moe_layer(int layer) const {
     return moe && layer >= moe->first_dense_layers && ((layer + 1) % moe->moe_every == 0);
   }
+  /// Layers of the same kind run the same kernels (dense or MoE MLP today): what a cost cache may
+  /// share between layers.
+  int layer_kind(int layer) const { return is_moe_layer(layer) ? 1 : 0; }
   int moe_layers() const {
     int n = 0;
     for (int l = 0; l < layers; ++l) n += is_moe_layer(l);

@@ -27,12 +27,13 @@ Trace AnalyticEngine::execute(const Plan& plan) const {
   // Collectives beside the compute stream take SMs from it (sim/cost/sm_contention.hpp): the
   // contention-free schedule finds the overlaps, this one runs the compute ops that much longer.
   const auto delay = plan_sm_contention_delays(plan, costs, cluster_);
-  const OpSchedule sched = time_plan(plan, costs, delay.empty() ? nullptr : &delay, [&](int p, int i, double st, double en) {
-    const Op& op = plan.programs[p].ops[i];
-    const double inner = op.kind == OpKind::Compute ? costs.block(op.block).comm : 0.0;
-    const TraceEvent e = trace_event(op, rep_rank[p], i, st, en, inner);
-    for (auto* o : observers) o->on_op_finished(e);
-  });
+  const OpSchedule sched =
+      time_plan(plan, costs, delay.empty() ? nullptr : &delay, [&](int p, int i, double st, double en) {
+        const Op& op = plan.programs[p].ops[i];
+        const double inner = op.kind == OpKind::Compute ? costs.block(op.block).comm : 0.0;
+        const TraceEvent e = trace_event(op, rep_rank[p], i, st, en, inner);
+        for (auto* o : observers) o->on_op_finished(e);
+      });
   trace.iteration_time = sched.makespan();
   return trace;
 }

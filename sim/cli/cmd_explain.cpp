@@ -2,8 +2,8 @@
 #include <iostream>
 #include <memory>
 
-#include "sim/evaluate/predict.hpp"
 #include "sim/cli/command_registry.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/report/explain.hpp"
 
 namespace trainsim::cli {

@@ -5,9 +5,9 @@
 #include <iostream>
 #include <memory>
 
+#include "sim/cli/command_registry.hpp"
 #include "sim/cost/op_costs.hpp"
 #include "sim/evaluate/predict.hpp"
-#include "sim/cli/command_registry.hpp"
 
 namespace trainsim::cli {
 namespace {

@@ -6,8 +6,8 @@
 #include <memory>
 #include <optional>
 
-#include "sim/evaluate/predict.hpp"
 #include "sim/cli/command_registry.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/report/report.hpp"
 #include "sim/simgrid/link_report.hpp"
 #ifdef TRAINSIM_HAVE_SIMGRID

@@ -1,13 +1,23 @@
 #pragma once
 // OpCosts: the closed-form duration of every Plan op on a cluster — compute blocks through the
 // ComputeModel (and the host model for optimizer offload's host-side kernels), collectives and
-// pipeline transfers through the alpha-beta collective model over the node/fabric hierarchy.
-// Shared by the analytic engine and (for compute) the SimGrid engine.
+// pipeline transfers through the alpha-beta collective model over the node/fabric hierarchy
+// (sim/cost/collective_costs.hpp). The one cost model: the analytic and SimGrid engines cost the
+// expanded Plan with it, the closed-form scorer the plan units, `trainsim explain` both.
+//
+// A block is costed segment by segment (sim/plan/plan.hpp BlockSegment): the kernels of one part of
+// the model in one pass, with the overlaps of their inline collectives (sim/cost/inline_overlap.hpp).
+// Layers of one kind cost the same, so a segment is costed once per kind; a SegmentCostCache shared
+// by several OpCosts (the scorer's strategies) keeps them across strategies, keyed by everything a
+// segment's cost depends on.
 #include <array>
+#include <memory>
 #include <vector>
 
 #include "models/collective/collective_model.hpp"
 #include "models/compute/compute_model.hpp"
+#include "sim/cost/collective_costs.hpp"
+#include "sim/cost/inline_overlap.hpp"
 #include "sim/plan/plan.hpp"
 #include "topologies/cluster_spec.hpp"
 
@@ -19,50 +29,75 @@ struct BlockCost {
   /// Of those, the layer TP collectives Transformer Engine overlaps (Strategy::tp_comm_overlap):
   /// their whole time, and what they still cost (exposed, or paid in their products' SMs).
   double tp_overlapped = 0, tp_overlap_cost = 0;
+  double compute_bound = 0;  ///< of `compute`, seconds in matrix products and attention kernels
+  double flops = 0;          ///< executed by the compute kernels
   double total() const { return compute + comm; }
+  BlockCost& operator+=(const BlockCost& o);
 };
 
-/// What the overlaps of a block's inline collectives depend on.
-struct InlineOverlap {
-  bool tp_comm_overlap = false;  ///< Strategy::tp_comm_overlap (Transformer Engine userbuffers)
-  int cp = 1;
-  double nccl_sm_share = 0;  ///< SMs of an inline TP collective's NCCL kernel over the GPU's
-  /// The GPU's SMs: with it, each userbuffers overlap pays its Kernel::ub SM budget (a pipelined
-  /// reduce-scatter confines its product to the other SMs; a bulk overlap shares them); without
-  /// it (0), every overlapped collective costs max(0, t_comm - t_product).
-  int sm_count = 0;
+/// Everything a layer segment's cost depends on besides the model and the cluster: how the layer is
+/// split, the recomputation kind, the tensor-parallel algorithm, the inline overlaps and the
+/// shapes of the groups its inline collectives run on.
+struct SegmentContext {
+  LayerShard shard;
+  Recompute recompute = Recompute::None;
+  CollectiveAlgorithm tp_algorithm = CollectiveAlgorithm::Auto;
+  InlineOverlap overlap;
+  std::array<GroupShape, 4> groups{};  ///< TP, CP, EP, EDP
+  bool operator==(const SegmentContext&) const = default;
 };
 
-/// Seconds each inline collective of a block leaves on the critical path, given every kernel's
-/// time (`t[i]`: compute time, or the collective's time); compute kernels get 0. Without overlap
-/// that is a collective's whole time. With `tp_comm_overlap`, a layer's TP all-gather is
-/// overlapped with the next product and a TP reduce-scatter with the previous one, by the method
-/// and SM budget of its Kernel::ub (without a GPU SM count: max(0, t_comm - t_product)). A
-/// collective marked Kernel::async_before_product otherwise hides behind the next product, which
-/// runs slower by `nccl_sm_share` while they overlap. The K/V ring of context parallelism
-/// (`cp` > 1) always overlaps the attention it feeds: of its cp-1 steps, each is hidden behind
-/// one block of the attention (1/cp of it), so (cp-1) x max(0, t_comm/(cp-1) - t_attention/cp)
-/// stays exposed (Liu et al., "Ring Attention with Blockwise Transformers", 2023; Megatron-Core
-/// context parallelism).
-std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std::vector<double>& t,
-                                        const InlineOverlap& o);
+/// Segment costs kept across OpCosts of one model on one cluster (the scorer's strategies).
+class SegmentCostCache {
+ public:
+  SegmentCostCache();
+  ~SegmentCostCache();
+  struct Impl;
+  Impl& impl() const { return *impl_; }
 
-/// Link parameters a rank sees on `cluster` (efficiency applied): NVLink/PCIe inside a node,
-/// its share of the node's NICs across nodes. `spans_leaves` applies the fabric's oversubscription.
-CollectiveEnv collective_env(const ClusterSpec& cluster, bool spans_leaves);
+ private:
+  std::unique_ptr<Impl> impl_;
+};
 
 class OpCosts {
  public:
+  /// Costs for the ranks of `layout` running `model` on `cluster`; `shared` (may be null) keeps
+  /// segment costs across OpCosts of the same model, cluster and compute model.
+  OpCosts(const RankLayout& layout, const TransformerConfig& model, const ClusterSpec& cluster,
+          const ComputeModel& compute, const SegmentCostCache* shared = nullptr);
+  /// The same for an expanded Plan, with every block of it costed (block()).
   OpCosts(const Plan& plan, const ClusterSpec& cluster, const ComputeModel& compute);
 
+  /// A block of the Plan given to the constructor.
   const BlockCost& block(int index) const { return blocks_.at(index); }
-  /// Duration of a Collective op on its group.
+  /// Any block: the sum of its segments' costs, or kernel by kernel when it has no segments.
+  BlockCost cost(const Block& b) const;
+  /// The segments [first, last) of a pass (sim/plan/plan_units.hpp UnitPass), summed.
+  BlockCost cost(const BlockSegment* first, const BlockSegment* last) const;
+  /// One segment (cached by part, pass and layer kind).
+  BlockCost segment(const BlockSegment& g) const;
+  /// Kernel by kernel: every kernel's time, inline collectives' exposure from inline_overlap().
+  BlockCost cost(const std::vector<Kernel>& kernels) const;
+
+  /// Duration of a Collective op on its group (ZeRO-3 runtime overhead included).
   double collective(const Op& op) const;
+  /// The same for a collective of `kind` over `bytes` per rank on the group of `role`, issued in
+  /// `phase` (the phase decides the ZeRO-3 runtime's overhead: gathers in ParamSync, reductions in
+  /// GradSync).
+  double collective(CollectiveKind kind, double bytes, GroupRole role, Phase phase) const;
+  /// Its algorithm, seconds and traffic; `fabric` says whether the fabric's oversubscription is
+  /// charged here (closed form) or simulated by the engine. Seconds exclude the runtime overhead.
+  CollectiveCost collective_cost(const Op& op, FabricContention fabric = FabricContention::ClosedForm) const;
+  /// A collective of `kind` over `bytes` per rank on the rank's group of `role` (the strategy's
+  /// tp_algorithm / dp_algorithm for TP / DP groups).
+  CollectiveCost collective_cost(CollectiveKind kind, double bytes, GroupRole role,
+                                 FabricContention fabric = FabricContention::ClosedForm) const;
   /// Seconds the strategy's ZeRO-3 runtime adds to a parameter gather or gradient reduction op
   /// beyond the NCCL collective, whatever the fabric (Strategy::zero_runtime,
   /// models/collective/zero_runtime); 0 for other ops and for runtimes at NCCL rates.
   /// collective() includes it.
   double runtime_overhead(const Op& op) const;
+  double runtime_overhead(GroupRole role, Phase phase, double bytes) const;
   /// SMs a Collective op's NCCL kernel holds while it runs (ClusterSpec::nccl_sms, or NCCL's
   /// choice from the bus bandwidth of its group: models/collective nccl_sms).
   int collective_sms(const Op& op) const;
@@ -70,8 +105,8 @@ class OpCosts {
   int group_sms(GroupRole role) const;
   /// Share of the GPU's SMs an inline tensor-parallel collective's NCCL kernel holds (0 without TP).
   double tp_sm_share() const;
-  /// What the overlaps of `s`'s inline collectives depend on, on this cluster.
-  InlineOverlap inline_overlap(const Strategy& s) const;
+  /// What the overlaps of the strategy's inline collectives depend on, on this cluster.
+  InlineOverlap inline_overlap() const;
   /// Duration of a Send from `stage` to `peer_stage`.
   double p2p(int stage, int peer_stage, double bytes) const;
   /// Cost of one inline collective kernel on the rank's group of kernel.group.
@@ -83,15 +118,21 @@ class OpCosts {
   /// GPUs of one node that share its host memory: min(GPUs per node, world).
   int ranks_sharing_host() const;
   GroupShape shape(GroupRole role) const;
+  const ClusterSpec& cluster() const { return cluster_; }
 
  private:
-  const Plan& plan_;
+  const RankLayout& layout_;
+  const TransformerConfig& model_;
   const ClusterSpec& cluster_;
   const ComputeModel& compute_;
+  const SegmentCostCache* shared_ = nullptr;
+  SegmentContext context_;
   std::vector<BlockCost> blocks_;
   /// Group shape per GroupRole, computed on first use (every group of a role has the same shape).
   mutable std::array<GroupShape, 16> shapes_{};
   mutable std::array<bool, 16> shape_known_{};
+  /// Segment costs by (part, pass, layer kind) for this strategy.
+  mutable std::vector<std::pair<std::array<int, 3>, BlockCost>> segments_;
 };
 
 }  // namespace trainsim

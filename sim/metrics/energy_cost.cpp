@@ -14,9 +14,9 @@
 #include "models/storage/checkpoint_io.hpp"
 #include "models/storage/data_loading.hpp"
 #include "models/storage/storage_spec.hpp"
-#include "sim/scenario/scenario_profile.hpp"
 #include "sim/metrics/activity.hpp"
 #include "sim/metrics/metrics.hpp"
+#include "sim/scenario/scenario_profile.hpp"
 #include "topologies/fabric_graph.hpp"
 
 namespace trainsim {

@@ -44,7 +44,7 @@ const char* to_string(Phase p) {
   return "?";
 }
 
-RankCoord Plan::coord(int rank) const {
+RankCoord RankLayout::coord(int rank) const {
   const auto& s = strategy;
   RankCoord c;
   c.tp = rank % s.tp;
@@ -56,12 +56,12 @@ RankCoord Plan::coord(int rank) const {
   return c;
 }
 
-int Plan::rank_of(const RankCoord& c) const {
+int RankLayout::rank_of(const RankCoord& c) const {
   const auto& s = strategy;
   return c.tp + s.tp * (c.cp + s.cp * (c.dp + s.dp * c.pp));
 }
 
-int Plan::group_size(GroupRole role) const {
+int RankLayout::group_size(GroupRole role) const {
   const auto& s = strategy;
   switch (role) {
     case GroupRole::TP: return s.tp;
@@ -78,7 +78,7 @@ int Plan::group_size(GroupRole role) const {
   return 1;
 }
 
-std::vector<int> Plan::group_members(int rank, GroupRole role) const {
+std::vector<int> RankLayout::group_members(int rank, GroupRole role) const {
   const auto& s = strategy;
   const RankCoord me = coord(rank);
   std::vector<int> out;
@@ -134,7 +134,7 @@ std::vector<int> Plan::group_members(int rank, GroupRole role) const {
   return out;
 }
 
-void Plan::group_shape(GroupRole role, int& ranks_per_node, int& nodes) const {
+void RankLayout::group_shape(GroupRole role, int& ranks_per_node, int& nodes) const {
   // Every group of a role has the same shape under the regular rank order; measure rank 0's.
   const auto members = group_members(0, role);
   std::set<int> node_set;

@@ -24,6 +24,19 @@ enum class Phase { Forward, Backward, Recompute, GradSync, ParamSync, Optimizer 
 
 constexpr int kNumStreams = 5;
 
+/// The part of the model a stretch of a block's kernels computes.
+enum class ModelPart { Embedding, Layer, Head };
+
+/// One part of the model in one pass: the kernels of a block are the concatenation of its
+/// segments' kernels (sim/plan/plan_units.hpp segment_kernels), and its cost the sum of its
+/// segments' costs (sim/cost/op_costs.hpp), so that layers of one kind are costed once.
+struct BlockSegment {
+  ModelPart part = ModelPart::Layer;
+  Phase pass = Phase::Forward;  ///< Forward, Backward or Recompute
+  int layer = -1;               ///< ModelPart::Layer: the layer's index
+  bool operator==(const BlockSegment&) const = default;
+};
+
 /// A compute op's kernels (one model-chunk pass, or the optimizer step).
 struct Block {
   std::string name;
@@ -32,6 +45,9 @@ struct Block {
   int first_layer = 0, layers = 0;  ///< transformer layers the block covers
   std::vector<Kernel> kernels;
   double params = 0;  ///< parameters of the covered layers on one rank (pre-ZeRO)
+  /// What the kernels compute, in order; empty for blocks costed kernel by kernel (the optimizer
+  /// step, the module pieces of DeepSpeed 0.3.x).
+  std::vector<BlockSegment> segments;
   double flops() const;
 };
 
@@ -70,16 +86,11 @@ struct RankOp {
   std::vector<int> members;  ///< Collective: concrete ranks of the group, in ring order
 };
 
-struct Plan {
-  TransformerConfig model;
+/// Where the ranks of a strategy sit: coordinates, nodes and the members of each group. Every
+/// group of a role has the same shape under this regular order.
+struct RankLayout {
   Strategy strategy;
   int gpus_per_node = 8;
-  std::vector<Block> blocks;
-  std::vector<StageProgram> programs;  ///< one per pipeline stage
-  /// Layers of each virtual stage (index vs = chunk * pp + stage): [first, first + count).
-  std::vector<std::pair<int, int>> virtual_stage_layers;
-  double params_per_stage_rank_max = 0;  ///< largest parameter count any rank holds (pre-ZeRO)
-  std::vector<double> params_per_rank_by_stage;
 
   int world() const { return strategy.world(); }
   RankCoord coord(int rank) const;
@@ -90,6 +101,17 @@ struct Plan {
   int group_size(GroupRole role) const;
   /// Ranks per node and nodes spanned by a group of this role (same for every group of the role).
   void group_shape(GroupRole role, int& ranks_per_node, int& nodes) const;
+};
+
+struct Plan : RankLayout {
+  TransformerConfig model;
+  std::vector<Block> blocks;
+  std::vector<StageProgram> programs;  ///< one per pipeline stage
+  /// Layers of each virtual stage (index vs = chunk * pp + stage): [first, first + count).
+  std::vector<std::pair<int, int>> virtual_stage_layers;
+  double params_per_stage_rank_max = 0;  ///< largest parameter count any rank holds (pre-ZeRO)
+  std::vector<double> params_per_rank_by_stage;
+
   /// The program of `rank` with peers and groups resolved.
   std::vector<RankOp> instantiate(int rank) const;
 };

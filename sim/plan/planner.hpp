@@ -1,12 +1,24 @@
 #pragma once
 // Planner: turns (model, strategy, cluster shape) into a Plan — the per-stage programs of compute
-// blocks, pipeline sends/receives and data-parallel collectives, with dependencies.
+// blocks, pipeline sends/receives and data-parallel collectives, with dependencies. In two steps:
+// plan_units (sim/plan/plan_units.hpp) states what the iteration is made of; expand_schedule
+// orders it by the pipeline schedule into per-micro-batch programs.
 #include "sim/plan/plan.hpp"
+#include "sim/plan/plan_units.hpp"
 
 namespace trainsim {
 
 /// `strategy` must be resolved (resolve_strategy). `gpus_per_node` places ranks on nodes.
+/// expand_schedule(plan_units(model, strategy, gpus_per_node)).
 Plan build_plan(const TransformerConfig& model, const Strategy& strategy, int gpus_per_node);
+
+/// The Plan of the units: every stage's program in the order of its pipeline schedule
+/// (sim/plan/pipeline_schedule.hpp), blocks with their kernels.
+Plan expand_schedule(const PlanUnits& units);
+
+/// The optimizer step of a stage as compute blocks, each one op: mixed-precision Adam on the GPU,
+/// or with optimizer offload its host-link copies and CPU Adam (models/workload/optimizer_kernels.hpp).
+std::vector<Block> optimizer_steps(const PlanUnits& units, const StageTail& tail);
 
 /// Layer ranges [first, first + count) of each virtual stage (vs = chunk * pp + stage). Layers
 /// split evenly; when they do not divide, the first and last virtual stages (which also hold the

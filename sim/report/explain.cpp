@@ -6,8 +6,8 @@
 #include <cmath>
 #include <tuple>
 
-#include "sim/evaluate/predict.hpp"
 #include "sim/cost/sm_contention.hpp"
+#include "sim/evaluate/predict.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 #include "sim/plan/planner.hpp"
 #include "sim/report/report.hpp"
@@ -35,14 +35,6 @@ BubbleExplanation bubble_formula(ScheduleKind kind, int p, int m, int v) {
 
 namespace {
 
-double wire_factor(const std::string& kind, int p) {
-  if (p <= 1) return kind == "send" ? 1.0 : 0.0;
-  const double q = static_cast<double>(p - 1) / p;
-  if (kind == "all-reduce") return 2 * q;
-  if (kind == "all-gather" || kind == "reduce-scatter" || kind == "all-to-all") return q;
-  return 1.0;  // broadcast (pipelined), send
-}
-
 bool near(double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max(std::fabs(a), std::fabs(b)) + 1e-9; }
 
 std::string where_of(const Op& op) {
@@ -55,7 +47,7 @@ std::string where_of(const Op& op) {
 
 }  // namespace
 
-std::vector<CommVolume> communication_volumes(const Plan& plan, int stage) {
+std::vector<CommVolume> communication_volumes(const Plan& plan, const OpCosts& costs, int stage) {
   const auto& s = plan.strategy;
   const auto& prog = plan.programs.at(stage);
   struct Acc {
@@ -63,6 +55,7 @@ std::vector<CommVolume> communication_volumes(const Plan& plan, int stage) {
     GroupRole role = GroupRole::None;
     bool inline_ = false;
     std::map<double, std::int64_t> sizes;
+    std::map<std::string, std::int64_t> algorithms;
   };
   // Keyed by (inline?, group, kind, where) in first-seen order.
   std::vector<Acc> accs;
@@ -80,20 +73,27 @@ std::vector<CommVolume> communication_volumes(const Plan& plan, int stage) {
     accs.push_back(std::move(a));
     return accs.back();
   };
-  auto add = [](Acc& a, double bytes) {
+  // Every op's wire bytes are those of the algorithm the cost model runs it with.
+  auto add = [](Acc& a, double bytes, double wire, const char* algorithm) {
     ++a.v.count;
     a.v.bytes += bytes;
+    a.v.wire_bytes += wire;
     ++a.sizes[bytes];
+    if (algorithm) ++a.algorithms[algorithm];
+  };
+  auto collective = [&](bool inl, GroupRole role, CollectiveKind kind, double bytes, const std::string& where) {
+    const CollectiveCost c = costs.collective_cost(kind, bytes, role);
+    add(acc(inl, role, to_string(kind), where), bytes, c.traffic.sent_bytes, to_string(c.algorithm));
   };
   for (const auto& op : prog.ops) {
     if (op.kind == OpKind::Compute) {
       for (const auto& k : plan.blocks[op.block].kernels)
         if (k.kind == KernelKind::Collective && k.coll_bytes > 0)
-          add(acc(true, k.group, to_string(k.collective), "inline in compute blocks"), k.coll_bytes);
+          collective(true, k.group, k.collective, k.coll_bytes, "inline in compute blocks");
     } else if (op.kind == OpKind::Collective) {
-      add(acc(false, op.group, to_string(op.collective), where_of(op)), op.bytes);
+      collective(false, op.group, op.collective, op.bytes, where_of(op));
     } else if (op.kind == OpKind::Send) {
-      add(acc(false, GroupRole::PP, "send", where_of(op)), op.bytes);
+      add(acc(false, GroupRole::PP, "send", where_of(op)), op.bytes, op.bytes, nullptr);
     }
   }
   const double layers = stage_layers(plan.model, s, stage);
@@ -111,7 +111,9 @@ std::vector<CommVolume> communication_volumes(const Plan& plan, int stage) {
       v.ranks_per_node = rpn;
       v.nodes = nodes;
     }
-    v.wire_bytes = v.bytes * wire_factor(v.kind, v.group_size);
+    std::int64_t most = 0;
+    for (const auto& [name, n] : a.algorithms)
+      if (n > most) most = n, v.algorithm = name;
     for (const auto& [sz, n] : a.sizes)
       if (n > v.typical_op_count) v.typical_op_count = n, v.typical_op_bytes = sz;
     if (a.inline_ && layers > 0 && m > 0) v.per_layer_per_micro_batch = v.typical_op_count / (layers * m);
@@ -294,13 +296,13 @@ Explanation explain(const Scenario& sc, const Prediction& p) {
   e.bubble.modelled_fraction = m.iteration_time_s > 0 ? b.pipeline_bubble / m.iteration_time_s : 0;
 
   e.comm_stage = std::clamp(b.stage, 0, static_cast<int>(p.plan.programs.size()) - 1);
-  e.comm = communication_volumes(p.plan, e.comm_stage);
+  const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
+  const OpCosts costs(p.plan, sc.cluster, cm);
+  e.comm = communication_volumes(p.plan, costs, e.comm_stage);
   e.sm_count = sc.cluster.gpu.sm_count;
   const bool runtime_path = s.deepspeed03_zero3(), contention = sc.cluster.nccl_sms != 0;
   const bool tp_overlap = s.tp_comm_overlap && s.tp > 1;
   if ((runtime_path || contention || tp_overlap) && !p.plan.programs.empty()) {
-    const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
-    const OpCosts costs(p.plan, sc.cluster, cm);
     const auto& ops = p.plan.programs[e.comm_stage].ops;
     if (runtime_path) {
       e.zero_runtime = to_string(s.zero_runtime);
@@ -379,6 +381,7 @@ nlohmann::json to_json(const Explanation& e) {
                         {"count", c.count},
                         {"bytes", c.bytes},
                         {"wire_bytes", c.wire_bytes},
+                        {"algorithm", c.algorithm},
                         {"typical_op_bytes", c.typical_op_bytes},
                         {"typical_op_count", c.typical_op_count}};
     if (c.per_layer_per_micro_batch > 0) x["per_layer_per_micro_batch"] = c.per_layer_per_micro_batch;
@@ -474,6 +477,7 @@ void print_explain_text(const Explanation& e, std::ostream& out) {
                        human_bytes(c.wire_bytes), c.where, shape);
     std::string detail =
         fmt::format("             typical op {} (x{})", human_bytes(c.typical_op_bytes), c.typical_op_count);
+    if (!c.algorithm.empty() && c.group_size > 1) detail += fmt::format(", {} algorithm", c.algorithm);
     if (c.per_layer_per_micro_batch > 0)
       detail += fmt::format(", {:.3g} per layer per micro-batch", c.per_layer_per_micro_batch);
     if (!c.size_formula.empty()) detail += ": " + c.size_formula;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "models/util/human_units.hpp"
+#include "sim/cost/op_costs.hpp"
 #include "sim/evaluate/predict.hpp"
 
 namespace trainsim {
@@ -41,7 +42,8 @@ struct CommVolume {
   int ranks_per_node = 1, nodes = 1;  ///< shape of the group on the cluster
   std::int64_t count = 0;             ///< operations per iteration
   double bytes = 0;                   ///< buffer bytes per rank per iteration (sum over ops)
-  double wire_bytes = 0;              ///< bytes each rank sends per iteration (ring algorithms)
+  double wire_bytes = 0;              ///< bytes each rank sends per iteration, by each op's algorithm
+  std::string algorithm;              ///< the algorithm most of the ops run with (collectives)
   double typical_op_bytes = 0;        ///< the most frequent per-op buffer size
   std::int64_t typical_op_count = 0;
   double per_layer_per_micro_batch = 0;  ///< count / (layers on the stage x micro-batches), inline only
@@ -89,12 +91,11 @@ struct Explanation {
 BubbleExplanation bubble_formula(ScheduleKind kind, int stages, int micro_batches, int chunks);
 
 /// Communication of one rank of `stage` over one iteration, summed from the Plan.
-std::vector<CommVolume> communication_volumes(const Plan& plan, int stage);
+std::vector<CommVolume> communication_volumes(const Plan& plan, const OpCosts& costs, int stage);
 
 Explanation explain(const Scenario& sc, const Prediction& p);
 
 nlohmann::json to_json(const Explanation& e);
 void print_explain_text(const Explanation& e, std::ostream& out);
-
 
 }  // namespace trainsim

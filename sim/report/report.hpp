@@ -17,5 +17,4 @@ void print_csv(const Metrics& m, std::ostream& out, bool header = true);
 /// Flattened (column, value) pairs in a stable order, for CSV writers and sweeps.
 std::vector<std::pair<std::string, std::string>> flatten(const nlohmann::json& j);
 
-
 }  // namespace trainsim

@@ -5,9 +5,9 @@
 
 #include "models/workload/optimizer_kernels.hpp"
 #include "sim/cost/op_costs.hpp"
-#include "sim/scenario/scenario_profile.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 #include "sim/plan/planner.hpp"
+#include "sim/scenario/scenario_profile.hpp"
 
 namespace trainsim {
 
@@ -63,7 +63,7 @@ StrategyScorer::PhaseCost StrategyScorer::cost_kernels(const std::vector<Kernel>
     if (k.kind == KernelKind::Gemm || k.kind == KernelKind::Attention) c.compute_bound += t;
     c.flops += k.flops;
   }
-  for (double e : exposed_inline_comm(ks, times, costs.inline_overlap(s))) c.comm += e;
+  for (double e : exposed_inline_comm(ks, times, costs.inline_overlap())) c.comm += e;
   return c;
 }
 

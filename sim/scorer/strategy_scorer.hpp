@@ -32,7 +32,7 @@ struct FastScore {
   double pipeline_bubble_s = 0;  ///< T_pipe − m · t_max of the slowest stage
   double dp_exposed_s = 0;       ///< data-parallel synchronisation after the last backward
   double optimizer_s = 0;
-  double recompute_flops = 0;   ///< re-executed by recomputation per iteration, whole job
+  double recompute_flops = 0;  ///< re-executed by recomputation per iteration, whole job
   MemoryReport memory;
   ActivityBreakdown activity;  ///< per GPU, per iteration (input of the energy model)
 };

@@ -286,8 +286,7 @@ void FlowScheduler::start_op(int rep, int i, double t) {
       coll_index_.erase(it);
       c.launch = t;
       for (const auto& [mr, mo] : c.arrived) reps_[mr].start[mo] = t;
-      const auto forced = op.group == GroupRole::DP ? d.job->plan->strategy.dp_algorithm : CollectiveAlgorithm::Auto;
-      const CommMapping m = map_collective(op.collective, op.bytes, d.costs->shape(op.group), d.job->cluster, forced);
+      const CommMapping m = map_collective(op, *d.costs);
       // The ZeRO-3 runtime's own path (copies, synchronisation) follows the NCCL op, off the fabric.
       const double software = d.costs->runtime_overhead(op);
       const int task = new_task({Task::CollDone, -1, -1, ci});

@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <random>
 
-#include "sim/scenario/scenario_profile.hpp"
 #include "sim/plan/planner.hpp"
+#include "sim/scenario/scenario_profile.hpp"
 #include "sim/simgrid/simgrid_engine.hpp"
 
 namespace trainsim {

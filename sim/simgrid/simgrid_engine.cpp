@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <exception>
 
-#include "sim/scenario/scenario_profile.hpp"
 #include "sim/metrics/energy_cost.hpp"
+#include "sim/scenario/scenario_profile.hpp"
 #include "sim/simgrid/flow_scheduler.hpp"
 #include "sim/simgrid/fork_runner.hpp"
 #include "sim/simgrid/result_codec.hpp"

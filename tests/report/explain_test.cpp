@@ -74,7 +74,9 @@ TEST(Explain, CommunicationVolumesMatchHandComputation) {
                                     trainsim::testing::small_cluster(2, 8), model, 32);
   const Prediction p = predict(sc);
   ASSERT_EQ(p.plan.strategy.micro_batches(), 8);
-  const auto v0 = communication_volumes(p.plan, 0);
+  const ComputeModel cm(sc.cluster.gpu);
+  const OpCosts costs(p.plan, sc.cluster, cm);
+  const auto v0 = communication_volumes(p.plan, costs, 0);
 
   // TP: an all-reduce of b*s*h fp16 values (2*b*s*h bytes) after attention and after the MLP,
   // and their conjugates in the backward: 4 per layer per micro-batch, plus the vocab-parallel

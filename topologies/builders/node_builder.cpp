@@ -10,8 +10,6 @@ namespace {
 // two ConnectX-6/7 hosts reports ~1 us end to end over one switch; half of the non-switch part
 // is charged to each end.
 constexpr double kGpuNicLatency = 0.5e-6;
-// Cloud VMs without RDMA pay the host TCP stack at each end (cluster_spec.cpp: ~10-25 us).
-constexpr double kCloudHostLatency = 10e-6;
 
 double pcie_rate(const ClusterSpec& c) { return c.gpu.pcie_bw > 0 ? c.gpu.pcie_bw : c.nic_bw; }
 }  // namespace
@@ -72,7 +70,7 @@ void build_nics(FabricModel& m) {
           nics >= gpn ? g * nics / gpn + k : static_cast<int>(static_cast<long long>(g) * nics / gpn);
 
   const bool cloud = m.topology == TopologyKind::Cloud;
-  const double host_lat = cloud ? kCloudHostLatency : kGpuNicLatency;
+  const double host_lat = cloud ? kCloudHostLatencyS : kGpuNicLatency;
   m.nic_v.resize(static_cast<std::size_t>(c.nodes) * nics);
   for (int n = 0; n < c.nodes; ++n)
     for (int i = 0; i < nics; ++i) m.nic_v[n * nics + i] = m.add_vertex(VertexKind::Nic, n, n * nics + i);
