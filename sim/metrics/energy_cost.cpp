@@ -104,23 +104,8 @@ JsonReader cluster_reader(const Scenario& sc) {
   return JsonReader(cj, origin, path);
 }
 
-EnergyCostReport energy_cost_report(const Scenario& sc, const Plan& plan, const Trace& trace, const Metrics& m) {
-  const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
-  EnergyCostReport rep =
-      energy_cost_report(sc, plan.strategy, activity_from_trace(plan, trace, cm, m.iteration_time_s), m);
-  if (rep.valid && trace.storage.simulated) {  // the SimGrid engine simulated the storage flows on the fabric
-    auto& st = rep.storage;
-    const double T = m.iteration_time_s;
-    st.simulated = trace.storage;
-    st.simulated_data_stall_s = std::max(0.0, trace.storage.load_s - T);
-    st.simulated_iteration_time_with_io_s = T + st.simulated_data_stall_s;
-    st.contention_slowdown_s = T - trace.storage.iteration_time_without_storage;
-  }
-  return rep;
-}
-
 EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy, const ActivityBreakdown& activity,
-                                    const Metrics& m) {
+                                    const Metrics& m, const StorageTraffic& simulated) {
   EnergyCostReport rep;
   const TransformerConfig& model = sc.workload.model;
   const JsonReader cr = cluster_reader(sc);
@@ -225,6 +210,13 @@ EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy
   co.usd_per_run_with_failures = co.usd_per_hour * rl.expected.wall_s / 3600.0;
   if (cost.roi) co.roi = roi(*cost.roi);
   rep.valid = true;
+  if (simulated.simulated) {  // the SimGrid engine simulated the storage flows on the fabric
+    auto& st = rep.storage;
+    st.simulated = simulated;
+    st.simulated_data_stall_s = std::max(0.0, simulated.load_s - T);
+    st.simulated_iteration_time_with_io_s = T + st.simulated_data_stall_s;
+    st.contention_slowdown_s = T - simulated.iteration_time_without_storage;
+  }
   return rep;
 }
 

@@ -93,11 +93,11 @@ StorageSpec storage_spec_for(const Scenario& sc, int nodes);
 /// ("clusters/x.json: $.cost.cloud.market", or "<scenario>: $.cluster.cost..." when inline).
 JsonReader cluster_reader(const Scenario& sc);
 
-/// Everything above for one predicted iteration. Throws InputError on a bad cluster section.
-EnergyCostReport energy_cost_report(const Scenario& sc, const Plan& plan, const Trace& trace, const Metrics& m);
-/// The same from a per-GPU activity already known (the closed-form scorer of sim/search): `m`
-/// supplies gpus, iteration_time_s and train_tokens; `s` the global batch.
+/// Everything above for one predicted iteration from its per-GPU activity (sim/metrics/timeline.hpp):
+/// `m` supplies gpus, iteration_time_s and train_tokens; `s` the global batch. `simulated`: the
+/// storage traffic an engine simulated on the fabric (SimGrid), reported beside the closed form.
+/// Throws InputError on a bad cluster section.
 EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& s, const ActivityBreakdown& activity,
-                                    const Metrics& m);
+                                    const Metrics& m, const StorageTraffic& simulated = {});
 
 }  // namespace trainsim

@@ -4,8 +4,10 @@
 #include <map>
 #include <sstream>
 
+#include "sim/metrics/timeline.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 #include "sim/plan/planner.hpp"
+#include "sim/scenario/scenario_profile.hpp"
 
 namespace trainsim {
 
@@ -59,24 +61,6 @@ MemoryReport memory_report(const Scenario& sc, const Plan& plan) {
   return best;
 }
 
-namespace {
-
-/// Seconds of [a, b) not covered by the sorted, merged intervals `busy`.
-double uncovered(double a, double b, const std::vector<std::pair<double, double>>& busy) {
-  double free = 0, cur = a;
-  auto it = std::lower_bound(busy.begin(), busy.end(), std::make_pair(a, a),
-                             [](const auto& x, const auto& y) { return x.second < y.first; });
-  for (; it != busy.end() && cur < b; ++it) {
-    if (it->first >= b) break;
-    if (it->first > cur) free += it->first - cur;
-    cur = std::max(cur, it->second);
-  }
-  if (cur < b) free += b - cur;
-  return free;
-}
-
-}  // namespace
-
 Metrics iteration_metrics(const Scenario& sc, const TransformerConfig& model, const Strategy& s, double T,
                           double recompute_flops) {
   Metrics m;
@@ -117,53 +101,15 @@ Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace
   Metrics m = iteration_metrics(sc, plan.model, s, T, recompute_flops);
   m.engine = trace.engine;
 
-  // Breakdown of the busiest stage's representative rank.
-  std::map<int, TimeBreakdown> per_rank;
-  std::map<int, std::vector<std::pair<double, double>>> busy;
-  for (const auto& e : trace.events) {
-    auto& b = per_rank[e.rank];
-    if (e.kind == OpKind::Compute) {
-      const double d = e.end - e.start - e.inner_comm;
-      b.tp_comm_exposed += e.inner_comm;
-      if (e.phase == Phase::Forward)
-        b.forward += d;
-      else if (e.phase == Phase::Backward)
-        b.backward += d;
-      else if (e.phase == Phase::Recompute)
-        b.recompute += d;
-      else
-        b.optimizer += d;
-      busy[e.rank].push_back({e.start, e.end});
-    }
-  }
-  for (auto& [r, v] : busy) {
-    std::sort(v.begin(), v.end());
-    std::vector<std::pair<double, double>> merged;
-    for (const auto& iv : v) {
-      if (!merged.empty() && iv.first <= merged.back().second)
-        merged.back().second = std::max(merged.back().second, iv.second);
-      else
-        merged.push_back(iv);
-    }
-    v = merged;
-  }
-  for (const auto& e : trace.events)
-    if (e.stream == Stream::DpComm || e.stream == Stream::ParamComm)
-      per_rank[e.rank].dp_comm_exposed += uncovered(e.start, e.end, busy[e.rank]);
-  double most = -1;
-  for (auto& [r, b] : per_rank) {
-    const double work = b.forward + b.backward + b.recompute + b.tp_comm_exposed + b.optimizer;
-    if (work > most) {
-      most = work;
-      b.pipeline_bubble = std::max(0.0, T - work - b.dp_comm_exposed);
-      b.stage = plan.coord(r).pp;
-      m.breakdown = b;
-    }
-  }
+  // Breakdown of the busiest stage's representative rank, activity per GPU (sim/metrics/timeline.hpp).
+  const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
+  std::vector<RankSums> ranks;
+  for (const auto& t : timelines_from_trace(plan, trace, cm)) ranks.push_back(sum_timeline(t));
+  m.breakdown = busiest_breakdown(ranks, T);
 
   m.memory = memory_report(sc, plan);
   // Storage stall, energy, failures and cost from the cluster's optional sections (issue #5).
-  if (T > 0) m.energy_cost = energy_cost_report(sc, plan, trace, m);
+  if (T > 0) m.energy_cost = energy_cost_report(sc, s, mean_activity(ranks, T), m, trace.storage);
   return m;
 }
 

@@ -77,8 +77,8 @@ struct PlanUnits : RankLayout {
   TransformerConfig model;
   LayerShard shard;  ///< how every layer is split over a rank
   int micro_batches = 1;
-  bool layer_units = false;  ///< one layer per unit (ZeRO-3, bucketed synchronisation)
-  std::vector<BlockSegment> segments;     ///< the segments of every unit pass
+  bool layer_units = false;                ///< one layer per unit (ZeRO-3, bucketed synchronisation)
+  std::vector<BlockSegment> segments;      ///< the segments of every unit pass
   std::vector<VirtualStageUnits> vstages;  ///< pp x vp of them
   std::vector<StageTail> tails;            ///< one per pipeline stage
 

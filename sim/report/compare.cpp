@@ -1,5 +1,7 @@
 #include "sim/report/compare.hpp"
 
+#include "sim/metrics/activity.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -20,7 +22,9 @@ EnergyCostReport with_tokens(const Scenario& sc, const Prediction& p, double tok
   m.train_tokens = tokens;
   m.time_to_train_s = tokens / m.tokens_per_s;
   m.gpu_hours = m.time_to_train_s / 3600.0 * m.gpus;
-  return energy_cost_report(s, p.plan, p.trace, m);
+  const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
+  return energy_cost_report(s, p.plan.strategy, activity_from_trace(p.plan, p.trace, cm, m.iteration_time_s), m,
+                            p.trace.storage);
 }
 
 CompareSide side(const Scenario& sc, const Prediction& p, double tokens) {
