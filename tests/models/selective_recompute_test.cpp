@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "../common/layer_fixtures.hpp"
 #include "models/workload/layer_kernels.hpp"
+#include "tests/models/layer_fixtures.hpp"
 
 using namespace trainsim;
 

@@ -1,8 +1,8 @@
 // Parameter counts and FLOP formulas against published values.
 #include <gtest/gtest.h>
 
-#include "../common/layer_fixtures.hpp"
 #include "models/workload/transformer.hpp"
+#include "tests/models/layer_fixtures.hpp"
 
 using namespace trainsim;
 

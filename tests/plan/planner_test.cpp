@@ -7,7 +7,7 @@
 
 #include "sim/plan/pipeline_schedule.hpp"
 #include "sim/plan/planner.hpp"
-#include "test_support.hpp"
+#include "tests/common/test_support.hpp"
 
 using namespace trainsim;
 using trainsim::testing::make_scenario;

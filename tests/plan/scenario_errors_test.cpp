@@ -3,7 +3,7 @@
 
 #include <fstream>
 
-#include "test_support.hpp"
+#include "tests/common/test_support.hpp"
 
 using namespace trainsim;
 using trainsim::testing::error_of;

@@ -1,17 +1,17 @@
 // trainsim explain: the bubble formula and the communication volumes against hand computation.
 #include <gtest/gtest.h>
 
-#include "../plan/test_support.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/plan/planner.hpp"
 #include "sim/report/explain.hpp"
+#include "tests/common/test_support.hpp"
 
 using namespace trainsim;
 using trainsim::testing::make_scenario;
 
 namespace {
 // Links so fast that communication vanishes: only the pipeline schedule remains (as in
-// tests/analytic/analytic_engine_test.cpp).
+// tests/report/analytic_engine_test.cpp).
 nlohmann::json fast_cluster(int nodes = 4, int gpn = 2) {
   return {{"gpu", "A100-SXM4-80GB"},
           {"nodes", nodes},

@@ -7,10 +7,10 @@
 #include <set>
 #include <sstream>
 
-#include "../plan/test_support.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/report/html_report.hpp"
 #include "sim/report/plots.hpp"
+#include "tests/common/test_support.hpp"
 
 using namespace trainsim;
 using trainsim::testing::make_scenario;

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "models/gpu/gpu_catalog.hpp"
-#include "sim_test_util.hpp"
+#include "tests/simgrid/sim_test_util.hpp"
 #include "topologies/fabric_export.hpp"
 
 namespace trainsim {

@@ -8,7 +8,7 @@
 #include "sim/cost/op_costs.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/plan/planner.hpp"
-#include "tests/plan/test_support.hpp"
+#include "tests/common/test_support.hpp"
 
 namespace trainsim {
 namespace {

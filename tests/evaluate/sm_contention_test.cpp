@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
-#include "../plan/test_support.hpp"
 #include "models/collective/collective_model.hpp"
 #include "sim/cost/op_costs.hpp"
 #include "sim/evaluate/predict.hpp"
+#include "tests/common/test_support.hpp"
 
 using namespace trainsim;
 using trainsim::testing::error_of;

@@ -7,7 +7,7 @@
 #include "sim/cost/op_costs.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/plan/planner.hpp"
-#include "test_support.hpp"
+#include "tests/common/test_support.hpp"
 
 using namespace trainsim;
 using trainsim::testing::error_of;

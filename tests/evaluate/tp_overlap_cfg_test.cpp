@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/evaluate/predict.hpp"
-#include "test_support.hpp"
+#include "tests/common/test_support.hpp"
 
 using namespace trainsim;
 using trainsim::testing::error_of;

@@ -1,11 +1,11 @@
 // The analytic engine's critical path against pipeline-schedule closed forms.
 #include <gtest/gtest.h>
 
-#include "../plan/test_support.hpp"
 #include "sim/cost/op_costs.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 #include "sim/report/report.hpp"
+#include "tests/common/test_support.hpp"
 
 using namespace trainsim;
 using trainsim::testing::make_scenario;

@@ -5,9 +5,9 @@
 
 #include <cmath>
 
-#include "../plan/test_support.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/scorer/strategy_scorer.hpp"
+#include "tests/common/test_support.hpp"
 
 using namespace trainsim;
 
