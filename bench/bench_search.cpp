@@ -1,20 +1,28 @@
-// Strategy scoring speed (issue #6 target: ≥ 10,000 strategies per second on one core for GPT-3
-// 175B on 1,024 GPUs; Calculon scores ~70 per second). Counter `strategies_per_s`.
+// Strategy scoring speed of the closed-form scorer (issue #17 target: >= 40,000 strategies per
+// second on one core for each space; Calculon scores ~70 per second). Counter `strategies_per_s`.
+// Spaces: GPT-3 175B on 1,024 A100 (the default scenario), DeepSeek-V3 on 2,048 H800 (MoE: expert
+// parallelism, ZeRO-3, interleaving) and Llama 3 405B at 16k tokens on 16,384 H100 (context
+// parallelism), each with every ZeRO stage of the default space.
 // Run: ./build/bench/bench_search
 #include <benchmark/benchmark.h>
 
+#include <map>
+
+#include "models/util/errors.hpp"
 #include "sim/scorer/strategy_scorer.hpp"
 #include "sim/search/strategy_space.hpp"
 
 using namespace trainsim;
 
 namespace {
-const Scenario& default_scenario() {
-  static const Scenario sc = load_scenario(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/default.json");
-  return sc;
+const Scenario& scenario(const std::string& rel) {
+  static std::map<std::string, Scenario> cache;
+  auto it = cache.find(rel);
+  if (it == cache.end()) it = cache.emplace(rel, load_scenario(std::string(TRAINSIM_SOURCE_DIR) + "/" + rel)).first;
+  return it->second;
 }
 
-/// Every strategy of the default space for the default scenario, resolved (invalid ones dropped).
+/// Every strategy of the default space for the scenario, resolved (invalid ones dropped).
 std::vector<Strategy> all_strategies(const Scenario& sc) {
   std::vector<Strategy> out;
   const auto space = default_space(sc.workload.model, sc.cluster.gpus_per_node);
@@ -29,11 +37,10 @@ std::vector<Strategy> all_strategies(const Scenario& sc) {
                        });
   return out;
 }
-}  // namespace
 
-// A fresh scorer per pass: includes costing each distinct layer shape once (the cache's cold start).
-static void BM_ScoreWholeSpaceGpt3On1024(benchmark::State& state) {
-  const auto& sc = default_scenario();
+// A fresh scorer per pass: includes costing each distinct layer segment once (the cache's cold start).
+void score_space(benchmark::State& state, const std::string& rel) {
+  const auto& sc = scenario(rel);
   const auto strategies = all_strategies(sc);
   std::int64_t scored = 0;
   for (auto _ : state) {
@@ -44,6 +51,15 @@ static void BM_ScoreWholeSpaceGpt3On1024(benchmark::State& state) {
   state.counters["strategies"] = static_cast<double>(strategies.size());
   state.counters["strategies_per_s"] = benchmark::Counter(static_cast<double>(scored), benchmark::Counter::kIsRate);
 }
+}  // namespace
+
+static void BM_ScoreWholeSpaceGpt3On1024(benchmark::State& s) { score_space(s, "scenarios/default.json"); }
+static void BM_ScoreWholeSpaceDeepSeekV3On2048(benchmark::State& s) {
+  score_space(s, "scenarios/deepseek-v3-2048xh800.json");
+}
+static void BM_ScoreWholeSpaceLlama3_405B_16k(benchmark::State& s) { score_space(s, "scenarios/llama3-405b-16k.json"); }
 BENCHMARK(BM_ScoreWholeSpaceGpt3On1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ScoreWholeSpaceDeepSeekV3On2048)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ScoreWholeSpaceLlama3_405B_16k)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

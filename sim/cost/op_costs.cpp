@@ -6,6 +6,7 @@
 
 #include "models/collective/zero_runtime.hpp"
 #include "models/compute/host_model.hpp"
+#include "models/util/errors.hpp"
 #include "sim/plan/plan_units.hpp"
 #include "sim/plan/planner.hpp"
 
@@ -103,22 +104,25 @@ BlockCost OpCosts::cost(const std::vector<Kernel>& kernels) const {
 }
 
 BlockCost OpCosts::segment(const BlockSegment& g) const {
-  const std::array<int, 3> key{static_cast<int>(g.part), static_cast<int>(g.pass),
-                               g.part == ModelPart::Layer ? model_.layer_kind(g.layer) : -1};
-  for (const auto& [k, c] : segments_)
-    if (k == key) return c;
+  const int kind = g.part == ModelPart::Layer ? model_.layer_kind(g.layer) : 0;
+  const int slot =
+      (static_cast<int>(g.part) * 3 + static_cast<int>(g.pass) - static_cast<int>(Phase::Forward)) * kLayerKinds + kind;
+  if (kind < 0 || kind >= kLayerKinds || slot < 0 || slot >= kSegmentSlots)
+    throw InternalError("cost: a segment outside the cost cache's slots");
+  if (segment_known_[slot]) return segments_[slot];
   auto compute = [&] { return cost(segment_kernels(model_, context_.shard, context_.recompute, g)); };
   BlockCost c;
   if (shared_) {
     auto& costs = shared_->impl().costs;
-    const SegmentKey sk{context_, key};
+    const SegmentKey sk{context_, {static_cast<int>(g.part), static_cast<int>(g.pass), kind}};
     auto it = costs.find(sk);
     if (it == costs.end()) it = costs.emplace(sk, compute()).first;
     c = it->second;
   } else {
     c = compute();
   }
-  segments_.emplace_back(key, c);
+  segments_[slot] = c;
+  segment_known_[slot] = true;
   return c;
 }
 

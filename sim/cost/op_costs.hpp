@@ -61,6 +61,9 @@ class SegmentCostCache {
 
 class OpCosts {
  public:
+  /// Distinct segments of a strategy: 3 parts x 3 passes x layer kinds (TransformerConfig::layer_kind).
+  static constexpr int kLayerKinds = 4, kSegmentSlots = 3 * 3 * kLayerKinds;
+
   /// Costs for the ranks of `layout` running `model` on `cluster`; `shared` (may be null) keeps
   /// segment costs across OpCosts of the same model, cluster and compute model.
   OpCosts(const RankLayout& layout, const TransformerConfig& model, const ClusterSpec& cluster,
@@ -131,8 +134,9 @@ class OpCosts {
   /// Group shape per GroupRole, computed on first use (every group of a role has the same shape).
   mutable std::array<GroupShape, 16> shapes_{};
   mutable std::array<bool, 16> shape_known_{};
-  /// Segment costs by (part, pass, layer kind) for this strategy.
-  mutable std::vector<std::pair<std::array<int, 3>, BlockCost>> segments_;
+  /// Segment costs by (part, pass, layer kind) for this strategy (segment_slot).
+  mutable std::array<BlockCost, kSegmentSlots> segments_{};
+  mutable std::array<bool, kSegmentSlots> segment_known_{};
 };
 
 }  // namespace trainsim

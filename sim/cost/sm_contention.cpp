@@ -9,6 +9,21 @@ bool runs_beside_compute(const Op& op) {
   return op.kind == OpKind::Collective && (op.stream == Stream::DpComm || op.stream == Stream::ParamComm);
 }
 
+void add_contention_delays(const std::vector<std::pair<double, double>>& compute, const std::vector<SideInterval>& side,
+                           int sm_count, std::vector<double>& delay) {
+  if (sm_count <= 0) return;
+  std::size_t c0 = 0;
+  for (std::size_t j = 0; j < compute.size(); ++j) {
+    const auto [cs, ce] = compute[j];
+    while (c0 < side.size() && side[c0].end <= cs) ++c0;
+    for (std::size_t c = c0; c < side.size() && side[c].start < ce; ++c) {
+      const double o = std::min(ce, side[c].end) - std::max(cs, side[c].start);
+      if (o <= 0) continue;
+      delay[j] += o * std::min(side[c].sms, sm_count - 1) / sm_count;
+    }
+  }
+}
+
 std::vector<std::vector<double>> sm_contention_delays(const Plan& plan, const OpCosts& costs, int sm_count,
                                                       const OpSchedule& schedule) {
   const int P = static_cast<int>(plan.programs.size());
@@ -20,29 +35,26 @@ std::vector<std::vector<double>> sm_contention_delays(const Plan& plan, const Op
     delay[p].assign(ops.size(), 0.0);
     if (sm_count <= 0) continue;
     // Compute ops run one after another on the compute stream; collectives of one side stream
-    // one after another on theirs: a two-pointer sweep per side stream finds every overlap.
+    // one after another on theirs.
     std::vector<int> compute;
     for (int i = 0; i < static_cast<int>(ops.size()); ++i)
       if (ops[i].kind == OpKind::Compute) compute.push_back(i);
     auto by_start = [&](int a, int b) { return st[a] < st[b]; };
     std::sort(compute.begin(), compute.end(), by_start);
-    for (Stream side : {Stream::DpComm, Stream::ParamComm}) {
+    std::vector<std::pair<double, double>> intervals;
+    for (int j : compute) intervals.emplace_back(st[j], en[j]);
+    std::vector<double> d(compute.size(), 0.0);
+    for (Stream stream : {Stream::DpComm, Stream::ParamComm}) {
       std::vector<int> comm;
       for (int i = 0; i < static_cast<int>(ops.size()); ++i)
-        if (runs_beside_compute(ops[i]) && ops[i].stream == side && en[i] > st[i]) comm.push_back(i);
+        if (runs_beside_compute(ops[i]) && ops[i].stream == stream && en[i] > st[i]) comm.push_back(i);
       if (comm.empty()) continue;
       std::sort(comm.begin(), comm.end(), by_start);
-      std::size_t c0 = 0;
-      for (int j : compute) {
-        while (c0 < comm.size() && en[comm[c0]] <= st[j]) ++c0;
-        for (std::size_t c = c0; c < comm.size() && st[comm[c]] < en[j]; ++c) {
-          const double o = std::min(en[j], en[comm[c]]) - std::max(st[j], st[comm[c]]);
-          if (o <= 0) continue;
-          const int k = std::min(costs.collective_sms(ops[comm[c]]), sm_count - 1);
-          delay[p][j] += o * k / sm_count;
-        }
-      }
+      std::vector<SideInterval> side;
+      for (int c : comm) side.push_back({st[c], en[c], costs.collective_sms(ops[c])});
+      add_contention_delays(intervals, side, sm_count, d);
     }
+    for (std::size_t j = 0; j < compute.size(); ++j) delay[p][compute[j]] = d[j];
   }
   return delay;
 }

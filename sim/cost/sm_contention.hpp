@@ -18,6 +18,19 @@ namespace trainsim {
 /// A collective of the data-parallel or parameter-gather stream: it runs beside the compute stream.
 bool runs_beside_compute(const Op& op);
 
+/// One collective of a side stream over [start, end), holding `sms` SMs.
+struct SideInterval {
+  double start = 0, end = 0;
+  int sms = 0;
+};
+
+/// Adds to `delay[j]` what the collectives of one side stream take from compute op j over
+/// [compute[j].first, compute[j].second): overlap x min(sms, S - 1) / S. Both lists are in start
+/// order and do not overlap within themselves (each is one stream). The one rule both engines
+/// and the closed-form scorer apply.
+void add_contention_delays(const std::vector<std::pair<double, double>>& compute, const std::vector<SideInterval>& side,
+                           int sm_count, std::vector<double>& delay);
+
 /// Extra seconds of every compute op of every stage (0 for other ops) from the collectives of
 /// the data-parallel and parameter-gather streams that overlap it in `schedule`, each holding
 /// OpCosts::collective_sms SMs of the GPU's `sm_count`.

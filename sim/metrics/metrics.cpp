@@ -30,14 +30,21 @@ std::string describe_strategy(const Strategy& s) {
 }
 
 MemoryReport memory_report(const Scenario& sc, const Plan& plan) {
-  const auto& s = plan.strategy;
+  return memory_report(sc, plan.model, plan.strategy, plan.params_per_rank_by_stage);
+}
+
+MemoryReport memory_report(const Scenario& sc, const TransformerConfig& model, const Strategy& s,
+                           const std::vector<double>& params_per_rank_by_stage) {
   MemoryReport best;
   best.capacity = sc.cluster.gpu.hbm_bytes;
   double worst = -1;
   const LayerShard sh = layer_shard(s);
+  const auto ranges = virtual_stage_layer_ranges(model.layers, s.pp * s.vp);
   for (int stage = 0; stage < s.pp; ++stage) {
+    int layers = 0;
+    for (int c = 0; c < s.vp; ++c) layers += ranges[c * s.pp + stage].second;
     MemoryInputs in;
-    in.params = plan.params_per_rank_by_stage[stage];
+    in.params = params_per_rank_by_stage[stage];
     in.dp = s.zero_shard();  // ZeRO/FSDP shards over the (hybrid) sharding group
     in.zero = s.zero;
     in.weight_bytes = weight_bytes(s);
@@ -45,12 +52,12 @@ MemoryReport memory_report(const Scenario& sc, const Plan& plan) {
     in.optimizer_offload = s.optimizer_offload;
     in.shard = sh;
     in.recompute = s.recompute;
-    in.layers = stage_layers(plan.model, s, stage);
+    in.layers = layers;
     in.in_flight = in_flight_micro_batches(s.schedule, stage, s.pp, static_cast<int>(s.micro_batches()), s.vp);
     in.first_stage = stage == 0;
     in.last_stage = stage == s.pp - 1;
     in.overhead_bytes = sc.options.memory_overhead_bytes;
-    auto m = memory_per_gpu(plan.model, in);
+    auto m = memory_per_gpu(model, in);
     if (m.total() > worst) {
       worst = m.total();
       best.parts = m;
@@ -59,6 +66,27 @@ MemoryReport memory_report(const Scenario& sc, const Plan& plan) {
   }
   best.fits = worst <= best.capacity;
   return best;
+}
+
+IterationRates iteration_rates(const TransformerConfig& model, const Strategy& s, const GpuSpec& gpu, double T,
+                               double recompute_flops, double train_tokens) {
+  IterationRates r;
+  const double gpus = s.world();
+  const double tokens = static_cast<double>(s.global_batch) * model.seq_len;
+  r.tokens_per_s = tokens / T;
+  r.samples_per_s = s.global_batch / T;
+  r.model_flops = model_flops_per_iteration(model, s.global_batch);
+  r.hardware_flops = r.model_flops + recompute_flops;
+  const double peak = gpu.peak_flops(s.precision);
+  r.model_tflops_per_gpu = r.model_flops / T / gpus / 1e12;
+  r.hardware_tflops_per_gpu = r.hardware_flops / T / gpus / 1e12;
+  r.mfu = r.model_tflops_per_gpu * 1e12 / peak;
+  r.hfu = r.hardware_tflops_per_gpu * 1e12 / peak;
+  if (train_tokens > 0) {
+    r.time_to_train_s = train_tokens / r.tokens_per_s;
+    r.gpu_hours = r.time_to_train_s / 3600.0 * gpus;
+  }
+  return r;
 }
 
 Metrics iteration_metrics(const Scenario& sc, const TransformerConfig& model, const Strategy& s, double T,
@@ -70,22 +98,18 @@ Metrics iteration_metrics(const Scenario& sc, const TransformerConfig& model, co
   m.gpus = s.world();
   m.micro_batches = s.micro_batches();
   m.iteration_time_s = T;
-  const double tokens = static_cast<double>(s.global_batch) * model.seq_len;
-  m.tokens_per_s = tokens / T;
-  m.samples_per_s = s.global_batch / T;
-  // Model FLOPs by formula; hardware FLOPs add what recomputation re-executes.
-  m.model_flops = model_flops_per_iteration(model, s.global_batch);
-  m.hardware_flops = m.model_flops + recompute_flops;
-  const double peak = sc.cluster.gpu.peak_flops(s.precision);
-  m.model_tflops_per_gpu = m.model_flops / T / m.gpus / 1e12;
-  m.hardware_tflops_per_gpu = m.hardware_flops / T / m.gpus / 1e12;
-  m.mfu = m.model_tflops_per_gpu * 1e12 / peak;
-  m.hfu = m.hardware_tflops_per_gpu * 1e12 / peak;
   m.train_tokens = sc.workload.train_tokens;
-  if (m.train_tokens > 0) {
-    m.time_to_train_s = m.train_tokens / m.tokens_per_s;
-    m.gpu_hours = m.time_to_train_s / 3600.0 * m.gpus;
-  }
+  const IterationRates r = iteration_rates(model, s, sc.cluster.gpu, T, recompute_flops, m.train_tokens);
+  m.tokens_per_s = r.tokens_per_s;
+  m.samples_per_s = r.samples_per_s;
+  m.model_flops = r.model_flops;
+  m.hardware_flops = r.hardware_flops;
+  m.model_tflops_per_gpu = r.model_tflops_per_gpu;
+  m.hardware_tflops_per_gpu = r.hardware_tflops_per_gpu;
+  m.mfu = r.mfu;
+  m.hfu = r.hfu;
+  m.time_to_train_s = r.time_to_train_s;
+  m.gpu_hours = r.gpu_hours;
   return m;
 }
 

@@ -44,6 +44,22 @@ struct Metrics {
 
 /// Memory of every stage; the report keeps the largest.
 MemoryReport memory_report(const Scenario& sc, const Plan& plan);
+/// The same from what it reads of a plan: the model, the strategy and each stage's parameters.
+MemoryReport memory_report(const Scenario& sc, const TransformerConfig& model, const Strategy& s,
+                           const std::vector<double>& params_per_rank_by_stage);
+
+/// Throughput, FLOP rates, MFU, HFU and time to train of one iteration (the numbers of Metrics).
+struct IterationRates {
+  double tokens_per_s = 0, samples_per_s = 0;
+  double model_flops = 0, hardware_flops = 0;  ///< per iteration, whole job
+  double model_tflops_per_gpu = 0, hardware_tflops_per_gpu = 0, mfu = 0, hfu = 0;
+  double time_to_train_s = 0, gpu_hours = 0;  ///< 0 without a token budget
+};
+/// The formulas every evaluator shares: model FLOPs by formula (Narayanan et al. 2021 eq. 3 without
+/// recomputation), hardware FLOPs adding what recomputation re-executes (`recompute_flops`, whole
+/// job), MFU/HFU over the GPU's dense peak in the strategy's precision.
+IterationRates iteration_rates(const TransformerConfig& model, const Strategy& s, const GpuSpec& gpu,
+                               double iteration_s, double recompute_flops, double train_tokens);
 
 /// Throughput (tokens and samples per second), model and hardware FLOPs and FLOP rates, MFU, HFU,
 /// time to train and GPU-hours of an iteration of `iteration_s` seconds of `model` under strategy

@@ -1,6 +1,7 @@
 #include "sim/metrics/timeline.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <utility>
 
@@ -26,38 +27,39 @@ RankSums& RankSums::operator+=(const RankSums& o) {
 RankSums RankSums::operator*(double k) const {
   RankSums r = *this;
   auto& b = r.breakdown;
-  b.forward *= k, b.backward *= k, b.recompute *= k, b.tp_comm_exposed *= k, b.dp_comm_exposed *= k,
-      b.optimizer *= k;
+  b.forward *= k, b.backward *= k, b.recompute *= k, b.tp_comm_exposed *= k, b.dp_comm_exposed *= k, b.optimizer *= k;
   r.compute_bound *= k, r.memory_bound *= k, r.inline_comm *= k, r.comm_exposed *= k;
   return r;
 }
 
 namespace {
 
-using Intervals = std::vector<std::pair<double, double>>;
+using Interval = std::pair<double, double>;
+using Intervals = std::vector<Interval>;
 
-Intervals merged(Intervals v) {
-  std::sort(v.begin(), v.end());
-  Intervals out;
+/// `v` (sorted by start unless `sorted` is false) as disjoint sorted intervals, in place.
+void merge_in_place(Intervals& v) {
+  if (!std::is_sorted(v.begin(), v.end())) std::sort(v.begin(), v.end());
+  std::size_t n = 0;
   for (const auto& iv : v) {
     if (iv.second <= iv.first) continue;
-    if (!out.empty() && iv.first <= out.back().second)
-      out.back().second = std::max(out.back().second, iv.second);
+    if (n > 0 && iv.first <= v[n - 1].second)
+      v[n - 1].second = std::max(v[n - 1].second, iv.second);
     else
-      out.push_back(iv);
+      v[n++] = iv;
   }
-  return out;
+  v.resize(n);
 }
 
-/// Seconds of [a, b) not covered by the sorted, merged intervals `busy`.
-double uncovered(double a, double b, const Intervals& busy) {
+/// Seconds of [a, b) not covered by the sorted, disjoint intervals `busy`, from position `from`
+/// (advanced past the intervals that end before a: callers pass ascending a).
+double uncovered(double a, double b, const Intervals& busy, std::size_t& from) {
+  while (from < busy.size() && busy[from].second <= a) ++from;
   double free = 0, cur = a;
-  auto it = std::lower_bound(busy.begin(), busy.end(), std::make_pair(a, a),
-                             [](const auto& x, const auto& y) { return x.second < y.first; });
-  for (; it != busy.end() && cur < b; ++it) {
-    if (it->first >= b) break;
-    if (it->first > cur) free += it->first - cur;
-    cur = std::max(cur, it->second);
+  for (std::size_t i = from; i < busy.size() && cur < b; ++i) {
+    if (busy[i].first >= b) break;
+    if (busy[i].first > cur) free += busy[i].first - cur;
+    cur = std::max(cur, busy[i].second);
   }
   if (cur < b) free += b - cur;
   return free;
@@ -69,53 +71,76 @@ double length(const Intervals& v) {
   return s;
 }
 
-/// Length of `a` minus its overlap with `b` (both merged and sorted).
+/// Length of `a` minus its overlap with `b` (both disjoint and sorted).
 double minus_overlap(const Intervals& a, const Intervals& b) {
   double overlap = 0;
   size_t j = 0;
   for (const auto& [s, e] : a) {
     while (j < b.size() && b[j].second <= s) ++j;
-    for (size_t k = j; k < b.size() && b[k].first < e; ++k) overlap += std::min(e, b[k].second) - std::max(s, b[k].first);
+    for (size_t k = j; k < b.size() && b[k].first < e; ++k)
+      overlap += std::min(e, b[k].second) - std::max(s, b[k].first);
   }
   return length(a) - overlap;
 }
 
+bool beside_compute(Stream s) { return s == Stream::DpComm || s == Stream::ParamComm; }
+
 }  // namespace
+
+void add_compute_op(RankSums& r, const RankTimeline::Compute& c) {
+  auto& b = r.breakdown;
+  const double d = c.end - c.start - c.inner_comm;
+  b.tp_comm_exposed += c.inner_comm;
+  if (c.phase == Phase::Forward)
+    b.forward += d;
+  else if (c.phase == Phase::Backward)
+    b.backward += d;
+  else if (c.phase == Phase::Recompute)
+    b.recompute += d;
+  else
+    b.optimizer += d;
+  if (c.host != HostSide::None) return;
+  const double span = std::max(0.0, c.end - c.start);
+  const double kernels = std::max(0.0, span - c.inner_comm);
+  r.compute_bound += kernels * c.compute_bound_share;
+  r.memory_bound += kernels * (1 - c.compute_bound_share);
+  r.inline_comm += std::min(span, c.inner_comm);
+}
 
 RankSums sum_timeline(const RankTimeline& t) {
   RankSums r;
   r.stage = t.stage;
   auto& b = r.breakdown;
-  Intervals all_compute, gpu_compute, comm;
-  all_compute.reserve(t.compute.size());
-  gpu_compute.reserve(t.compute.size());
+  thread_local Intervals all_compute, gpu_compute, comm;
+  thread_local std::array<Intervals, kNumStreams> by_stream;
+  all_compute.clear();
+  gpu_compute.clear();
+  comm.clear();
   for (const auto& c : t.compute) {
-    const double d = c.end - c.start - c.inner_comm;
-    b.tp_comm_exposed += c.inner_comm;
-    if (c.phase == Phase::Forward)
-      b.forward += d;
-    else if (c.phase == Phase::Backward)
-      b.backward += d;
-    else if (c.phase == Phase::Recompute)
-      b.recompute += d;
-    else
-      b.optimizer += d;
+    add_compute_op(r, c);
     all_compute.emplace_back(c.start, c.end);
-    if (c.host == HostSide::Copy) comm.emplace_back(c.start, c.end);
-    if (c.host != HostSide::None) continue;
-    const double span = std::max(0.0, c.end - c.start);
-    const double kernels = std::max(0.0, span - c.inner_comm);
-    r.compute_bound += kernels * c.compute_bound_share;
-    r.memory_bound += kernels * (1 - c.compute_bound_share);
-    r.inline_comm += std::min(span, c.inner_comm);
-    gpu_compute.emplace_back(c.start, c.end);
+    if (c.host == HostSide::Copy) by_stream[static_cast<int>(Stream::Compute)].emplace_back(c.start, c.end);
+    if (c.host == HostSide::None) gpu_compute.emplace_back(c.start, c.end);
   }
-  const Intervals busy = merged(std::move(all_compute));
-  for (const auto& c : t.comm) {
-    if (c.side_stream) b.dp_comm_exposed += uncovered(c.start, c.end, busy);
-    comm.emplace_back(c.start, c.end);
+  merge_in_place(all_compute);
+  merge_in_place(gpu_compute);
+  for (const auto& c : t.comm) by_stream[static_cast<int>(c.stream)].emplace_back(c.start, c.end);
+  // Each stream's ops in start order: the data-parallel ones' exposure by a sweep, and all of them
+  // merged (stream by stream, as sorted runs) for the activity.
+  for (int s = 0; s < kNumStreams; ++s) {
+    auto& v = by_stream[s];
+    if (!std::is_sorted(v.begin(), v.end())) std::sort(v.begin(), v.end());
+    if (beside_compute(static_cast<Stream>(s))) {
+      std::size_t from = 0;
+      for (const auto& [a, e] : v) b.dp_comm_exposed += uncovered(a, e, all_compute, from);
+    }
+    const auto mid = comm.size();
+    comm.insert(comm.end(), v.begin(), v.end());
+    std::inplace_merge(comm.begin(), comm.begin() + static_cast<std::ptrdiff_t>(mid), comm.end());
+    v.clear();
   }
-  r.comm_exposed = minus_overlap(merged(std::move(comm)), merged(std::move(gpu_compute)));
+  merge_in_place(comm);
+  r.comm_exposed = minus_overlap(comm, gpu_compute);
   return r;
 }
 
@@ -165,11 +190,9 @@ std::vector<RankTimeline> timelines_from_trace(const Plan& plan, const Trace& tr
   auto host_side_of = [&](int b) {
     if (host[b] < 0) {
       const auto& ks = plan.blocks[b].kernels;
-      host[b] = ks.empty() || !std::all_of(ks.begin(), ks.end(), [](const Kernel& k) { return host_side(k.kind); })
-                    ? 0
-                : std::any_of(ks.begin(), ks.end(), [](const Kernel& k) { return k.kind == KernelKind::HostCopy; })
-                    ? 1
-                    : 2;
+      host[b] = ks.empty() || !std::all_of(ks.begin(), ks.end(), [](const Kernel& k) { return host_side(k.kind); }) ? 0
+                : std::any_of(ks.begin(), ks.end(), [](const Kernel& k) { return k.kind == KernelKind::HostCopy; }) ? 1
+                                                                                                                    : 2;
     }
     return static_cast<HostSide>(host[b]);
   };
@@ -196,7 +219,7 @@ std::vector<RankTimeline> timelines_from_trace(const Plan& plan, const Trace& tr
     } else if (e.kind != OpKind::Recv) {
       // A Recv spans the wait for the sender too: that time is idle (the pipeline bubble); the
       // transfer itself is the matching Send's interval.
-      r.comm.push_back({e.start, e.end, e.stream == Stream::DpComm || e.stream == Stream::ParamComm});
+      r.comm.push_back({e.start, e.end, e.stream});
     }
   }
   std::vector<RankTimeline> out;

@@ -24,18 +24,21 @@ enum class HostSide { None, Copy, Cpu };
 struct RankTimeline {
   struct Compute {
     double start = 0, end = 0;
-    double inner_comm = 0;            ///< seconds of inline collectives inside the op
-    double compute_bound_share = 1;   ///< of its kernel time, in GEMM and attention kernels
+    double inner_comm = 0;           ///< seconds of inline collectives inside the op
+    double compute_bound_share = 1;  ///< of its kernel time, in GEMM and attention kernels
     Phase phase = Phase::Forward;
     HostSide host = HostSide::None;
   };
   struct Comm {
     double start = 0, end = 0;
-    bool side_stream = false;  ///< a data-parallel or parameter-gather collective (beside the compute)
+    Stream stream = Stream::PpComm;  ///< DpComm, ParamComm: a collective beside the compute
   };
   int stage = 0;
-  std::vector<Compute> compute;  ///< every compute op (receives are not communication: their span is waiting)
-  std::vector<Comm> comm;        ///< sends and collectives
+  /// Every compute op, and the sends and collectives (receives are not communication: their span
+  /// is waiting). Each stream's ops in the order they start, as a stream runs them (an unordered
+  /// list is sorted first).
+  std::vector<Compute> compute;
+  std::vector<Comm> comm;
 };
 
 /// What the formulas need of one rank, summed over its iteration. Sums of sums: a closed form may
@@ -49,6 +52,10 @@ struct RankSums {
 };
 
 RankSums sum_timeline(const RankTimeline& t);
+
+/// What one compute op adds to its rank's sums (sum_timeline applies it to every compute op; a
+/// closed form may apply it to an op standing for many). Host-side ops add only to the breakdown.
+void add_compute_op(RankSums& r, const RankTimeline::Compute& c);
 
 /// The breakdown of the rank with the most work (compute, inline collectives, optimizer), its
 /// bubble the rest of `iteration_s` after that work and its exposed data-parallel communication.

@@ -6,42 +6,45 @@
 
 namespace trainsim {
 
-std::vector<ScheduleStep> pipeline_schedule(ScheduleKind kind, int stage, int stages, int micro_batches, int chunks) {
-  std::vector<ScheduleStep> out;
-  const int m = micro_batches, p = stages;
-  if (kind == ScheduleKind::GPipe) {
-    for (int i = 0; i < m; ++i) out.push_back({true, i, 0});
-    for (int i = 0; i < m; ++i) out.push_back({false, i, 0});
-    return out;
-  }
-  const int v = kind == ScheduleKind::Interleaved1F1B ? chunks : 1;
-  if (v > 1 && m % p != 0)
+StageSchedule::StageSchedule(ScheduleKind kind, int stage, int stages, int micro_batches, int chunks)
+    : m_(micro_batches), p_(stages), gpipe_(kind == ScheduleKind::GPipe) {
+  v_ = kind == ScheduleKind::Interleaved1F1B ? chunks : 1;
+  if (v_ > 1 && m_ % p_ != 0)
     throw InputError("strategy.micro_batch",
-                     "a micro-batch count (global_batch / (micro_batch x dp)) divisible by pp = " + std::to_string(p) +
+                     "a micro-batch count (global_batch / (micro_batch x dp)) divisible by pp = " + std::to_string(p_) +
                          " for the interleaved schedule",
-                     std::to_string(m) + " micro-batches");
-  const int total = m * v;
+                     std::to_string(m_) + " micro-batches");
+  const int total = m_ * v_;
   // Megatron: warm-up forwards let later stages fill; with interleaving each stage also runs
   // (v-1) * p extra forwards so that every chunk has work in flight.
-  int warmup = v > 1 ? (p - stage - 1) * 2 + (v - 1) * p : p - stage - 1;
-  warmup = std::min(warmup, total);
-  auto fwd_step = [&](int k) {
-    if (v == 1) return ScheduleStep{true, k, 0};
-    const int group = k / (p * v), in_group = k % (p * v);
-    return ScheduleStep{true, group * p + in_group % p, in_group / p};
-  };
-  auto bwd_step = [&](int k) {
-    if (v == 1) return ScheduleStep{false, k, 0};
-    const int group = k / (p * v), in_group = k % (p * v);
-    return ScheduleStep{false, group * p + in_group % p, v - 1 - in_group / p};
-  };
-  for (int k = 0; k < warmup; ++k) out.push_back(fwd_step(k));
-  const int steady = total - warmup;
-  for (int k = 0; k < steady; ++k) {
-    out.push_back(fwd_step(warmup + k));
-    out.push_back(bwd_step(k));
-  }
-  for (int k = steady; k < total; ++k) out.push_back(bwd_step(k));
+  warmup_ = gpipe_ ? total : std::min(v_ > 1 ? (p_ - stage - 1) * 2 + (v_ - 1) * p_ : p_ - stage - 1, total);
+}
+
+ScheduleStep StageSchedule::forward(int k) const {
+  if (v_ == 1) return {true, k, 0};
+  const int group = k / (p_ * v_), in_group = k % (p_ * v_);
+  return {true, group * p_ + in_group % p_, in_group / p_};
+}
+
+ScheduleStep StageSchedule::backward(int k) const {
+  if (v_ == 1) return {false, k, 0};
+  const int group = k / (p_ * v_), in_group = k % (p_ * v_);
+  return {false, group * p_ + in_group % p_, v_ - 1 - in_group / p_};
+}
+
+ScheduleStep StageSchedule::operator[](int i) const {
+  if (i < warmup_) return forward(i);  // GPipe: every forward first
+  const int steady = m_ * v_ - warmup_;
+  const int j = i - warmup_;
+  if (j < 2 * steady) return j % 2 == 0 ? forward(warmup_ + j / 2) : backward(j / 2);
+  return backward(j - steady);
+}
+
+std::vector<ScheduleStep> pipeline_schedule(ScheduleKind kind, int stage, int stages, int micro_batches, int chunks) {
+  const StageSchedule sched(kind, stage, stages, micro_batches, chunks);
+  std::vector<ScheduleStep> out;
+  out.reserve(sched.size());
+  for (StageSchedule::Cursor c(sched); !c.done(); c.next()) out.push_back(c.step());
   return out;
 }
 

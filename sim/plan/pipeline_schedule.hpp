@@ -15,8 +15,63 @@ struct ScheduleStep {
   int chunk = 0;  ///< virtual model chunk on this stage (0 .. vp-1)
 };
 
+/// The steps of one stage, by index, without building them: a warm-up of forwards, then one
+/// forward and one backward in turn (the steady state), then the remaining backwards (cool-down).
+/// GPipe runs every forward, then every backward.
+class StageSchedule {
+ public:
+  /// `stage` (0-based) of `stages`, `micro_batches` per iteration, `chunks` model chunks per stage.
+  /// Interleaving needs micro_batches to be a multiple of stages (InputError otherwise).
+  StageSchedule(ScheduleKind kind, int stage, int stages, int micro_batches, int chunks);
+  int size() const { return 2 * m_ * v_; }
+  int warmup() const { return warmup_; }  ///< forwards before the first backward
+  ScheduleStep operator[](int i) const;
+  /// The k-th forward (backward) the stage runs: micro-batches in groups of `stages` per chunk.
+  ScheduleStep forward(int k) const;
+  ScheduleStep backward(int k) const;
+
+  /// The steps in order, one at a time, without divisions (the closed-form scorer walks millions).
+  class Cursor {
+   public:
+    explicit Cursor(const StageSchedule& s)
+        : i_(0),
+          n_(s.size()),
+          w_(s.warmup_),
+          steady_end_(s.warmup_ + 2 * (s.m_ * s.v_ - s.warmup_)),
+          p_(s.v_ == 1 ? 1 : s.p_),
+          v_(s.v_) {}
+    bool done() const { return i_ >= n_; }
+    int index() const { return i_; }
+    bool forward() const { return i_ < w_ || (i_ < steady_end_ && (i_ - w_) % 2 == 0); }
+    ScheduleStep step() const {
+      return forward() ? ScheduleStep{true, f_.group * p_ + f_.pos, f_.chunk}
+                       : ScheduleStep{false, b_.group * p_ + b_.pos, v_ - 1 - b_.chunk};
+    }
+    void next() {
+      (forward() ? f_ : b_).next(p_, v_);
+      ++i_;
+    }
+
+   private:
+    /// Position of the next forward (backward): its place in its group of `stages`, its chunk, its group.
+    struct Counter {
+      int pos = 0, chunk = 0, group = 0;
+      void next(int p, int v) {
+        if (++pos == p) pos = 0, ++chunk;
+        if (chunk == v) chunk = 0, ++group;
+      }
+    };
+    int i_, n_, w_, steady_end_, p_, v_;
+    Counter f_, b_;
+  };
+
+ private:
+  int m_ = 1, p_ = 1, v_ = 1, warmup_ = 0;
+  bool gpipe_ = false;
+};
+
 /// The steps of `stage` (0-based) of `stages`, with `micro_batches` per iteration and `chunks`
-/// model chunks per stage. Interleaving needs micro_batches to be a multiple of stages.
+/// model chunks per stage (StageSchedule, as a list).
 std::vector<ScheduleStep> pipeline_schedule(ScheduleKind kind, int stage, int stages, int micro_batches, int chunks);
 
 /// Ideal bubble fraction of the iteration: (p-1)/(v*m) relative to the ideal time (SC'21 eq. 1-2).

@@ -134,13 +134,31 @@ std::vector<int> RankLayout::group_members(int rank, GroupRole role) const {
   return out;
 }
 
+long long RankLayout::group_stride(GroupRole role) const {
+  const auto& s = strategy;
+  const long long tp = s.tp, cp = s.cp, dp = s.dp;
+  switch (role) {
+    case GroupRole::TP: return 1;
+    case GroupRole::CP:
+    case GroupRole::DP:
+    case GroupRole::EP:
+    case GroupRole::DPShard: return tp;  // consecutive data-parallel (x context) indices
+    case GroupRole::EDP: return tp * s.ep;
+    case GroupRole::DPReplica: return tp * s.zero_shard();
+    case GroupRole::PP: return tp * cp * dp;
+    case GroupRole::Embedding: return tp * cp * dp * std::max(1, s.pp - 1);
+    case GroupRole::None: return 1;
+  }
+  return 1;
+}
+
 void RankLayout::group_shape(GroupRole role, int& ranks_per_node, int& nodes) const {
-  // Every group of a role has the same shape under the regular rank order; measure rank 0's.
-  const auto members = group_members(0, role);
-  std::set<int> node_set;
-  for (int r : members) node_set.insert(node_of(r));
-  nodes = static_cast<int>(node_set.size());
-  ranks_per_node = std::max<int>(1, static_cast<int>(members.size()) / std::max(1, nodes));
+  // Every group of a role has the same shape under the regular rank order: rank 0's group is the
+  // ranks 0, d, 2d, ... (group_stride). Steps of a node or more put every member on a node of its
+  // own; shorter steps leave no node between the first and the last member's empty.
+  const long long n = group_size(role), d = group_stride(role), g = std::max(1, gpus_per_node);
+  nodes = n <= 1 ? 1 : static_cast<int>(d >= g ? n : (n - 1) * d / g + 1);
+  ranks_per_node = std::max<int>(1, static_cast<int>(n / nodes));
 }
 
 std::vector<RankOp> Plan::instantiate(int rank) const {

@@ -99,6 +99,8 @@ struct RankLayout {
   /// Concrete ranks of `rank`'s group of the given role, ordered by coordinate.
   std::vector<int> group_members(int rank, GroupRole role) const;
   int group_size(GroupRole role) const;
+  /// Rank 0's group of a role is the ranks 0, d, 2d, ... (group_size of them): d.
+  long long group_stride(GroupRole role) const;
   /// Ranks per node and nodes spanned by a group of this role (same for every group of the role).
   void group_shape(GroupRole role, int& ranks_per_node, int& nodes) const;
 };

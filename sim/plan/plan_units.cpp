@@ -25,22 +25,38 @@ SideCollective PlanUnits::weight_gather(double params) const {
   return {CollectiveKind::AllGather, shard_role, params * weight_bytes_per_param};
 }
 
+Buckets PlanUnits::grad_buckets(int vs) const {
+  const auto& v = vstages[vs];
+  if (v.grad_of < 0) return {};
+  return {bucket_of.data() + v.grad_of, bucket_params.data() + v.grad_params, static_cast<std::size_t>(v.unit_count),
+          static_cast<std::size_t>(v.grad_count)};
+}
+
+Buckets PlanUnits::weight_buckets(int vs) const {
+  const auto& v = vstages[vs];
+  if (v.weight_of < 0) return {};
+  return {bucket_of.data() + v.weight_of, bucket_params.data() + v.weight_params,
+          static_cast<std::size_t>(v.unit_count), static_cast<std::size_t>(v.weight_count)};
+}
+
 namespace {
 
-/// Buckets over the units of a pass met in `order` (positions into `units`).
-Buckets buckets_of(const std::vector<PlanUnit>& units, bool reverse, double bucket) {
-  Buckets b;
-  const std::size_t n = units.size();
-  b.of.resize(n);
+/// Buckets over the units of virtual stage `v` met in forward (or, `reverse`, backward) order,
+/// appended to the units' bucket tables; sets the offsets.
+void fill_buckets(PlanUnits& pu, const VirtualStageUnits& v, bool reverse, double bucket, int& of, int& params,
+                  int& count) {
+  of = static_cast<int>(pu.bucket_of.size());
+  params = static_cast<int>(pu.bucket_params.size());
+  const int n = v.unit_count;
   double fill = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const PlanUnit& u = units[reverse ? n - 1 - i : i];
-    if (b.params.empty() || fill >= bucket) b.params.push_back(0.0), fill = 0;
-    b.of[i] = static_cast<int>(b.params.size()) - 1;
-    b.params.back() += u.params;
+  count = 0;
+  for (int i = 0; i < n; ++i) {
+    const PlanUnit& u = pu.units[v.first_unit + (reverse ? n - 1 - i : i)];
+    if (count == 0 || fill >= bucket) pu.bucket_params.push_back(0.0), fill = 0, ++count;
+    pu.bucket_of.push_back(count - 1);
+    pu.bucket_params.back() += u.params;
     fill += u.params;
   }
-  return b;
 }
 
 }  // namespace
@@ -77,13 +93,14 @@ PlanUnits plan_units(const TransformerConfig& model, const Strategy& s, int gpus
   const bool recompute = s.recompute != Recompute::None;
   auto& seg = pu.segments;
   seg.reserve(static_cast<std::size_t>(model.layers) * (recompute ? 3 : 2) + 4);
+  pu.units.reserve(layer_units ? model.layers : VS);
   pu.vstages.resize(VS);
   for (int vs = 0; vs < VS; ++vs) {
     auto& v = pu.vstages[vs];
     std::tie(v.first_layer, v.layers) = ranges[vs];
     const int unit_layers = layer_units ? 1 : v.layers;
     const int last = v.first_layer + v.layers;
-    v.units.reserve(v.layers / unit_layers);
+    v.first_unit = static_cast<int>(pu.units.size());
     for (int u0 = v.first_layer; u0 < last; u0 += unit_layers) {
       const int u1 = u0 + unit_layers;
       const bool embedding = vs == 0 && u0 == v.first_layer, head = vs == VS - 1 && u1 == last;
@@ -114,10 +131,12 @@ PlanUnits plan_units(const TransformerConfig& model, const Strategy& s, int gpus
         u.recompute = pass(Phase::Recompute, [&](Phase ph) {
           for (int l = u0; l < u1; ++l) seg.push_back({ModelPart::Layer, ph, l});
         });
-      v.units.push_back(u);
+      pu.units.push_back(u);
     }
-    if (pu.grads_in_buckets) v.grad_buckets = buckets_of(v.units, true, s.bucket_size());
-    if (pu.gathers_in_forward) v.weight_buckets = buckets_of(v.units, false, s.bucket_size());
+    v.unit_count = static_cast<int>(pu.units.size()) - v.first_unit;
+    if (pu.grads_in_buckets) fill_buckets(pu, v, true, s.bucket_size(), v.grad_of, v.grad_params, v.grad_count);
+    if (pu.gathers_in_forward)
+      fill_buckets(pu, v, false, s.bucket_size(), v.weight_of, v.weight_params, v.weight_count);
   }
 
   // After the last backward, per stage.

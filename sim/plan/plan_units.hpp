@@ -16,6 +16,7 @@
 // expand_schedule (sim/plan/planner.hpp) turns the units into the Plan's per-stage programs for
 // the engines; the closed-form scorer (sim/scorer) times the same units without expanding them.
 // Every byte count, group and rule is read from here by both.
+#include <span>
 #include <vector>
 
 #include "sim/plan/plan.hpp"
@@ -39,20 +40,23 @@ struct PlanUnit {
 
 /// Consecutive units of a pass whose gradients (or weights) are synchronised as one collective
 /// (Megatron-Core DDP and PyTorch DDP buckets): filled in the order the pass meets the units, a
-/// bucket closing once it holds Strategy::bucket_size() parameters.
+/// bucket closing once it holds Strategy::bucket_size() parameters. A view into PlanUnits.
 struct Buckets {
-  std::vector<int> of;         ///< bucket of each unit, indexed by its position in the pass
-  std::vector<double> params;  ///< parameters of each bucket
+  const int* of = nullptr;         ///< bucket of each unit, indexed by its position in the pass
+  const double* params = nullptr;  ///< parameters of each bucket
+  std::size_t units = 0, count = 0;
   /// Whether position i closes its bucket (the last unit of the pass, or the next unit opens another).
-  bool closes(std::size_t i) const { return i + 1 == of.size() || of[i + 1] != of[i]; }
+  bool closes(std::size_t i) const { return i + 1 == units || of[i + 1] != of[i]; }
   bool opens(std::size_t i) const { return i == 0 || of[i - 1] != of[i]; }
 };
 
 struct VirtualStageUnits {
   int first_layer = 0, layers = 0;
-  std::vector<PlanUnit> units;  ///< in forward order (the backward runs them in reverse)
-  Buckets grad_buckets;         ///< over the backward order, when PlanUnits::grads_in_buckets
-  Buckets weight_buckets;       ///< over the forward order, when PlanUnits::gathers_in_forward
+  int first_unit = 0, unit_count = 0;  ///< its units in PlanUnits::units, in forward order
+  /// Its buckets in PlanUnits::bucket_of / bucket_params (-1: none): gradients over the backward
+  /// order (PlanUnits::grads_in_buckets), weights over the forward order (gathers_in_forward).
+  int grad_of = -1, grad_params = -1, grad_count = 0;
+  int weight_of = -1, weight_params = -1, weight_count = 0;
 };
 
 /// A collective of the data-parallel side streams: its kind, group and per-rank bytes.
@@ -77,8 +81,11 @@ struct PlanUnits : RankLayout {
   TransformerConfig model;
   LayerShard shard;  ///< how every layer is split over a rank
   int micro_batches = 1;
-  bool layer_units = false;                ///< one layer per unit (ZeRO-3, bucketed synchronisation)
-  std::vector<BlockSegment> segments;      ///< the segments of every unit pass
+  bool layer_units = false;            ///< one layer per unit (ZeRO-3, bucketed synchronisation)
+  std::vector<BlockSegment> segments;  ///< the segments of every unit pass
+  std::vector<PlanUnit> units;         ///< every unit, by virtual stage, each in forward order
+  std::vector<int> bucket_of;          ///< every pass's bucket of each unit (VirtualStageUnits)
+  std::vector<double> bucket_params;
   std::vector<VirtualStageUnits> vstages;  ///< pp x vp of them
   std::vector<StageTail> tails;            ///< one per pipeline stage
 
@@ -108,6 +115,12 @@ struct PlanUnits : RankLayout {
   double grad_bytes_per_param = 4, gather_bytes_per_param = 2, weight_bytes_per_param = 2;
 
   int virtual_stages() const { return static_cast<int>(vstages.size()); }
+  /// The units of virtual stage `vs`, in forward order (the backward runs them in reverse).
+  std::span<const PlanUnit> units_of(int vs) const {
+    return {units.data() + vstages[vs].first_unit, static_cast<std::size_t>(vstages[vs].unit_count)};
+  }
+  Buckets grad_buckets(int vs) const;
+  Buckets weight_buckets(int vs) const;
   /// The segments of one pass.
   const BlockSegment* begin(const UnitPass& p) const { return segments.data() + p.begin; }
   const BlockSegment* end(const UnitPass& p) const { return segments.data() + p.end; }

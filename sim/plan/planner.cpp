@@ -167,7 +167,7 @@ UnitBlocks unit_blocks(const PlanUnits& pu, Plan& plan) {
   ub.backward.resize(VS);
   ub.recompute.resize(VS);
   for (int vs = 0; vs < VS; ++vs) {
-    const auto& units = pu.vstages[vs].units;
+    const auto units = pu.units_of(vs);
     const std::size_t n = units.size();
     ub.forward[vs].assign(n, -1);
     ub.backward[vs].assign(n, -1);
@@ -312,8 +312,9 @@ Plan expand_schedule(const PlanUnits& pu) {
     for (size_t i = 0; i < steps.size(); ++i) {
       const auto& st = steps[i];
       const int vs = st.chunk * P + stage;
-      const auto& vsu = pu.vstages[vs];
-      const std::size_t n = vsu.units.size();
+      const auto units = pu.units_of(vs);
+      const Buckets weight_buckets = pu.weight_buckets(vs), grad_buckets = pu.grad_buckets(vs);
+      const std::size_t n = units.size();
       Op base;
       base.micro_batch = st.micro_batch;
       base.chunk = st.chunk;
@@ -332,11 +333,11 @@ Plan expand_schedule(const PlanUnits& pu) {
             ci = run_modules(base, Phase::Forward, blk, cdeps, nullptr);
             continue;
           }
-          if (pu.unit_gathers) cdeps.push_back(add(param_gather(vsu.units[u].params)));
-          if (gather_here && vsu.weight_buckets.opens(u)) {
+          if (pu.unit_gathers) cdeps.push_back(add(param_gather(units[u].params)));
+          if (gather_here && weight_buckets.opens(u)) {
             // The previous step's updated weights of this bucket: queued on the gather stream from
             // the start of the iteration (the steady state of the optimizer step's dispatch).
-            Op g = side(pu.weight_gather(vsu.weight_buckets.params[vsu.weight_buckets.of[u]]), Stream::ParamComm,
+            Op g = side(pu.weight_gather(weight_buckets.params[weight_buckets.of[u]]), Stream::ParamComm,
                         Phase::ParamSync, {});
             g.chunk = st.chunk;
             bucket_gather = add(g);
@@ -375,7 +376,7 @@ Plan expand_schedule(const PlanUnits& pu) {
             });
             continue;
           }
-          if (pu.unit_gathers) cdeps.push_back(add(param_gather(vsu.units[u].params)));
+          if (pu.unit_gathers) cdeps.push_back(add(param_gather(units[u].params)));
           if (rec >= 0) {
             Op rc = base;
             rc.kind = OpKind::Compute;
@@ -391,15 +392,15 @@ Plan expand_schedule(const PlanUnits& pu) {
           c.deps = cdeps;
           ci = add(c);
           computes.push_back(ci);
-          if (reduce_here && vsu.grad_buckets.closes(b)) {
+          if (reduce_here && grad_buckets.closes(b)) {
             // The bucket's gradients are final: reduce them while the backward goes on.
-            const double params = vsu.grad_buckets.params[vsu.grad_buckets.of[b]];
+            const double params = grad_buckets.params[grad_buckets.of[b]];
             chunk_grad_ops.push_back(grad_sync(Stream::DpComm, ci, -1, st.chunk, params * pu.grad_bytes_per_param));
           }
           if (pu.unit_gathers) {
             // FSDP reduce-scatters each unit's gradients as soon as its backward is done.
             unit_grad_ops.push_back(
-                grad_sync(Stream::DpComm, ci, st.micro_batch, st.chunk, vsu.units[u].params * pu.grad_bytes_per_param));
+                grad_sync(Stream::DpComm, ci, st.micro_batch, st.chunk, units[u].params * pu.grad_bytes_per_param));
           }
         }
         flush_grad();

@@ -282,3 +282,28 @@ TEST(Planner, OverlappedParameterGatherPrecedesTheFirstForward) {
   EXPECT_NE(std::find_if(deps.begin(), deps.end(), [&](int d) { return ops[d].phase == Phase::ParamSync; }),
             deps.end());
 }
+
+TEST(PipelineSchedule, CursorWalksTheStepsOfTheIndexedSchedule) {
+  // The closed-form scorer walks the schedule with StageSchedule::Cursor; the planner expands it by
+  // index: both must give the same steps.
+  int checked = 0;
+  for (ScheduleKind kind : {ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::Interleaved1F1B})
+    for (int p : {1, 2, 3, 4, 8})
+      for (int v : {1, 2, 3})
+        for (int m : {1, 2, 4, 8, 12, 24}) {
+          if (kind == ScheduleKind::Interleaved1F1B && (m % p != 0 || v == 1)) continue;
+          for (int stage = 0; stage < p; ++stage) {
+            const StageSchedule s(kind, stage, p, m, v);
+            int i = 0;
+            for (StageSchedule::Cursor c(s); !c.done(); c.next(), ++i) {
+              const ScheduleStep a = c.step(), b = s[i];
+              ASSERT_EQ(a.forward, b.forward);
+              ASSERT_EQ(a.micro_batch, b.micro_batch);
+              ASSERT_EQ(a.chunk, b.chunk);
+            }
+            EXPECT_EQ(i, 2 * m * (kind == ScheduleKind::Interleaved1F1B ? v : 1));
+            ++checked;
+          }
+        }
+  EXPECT_GT(checked, 200);
+}

@@ -1,0 +1,54 @@
+#pragma once
+// The pipeline schedule's timing with each step's steady cost (sim/scorer/step_costs.hpp): when
+// each stage ends its last op, starts its first backward and its last backward of each chunk.
+//
+// With the steps one op each, the engines' event rules reduce to a recurrence over the steps of
+// each stage's schedule: a step starts once its stage's compute stream is free and its pipeline
+// transfer has arrived; a send blocks the compute stream or runs on its own stream. `time_pipeline`
+// runs that recurrence (every stage's steps, in the order their inputs arrive). Its cost grows
+// with stages x micro-batches, so `time_pipeline_steady` runs it at two micro-batch counts just past
+// the pipeline's warm-up and extends the times linearly: once the pipeline is full each further
+// micro-batch adds the schedule's cycle time, which is at least what the busiest stream of any stage
+// does per micro-batch and at least the growth measured between the two counts (while the pipeline
+// settles the measured growth can be shorter than the cycle it settles to).
+#include <functional>
+#include <vector>
+
+#include "sim/plan/strategy.hpp"
+
+namespace trainsim {
+
+struct PipelineInput {
+  ScheduleKind schedule = ScheduleKind::OneFOneB;
+  int stages = 1, chunks = 1;
+  bool blocking_sends = true;          ///< sends occupy the compute stream (their time is in fwd/bwd)
+  std::vector<double> fwd, bwd;        ///< per virtual stage: a step's time on the compute stream
+  std::vector<double> send_fwd, send_bwd;  ///< per virtual stage: its pipeline transfer
+  /// Per virtual stage: its first forward (backward) step's time, when it differs from the others'
+  /// (a cold start). Empty: fwd (bwd).
+  std::vector<double> first_fwd, first_bwd;
+  /// Per virtual stage: a step's time when it starts after its stage idled long enough for the side
+  /// streams to catch up (StepCost::rested_seconds). Empty: fwd (bwd).
+  std::vector<double> rested_fwd, rested_bwd;
+  /// The first forward step of a chunk when it waits for gathers queued at the iteration start
+  /// (weight buckets): its time on the compute stream when it starts at `t`. Empty: fwd.
+  std::function<double(int vs, double t)> first_forward;
+};
+
+struct PipelineTimes {
+  double makespan = 0;
+  std::vector<double> end;             ///< per stage: end of its last op (its last send included)
+  std::vector<double> first_backward;  ///< per stage: start of its first backward step
+  std::vector<double> last_backward;   ///< [stage * chunks + chunk]: start of the chunk's last backward
+  int chunks = 1;
+  double last_backward_of(int stage, int chunk) const { return last_backward[stage * chunks + chunk]; }
+  bool extended = false;               ///< timed at fewer micro-batches and extended linearly
+};
+
+/// The schedule at `micro_batches` micro-batches, step by step.
+PipelineTimes time_pipeline(const PipelineInput& in, int micro_batches);
+
+/// The same, timed at fewer micro-batches and extended linearly when that is cheaper.
+PipelineTimes time_pipeline_steady(const PipelineInput& in, int micro_batches);
+
+}  // namespace trainsim
