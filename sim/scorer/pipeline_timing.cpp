@@ -31,13 +31,18 @@ class Arrivals {
 PipelineTimes time_pipeline(const PipelineInput& in, int m) {
   const int P = in.stages, V = in.schedule == ScheduleKind::Interleaved1F1B ? in.chunks : 1, VS = P * V;
   thread_local Arrivals fwd_arrival, bwd_arrival;
-  thread_local std::vector<double> compute_free, send_free;
+  thread_local std::vector<double> compute_free, send_free, dp_busy;
+  thread_local std::vector<int> dp_sms;
+  thread_local std::vector<char> dp_charge;
   thread_local std::vector<int> ready;
   thread_local std::vector<char> queued;
   fwd_arrival.start(static_cast<std::size_t>(VS) * m);
   bwd_arrival.start(static_cast<std::size_t>(VS) * m);
   compute_free.assign(P, 0.0);
   send_free.assign(P, 0.0);
+  dp_busy.assign(P, 0.0);
+  dp_sms.assign(P, 0);
+  dp_charge.assign(P, 0);
   queued.assign(P, 1);
   ready.clear();
   std::vector<StageSchedule> sched;
@@ -73,11 +78,26 @@ PipelineTimes time_pipeline(const PipelineInput& in, int m) {
       double d = st.forward ? in.fwd[vs] : in.bwd[vs];
       if (st.micro_batch == 0 && !(st.forward ? in.first_fwd : in.first_bwd).empty())
         d = (st.forward ? in.first_fwd : in.first_bwd)[vs];  // cold: nothing prefetched before it
+      if (!st.forward && st.micro_batch == m - 1 && !in.last_bwd.empty()) d = in.last_bwd[vs];
       // What the side streams did while the stage waited (since its previous step, or since the
       // iteration start) the step does not wait for.
       const auto& rested = st.forward ? in.rested_fwd : in.rested_bwd;
       if (!rested.empty()) d = rested[vs] + std::max(0.0, d - rested[vs] - (start - C));
       if (st.forward && st.micro_batch == 0 && in.first_forward) d = in.first_forward(vs, start);
+      // Reductions earlier steps left running take their SMs from this step.
+      if (dp_charge[p] && dp_busy[p] > start && in.sm_count > 0)
+        d += std::min(d, dp_busy[p] - start) * std::min(dp_sms[p], in.sm_count - 1) / in.sm_count;
+      if (!st.forward) {
+        const auto* r = st.micro_batch == m - 1 && !in.last_bwd_reductions.empty() ? &in.last_bwd_reductions[vs]
+                        : !in.bwd_reductions.empty()                               ? &in.bwd_reductions[vs]
+                                                                                   : nullptr;
+        if (r && r->work > 0) {
+          const double compute_end = start + d - (in.blocking_sends ? in.send_bwd[vs] : 0.0);
+          dp_busy[p] = std::max(std::max(dp_busy[p], start + r->first) + r->work, compute_end + r->leftover);
+          dp_sms[p] = r->sms;
+          dp_charge[p] = r->charge;
+        }
+      }
       if (!st.forward) {
         if (out.first_backward[p] == kUnknown) out.first_backward[p] = start;
         if (st.micro_batch == m - 1) out.last_backward[p * V + st.chunk] = start;
@@ -99,6 +119,7 @@ PipelineTimes time_pipeline(const PipelineInput& in, int m) {
   }
   for (const auto& cur : cursor)
     if (!cur.done()) throw InternalError("scorer: the pipeline schedule deadlocks");
+  out.dp_end.assign(dp_busy.begin(), dp_busy.begin() + P);
   return out;
 }
 
@@ -137,7 +158,8 @@ PipelineTimes one_f_one_b_paths(const PipelineInput& in, int m) {
   for (int s = P - 1; s >= 0; --s) {
     const int j = s;
     const double w = P - 1 - j;
-    stay = std::max({stay, pf[j] + m * (F[j] + B[j]) + pb[j], SF + SB - pb[j + 1] + m * B[j] + (m - 1 - w) * F[j] + pb[j]});
+    stay = std::max(
+        {stay, pf[j] + m * (F[j] + B[j]) + pb[j], SF + SB - pb[j + 1] + m * B[j] + (m - 1 - w) * F[j] + pb[j]});
     if (m - 1 - w >= 1) both = std::max(both, SF + SB - pb[j + 1] + (m - 1 - w) * (F[j] + B[j]) + SF - pf[j + 1]);
     const double e = std::max({stay - pb[s], forward_out + SB - pb[s], both + SB - pb[s]});
     out.end[s] = e;
@@ -160,7 +182,8 @@ PipelineTimes one_f_one_b_paths(const PipelineInput& in, int m) {
 PipelineTimes time_pipeline_steady(const PipelineInput& in, int m) {
   // The closed form takes every step of a stage alike: with a cold first step, only where the
   // micro-batches are many enough for the difference not to matter.
-  const bool cold_start = !in.first_fwd.empty() || !in.first_bwd.empty() || !in.rested_fwd.empty();
+  const bool cold_start = !in.first_fwd.empty() || !in.first_bwd.empty() || !in.rested_fwd.empty() ||
+                          !in.last_bwd.empty() || !in.bwd_reductions.empty();
   if (in.schedule == ScheduleKind::OneFOneB && in.blocking_sends && !in.first_forward && m >= in.stages &&
       (!cold_start || m >= 4 * in.stages))
     return one_f_one_b_paths(in, m);
@@ -194,6 +217,7 @@ PipelineTimes time_pipeline_steady(const PipelineInput& in, int m) {
   // Every stage runs its last steps one cycle later per further micro-batch; the warm-up is the same.
   for (double& t : out.end) t += k * per_step;
   for (double& t : out.last_backward) t += k * per_step;
+  for (double& t : out.dp_end) t += k * per_step;
   return out;
 }
 

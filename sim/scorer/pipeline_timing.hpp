@@ -21,12 +21,28 @@ namespace trainsim {
 struct PipelineInput {
   ScheduleKind schedule = ScheduleKind::OneFOneB;
   int stages = 1, chunks = 1;
-  bool blocking_sends = true;          ///< sends occupy the compute stream (their time is in fwd/bwd)
-  std::vector<double> fwd, bwd;        ///< per virtual stage: a step's time on the compute stream
+  bool blocking_sends = true;              ///< sends occupy the compute stream (their time is in fwd/bwd)
+  std::vector<double> fwd, bwd;            ///< per virtual stage: a step's time on the compute stream
   std::vector<double> send_fwd, send_bwd;  ///< per virtual stage: its pipeline transfer
   /// Per virtual stage: its first forward (backward) step's time, when it differs from the others'
   /// (a cold start). Empty: fwd (bwd).
   std::vector<double> first_fwd, first_bwd;
+  /// Per virtual stage: its last backward step's time, when it differs (gradient buckets reduced
+  /// beside it). Empty: bwd.
+  std::vector<double> last_bwd;
+  /// Gradient reductions a backward step issues on the data-parallel stream, one after another
+  /// behind what earlier steps left there: their work, when the first may start (from the step's
+  /// start), what they run after the step when the stream is free, their SMs, and whether the steps
+  /// they run beside lose those SMs here (`charge`; sim/cost/sm_contention.hpp) or already in their
+  /// own time.
+  struct Reductions {
+    double work = 0, first = 0, leftover = 0;
+    int sms = 0;
+    bool charge = false;
+  };
+  std::vector<Reductions> bwd_reductions;       ///< every backward step's, by virtual stage (ZeRO-3)
+  std::vector<Reductions> last_bwd_reductions;  ///< a chunk's last backward's (gradient buckets)
+  int sm_count = 0;
   /// Per virtual stage: a step's time when it starts after its stage idled long enough for the side
   /// streams to catch up (StepCost::rested_seconds). Empty: fwd (bwd).
   std::vector<double> rested_fwd, rested_bwd;
@@ -39,10 +55,11 @@ struct PipelineTimes {
   double makespan = 0;
   std::vector<double> end;             ///< per stage: end of its last op (its last send included)
   std::vector<double> first_backward;  ///< per stage: start of its first backward step
+  std::vector<double> dp_end;          ///< per stage: end of the reductions its last backwards left (last_bwd_leftover)
   std::vector<double> last_backward;   ///< [stage * chunks + chunk]: start of the chunk's last backward
   int chunks = 1;
   double last_backward_of(int stage, int chunk) const { return last_backward[stage * chunks + chunk]; }
-  bool extended = false;               ///< timed at fewer micro-batches and extended linearly
+  bool extended = false;  ///< timed at fewer micro-batches and extended linearly
 };
 
 /// The schedule at `micro_batches` micro-batches, step by step.

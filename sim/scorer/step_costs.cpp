@@ -28,12 +28,12 @@ ComputeCost merged(const ComputeCost& a, const ComputeCost& b) {
 
 /// One compute op of a step and what the step issues around it.
 struct StepOp {
-  ComputeCost rec;                            ///< recomputation just before it (seconds 0: none)
+  ComputeCost rec;  ///< recomputation just before it (seconds 0: none)
   ComputeCost main;
   Phase phase = Phase::Forward;
-  const SideCost* gather = nullptr;           ///< its parameters, prefetched one op ahead
-  const SideChain* grad = nullptr;            ///< reduced after it on the data-parallel stream
-  const SideChain* pending_grad = nullptr;    ///< DeepSpeed 0.3.x: reduced after the next op's gather
+  const SideCost* gather = nullptr;         ///< its parameters, prefetched one op ahead
+  const SideChain* grad = nullptr;          ///< reduced after it on the data-parallel stream
+  const SideChain* pending_grad = nullptr;  ///< DeepSpeed 0.3.x: reduced after the next op's gather
   int run = -1;  ///< ops of one run (>= 0) cost the same: a settled chain of them is skipped through
 };
 
@@ -109,6 +109,7 @@ class StageChain {
     StepCost out;
     if (rested) free_[kC] = std::max({free_[kC], free_[kParam], free_[kDp]});
     const double start = free_[kC];
+    first_dp_ = -1;
     const double dp0 = busy_dp_, param0 = busy_param_, c0 = busy_c_;
     run_ops(ops, phase, start);
     if (blocking && send > 0) {
@@ -122,6 +123,8 @@ class StageChain {
     out.dp_work = busy_dp_ - dp0;
     out.param_work = busy_param_ - param0;
     out.dp_leftover = std::max({0.0, free_[kDp] - free_[kC], free_[kParam] - free_[kC]});
+    out.dp_first = first_dp_ < 0 ? 0.0 : first_dp_ - start;
+    out.dp_sms = dp_sms_;
     return out;
   }
 
@@ -174,6 +177,10 @@ class StageChain {
   double side(Stream stream, const SideCost& c, double ready) {
     const int k = stream == Stream::DpComm ? kDp : kParam;
     const double s = std::max(ready, free_[k]);
+    if (k == kDp) {
+      if (first_dp_ < 0) first_dp_ = ready;
+      dp_sms_ = c.sms;
+    }
     const double e = s + c.seconds;
     free_[k] = e;
     (k == kDp ? busy_dp_ : busy_param_) += c.seconds;
@@ -195,7 +202,12 @@ class StageChain {
     std::array<std::size_t, kSide> side{};
   };
   Mark mark() const {
-    return {free_, busy_c_, busy_dp_, busy_param_, record_.compute.size(), record_.comm.size(),
+    return {free_,
+            busy_c_,
+            busy_dp_,
+            busy_param_,
+            record_.compute.size(),
+            record_.comm.size(),
             {side_[0].size(), side_[1].size()}};
   }
   static bool same(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max(std::fabs(a), std::fabs(b)); }
@@ -287,6 +299,8 @@ class StageChain {
   }
 
   int prefetch_ = 1, sm_count_ = 0;
+  double first_dp_ = -1;  ///< when the step's first reduction could start
+  int dp_sms_ = 0;
   std::array<double, 3> free_{};
   std::array<double, 8> recent_{};
   long computes_ = 0;
@@ -316,6 +330,45 @@ StepCost plain_step(const ComputeCost& rec, const ComputeCost& main, Phase phase
   return c;
 }
 
+/// gradient_tail: a last backward whose buckets are reduced, one after another on the data-parallel
+/// stream, as each closes; the compute they overlap loses their SMs (sim/cost/sm_contention.hpp).
+StepCost bucketed_last_backward(const PlanUnits& pu, const UnitScheduleCosts& costs, int vs, const StepCost& plain,
+                                int sm_count) {
+  const auto units = costs.units_of(vs);
+  const auto chains = costs.grad_buckets_of(vs);
+  const Buckets gb = pu.grad_buckets(vs);
+  const std::size_t n = units.size();
+  double t = 0, d = 0;
+  std::array<SideInterval, 64> live{};  // the reductions still running, at most one per bucket
+  std::size_t nlive = 0;
+  StepCost c = plain;
+  for (std::size_t b = 0; b < n; ++b) {
+    const UnitCosts& u = units[n - 1 - b];
+    const double f = u.backward.seconds + (u.recomputes ? u.recompute.seconds : 0.0);
+    double delay = 0;
+    for (std::size_t i = 0; i < nlive; ++i) {
+      const double o = std::min(t + f, live[i].end) - std::max(t, live[i].start);
+      if (o > 0 && sm_count > 0) delay += o * std::min(live[i].sms, sm_count - 1) / sm_count;
+    }
+    t += f + delay;
+    if (gb.closes(b)) {
+      if (c.dp_work == 0) c.dp_first = t;
+      for (const auto& x : chains[gb.of[b]]) {
+        const double s = std::max(d, t);
+        d = s + x.seconds;
+        if (nlive < live.size()) live[nlive++] = {s, d, x.sms};
+        c.dp_work += x.seconds;
+        c.dp_sms = x.sms;
+      }
+    }
+  }
+  c.seconds = plain.seconds - plain.compute_s + t;
+  c.rested_seconds = c.seconds;
+  c.compute_s = t;
+  c.dp_leftover = std::max(0.0, d - t);
+  return c;
+}
+
 }  // namespace
 
 StepCosts step_costs(const PlanUnits& pu, const UnitScheduleCosts& costs, int sm_count) {
@@ -342,12 +395,16 @@ StepCosts step_costs(const PlanUnits& pu, const UnitScheduleCosts& costs, int sm
       out.forward[vs] = plain_step({}, fwd, Phase::Forward, vc.send_forward, blocking, sums);
       out.backward[vs] = plain_step(rec, bwd, Phase::Backward, vc.send_backward, blocking, sums);
     }
+    if (pu.grads_in_buckets)
+      for (int vs = 0; vs < VS; ++vs)
+        out.last_backward.push_back(bucketed_last_backward(pu, costs, vs, out.backward[vs], sm_count));
     return out;
   }
   // Gathered units: each stage's steps back to back, twice; the first round is the cold start, the
   // second the steady state.
   out.first_forward.resize(VS);
   out.first_backward.resize(VS);
+  out.reductions.resize(VS);
   for (int stage = 0; stage < P; ++stage) {
     std::vector<std::vector<StepOp>> fwd(V), bwd(V);
     for (int c = 0; c < V; ++c) {
@@ -370,6 +427,7 @@ StepCosts step_costs(const PlanUnits& pu, const UnitScheduleCosts& costs, int sm
         if (round == 2) {
           out.forward[vs].rested_seconds = std::min(f.seconds, out.forward[vs].seconds);
           out.backward[vs].rested_seconds = std::min(b.seconds, out.backward[vs].seconds);
+          out.reductions[vs] = {b.dp_work, b.dp_first, b.dp_leftover, b.dp_sms};
         }
       }
     }

@@ -21,7 +21,7 @@ struct StepCost {
   /// Time on the compute stream: the compute ops with their gather waits and contention, and the
   /// pipeline send when sends block the compute stream (Megatron without --overlap-p2p-comm).
   double seconds = 0;
-  double send = 0;         ///< the step's pipeline transfer (0: none)
+  double send = 0;  ///< the step's pipeline transfer (0: none)
   /// Its time when it starts after the side streams have caught up (the stage waited for the
   /// pipeline): its gathers prefetched, no reduction backlog. A step that starts g seconds after its
   /// stage's previous one takes rested + max(0, seconds - rested - g).
@@ -30,6 +30,8 @@ struct StepCost {
   double dp_work = 0;      ///< gradient synchronisation the step issues (data-parallel stream)
   double param_work = 0;   ///< gathers the step issues (parameter stream)
   double dp_leftover = 0;  ///< its reductions still running when it ends (steady state)
+  int dp_sms = 0;          ///< SMs those reductions hold
+  double dp_first = 0;     ///< when its first reduction may start, from its start
 };
 
 /// Steady-state costs of every virtual stage's forward and backward step.
@@ -38,6 +40,18 @@ struct StepCosts {
   /// The first forward and backward of each virtual stage, run cold (nothing prefetched before
   /// them, no backlog); the steady ones are `forward` and `backward`. Empty: the same.
   std::vector<StepCost> first_forward, first_backward;
+  /// gradient_tail: each virtual stage's last backward when its gradient buckets are reduced as they
+  /// close (PlanUnits::grads_in_buckets): the reductions' SMs slow the rest of its compute, and
+  /// `dp_leftover` is what they still run after it. Empty: `backward`.
+  std::vector<StepCost> last_backward;
+  /// What each virtual stage's backward reduces on the data-parallel stream (ZeRO-3): its work,
+  /// when the first reduction may start from the step's start and what runs after it, with the
+  /// stream free at its start; their SMs.
+  struct Reductions {
+    double work = 0, first = 0, leftover = 0;
+    int sms = 0;
+  };
+  std::vector<Reductions> reductions;
   /// What one micro-batch's steps (every chunk's forward and backward) add to each stage's metrics
   /// (sim/metrics/timeline.hpp), by stage.
   std::vector<RankSums> per_micro_batch;

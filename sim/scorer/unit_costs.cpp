@@ -36,7 +36,8 @@ UnitScheduleCosts cost_units(const PlanUnits& pu, const OpCosts& costs) {
   // Units of one kind issue the same collectives: each distinct one is costed once.
   std::vector<std::pair<std::tuple<int, double, int, int>, SideCost>> costed;
   auto side = [&](const SideCollective& c, Phase phase) {
-    const auto key = std::make_tuple(static_cast<int>(c.kind), c.bytes, static_cast<int>(c.group), static_cast<int>(phase));
+    const auto key =
+        std::make_tuple(static_cast<int>(c.kind), c.bytes, static_cast<int>(c.group), static_cast<int>(phase));
     for (const auto& [k, v] : costed)
       if (k == key) return v;
     const SideCost v{costs.collective(c.kind, c.bytes, c.group, phase), costs.group_sms(c.group)};
@@ -104,7 +105,8 @@ UnitScheduleCosts cost_units(const PlanUnits& pu, const OpCosts& costs) {
     const Buckets gb = pu.grad_buckets(vs), wb = pu.weight_buckets(vs);
     c.first_grad_bucket = static_cast<int>(out.grad_buckets.size());
     c.grad_buckets = static_cast<int>(gb.count);
-    for (std::size_t b = 0; b < gb.count; ++b) out.grad_buckets.push_back(chain(gb.params[b] * pu.grad_bytes_per_param));
+    for (std::size_t b = 0; b < gb.count; ++b)
+      out.grad_buckets.push_back(chain(gb.params[b] * pu.grad_bytes_per_param));
     c.first_weight_bucket = static_cast<int>(out.weight_buckets.size());
     c.weight_buckets = static_cast<int>(wb.count);
     for (std::size_t b = 0; b < wb.count; ++b)

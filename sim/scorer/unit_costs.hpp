@@ -66,17 +66,17 @@ struct UnitCosts {
 };
 
 struct VirtualStageCosts {
-  int first_unit = 0, unit_count = 0;  ///< its units in UnitScheduleCosts::units, forward order
+  int first_unit = 0, unit_count = 0;               ///< its units in UnitScheduleCosts::units, forward order
   int first_grad_bucket = 0, grad_buckets = 0;      ///< per bucket of PlanUnits::grad_buckets(vs)
   int first_weight_bucket = 0, weight_buckets = 0;  ///< per bucket of PlanUnits::weight_buckets(vs)
-  double send_forward = 0, send_backward = 0;  ///< pipeline transfers to the next / previous virtual stage
+  double send_forward = 0, send_backward = 0;       ///< pipeline transfers to the next / previous virtual stage
 };
 
 struct TailCosts {
   SideChain grad_sync;
-  SideCost embedding;                      ///< tied-embedding all-reduce (0 s: none)
-  FixedList<ComputeCost, 4> optimizer;     ///< one op each (optimizer_steps: at most four)
-  SideCost weight_gather;                  ///< 0 s: none
+  SideCost embedding;                   ///< tied-embedding all-reduce (0 s: none)
+  FixedList<ComputeCost, 4> optimizer;  ///< one op each (optimizer_steps: at most four)
+  SideCost weight_gather;               ///< 0 s: none
 };
 
 struct UnitScheduleCosts {

@@ -73,13 +73,21 @@ UnitTiming time_units(const PlanUnits& pu, const UnitScheduleCosts& costs, int s
     in.send_fwd.push_back(steps.forward[vs].send);
     in.send_bwd.push_back(steps.backward[vs].send);
   }
-  for (const auto& c : steps.first_forward) in.first_fwd.push_back(c.seconds);
-  for (const auto& c : steps.first_backward) in.first_bwd.push_back(c.seconds);
-  if (pu.unit_gathers)
+  for (const auto& c : steps.last_backward) {
+    in.last_bwd.push_back(c.seconds);
+    in.last_bwd_reductions.push_back({c.dp_work, c.dp_first, c.dp_leftover, c.dp_sms, true});
+  }
+  if (pu.unit_gathers)  // (the reductions' contention is in the steps' steady time)
+    for (const auto& c : steps.reductions) in.bwd_reductions.push_back({c.work, c.first, c.leftover, c.sms, false});
+  in.sm_count = sms;
+  if (pu.unit_gathers) {
+    for (const auto& c : steps.first_forward) in.first_fwd.push_back(c.seconds);
+    for (const auto& c : steps.first_backward) in.first_bwd.push_back(c.seconds);
     for (int vs = 0; vs < VS; ++vs) {
       in.rested_fwd.push_back(steps.forward[vs].rested_seconds);
       in.rested_bwd.push_back(steps.backward[vs].rested_seconds);
     }
+  }
   if (pu.gathers_in_forward)
     in.first_forward = [&](int vs, double t) { return gather_lead(pu, costs, steps.forward[vs], vs, t, sms); };
   const PipelineTimes times = time_pipeline_steady(in, m);
@@ -93,43 +101,27 @@ UnitTiming time_units(const PlanUnits& pu, const UnitScheduleCosts& costs, int s
     RankSums& sums = out.stages[p];
     sums.stage = p;
     sums += steps.per_micro_batch[p] * m;
-    // gradient_tail: the buckets of each chunk's last backward are reduced as they close, one after
-    // another on the data-parallel stream; their SMs slow the compute they overlap.
+    // gradient_tail: what the buckets of each chunk's last backward still reduce after it (their
+    // contention is in the step's time, StepCosts::last_backward).
     if (pu.grads_in_buckets) {
-      thread_local std::vector<int> order;
-      thread_local std::vector<double> f;
-      order.resize(V);
-      std::iota(order.begin(), order.end(), 0);
-      std::sort(order.begin(), order.end(),
-                [&](int a, int b) { return times.last_backward_of(p, a) < times.last_backward_of(p, b); });
-      double d = 0, delay = 0;
-      for (int c : order) {
-        const int vs = c * P + p;
-        const auto chains = costs.grad_buckets_of(vs);
-        bucket_compute(costs.units_of(vs), pu.grad_buckets(vs), false, f);
-        double close = times.last_backward_of(p, c);
-        const double step_end = close + std::accumulate(f.begin(), f.end(), 0.0);
-        for (std::size_t b = 0; b < f.size(); ++b) {
-          close += f[b];
-          const double start = std::max(d, close);
-          for (const auto& x : chains[b]) d = std::max(d, start) + x.seconds;
-          const int k = chains[b].empty() ? 0 : chains[b][0].sms;
-          delay += contention(std::max(0.0, std::min(d, step_end) - start), k, sms);
-        }
+      double d = times.dp_end.empty() ? 0.0 : times.dp_end[p];
+      for (int c = 0; c < V; ++c) {
+        const StepCost& last = steps.last_backward[c * P + p];
+        d = std::max(d, times.last_backward_of(p, c) + last.compute_s + last.dp_leftover);
       }
-      e += delay;
-      dp_free[p] = d;
-      sync_end[p] = d;
+      dp_free[p] = sync_end[p] = d;
     }
-    // The ZeRO-3 reduce-scatters (DeepSpeed 0.3.x's all-reduces) behind each backward: what the
-    // last backward leaves running, or the backlog of all of them when they outlast the compute.
+    // The ZeRO-3 reduce-scatters (DeepSpeed 0.3.x's all-reduces) behind each backward, one after
+    // another: where the data-parallel stream ends (tracked step by step by the pipeline timing;
+    // with the closed form, the last backward's or the backlog of every backward's, whichever ends
+    // later).
     if (pu.unit_gathers) {
-      const int vs0 = p;  // chunk 0 runs the stage's last backward
-      const StepCost& last = m == 1 && !steps.first_backward.empty() ? steps.first_backward[vs0] : steps.backward[vs0];
+      const StepCost& last = m == 1 && !steps.first_backward.empty() ? steps.first_backward[p] : steps.backward[p];
       double work = 0;
-      for (int c = 0; c < V; ++c) work += steps.backward[c * P + p].dp_work;
-      const double d = std::max(times.last_backward_of(p, 0) + last.compute_s + last.dp_leftover,
-                                times.first_backward[p] + m * work);
+      for (int c = 0; c < V; ++c) work += steps.reductions[c * P + p].work;
+      double d = std::max(times.last_backward_of(p, 0) + last.compute_s + steps.reductions[p].leftover,
+                          times.first_backward[p] + m * work);
+      if (!times.dp_end.empty()) d = std::max(d, times.dp_end[p]);
       dp_free[p] = sync_end[p] = d;
     }
     end[p] = e;
@@ -171,7 +163,8 @@ UnitTiming time_units(const PlanUnits& pu, const UnitScheduleCosts& costs, int s
       sums.comm_exposed += tc.embedding.seconds;
     }
     for (const auto& op : tc.optimizer) {
-      add_compute_op(sums, {ready, ready + op.seconds, op.inner_comm, op.compute_bound_share, Phase::Optimizer, op.host});
+      add_compute_op(sums,
+                     {ready, ready + op.seconds, op.inner_comm, op.compute_bound_share, Phase::Optimizer, op.host});
       if (op.host == HostSide::Copy) sums.comm_exposed += op.seconds;
       ready += op.seconds;
     }

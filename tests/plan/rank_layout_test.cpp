@@ -34,9 +34,9 @@ TEST(RankLayout, GroupShapeMatchesTheMembersOfEveryGroup) {
       for (int r : members) nodes.insert(l.node_of(r));
       int rpn = 0, n = 0;
       l.group_shape(role, rpn, n);
-      EXPECT_EQ(n, static_cast<int>(nodes.size())) << to_string(role) << " tp" << l.strategy.tp << " cp" << l.strategy.cp
-                                                   << " dp" << l.strategy.dp << " pp" << l.strategy.pp << " gpn"
-                                                   << l.gpus_per_node;
+      EXPECT_EQ(n, static_cast<int>(nodes.size()))
+          << to_string(role) << " tp" << l.strategy.tp << " cp" << l.strategy.cp << " dp" << l.strategy.dp << " pp"
+          << l.strategy.pp << " gpn" << l.gpus_per_node;
       EXPECT_EQ(rpn, std::max<int>(1, static_cast<int>(members.size()) / static_cast<int>(nodes.size())));
       EXPECT_EQ(l.group_size(role), static_cast<int>(members.size()));
       ++checked;
