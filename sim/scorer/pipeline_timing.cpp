@@ -28,7 +28,7 @@ class Arrivals {
 };
 }  // namespace
 
-PipelineTimes time_pipeline(const PipelineInput& in, int m) {
+PipelineTimes time_pipeline(const PipelineInput& in, int m, bool probe) {
   const int P = in.stages, V = in.schedule == ScheduleKind::Interleaved1F1B ? in.chunks : 1, VS = P * V;
   thread_local Arrivals fwd_arrival, bwd_arrival;
   thread_local std::vector<double> compute_free, send_free, dp_busy;
@@ -56,6 +56,9 @@ PipelineTimes time_pipeline(const PipelineInput& in, int m) {
   out.first_backward.assign(P, kUnknown);
   out.chunks = V;
   out.last_backward.assign(static_cast<std::size_t>(P) * V, 0.0);
+  thread_local std::vector<int> forwards_left;
+  forwards_left.assign(P, V * m);
+  if (probe) out.steady_backward.assign(P, {});
   for (int p = P - 1; p >= 0; --p) ready.push_back(p);
   auto wake = [&](int p) {
     if (!queued[p]) queued[p] = 1, ready.push_back(p);
@@ -98,7 +101,9 @@ PipelineTimes time_pipeline(const PipelineInput& in, int m) {
           dp_charge[p] = r->charge;
         }
       }
+      if (st.forward) --forwards_left[p];
       if (!st.forward) {
+        if (probe && forwards_left[p] > 0) out.steady_backward[p].push_back(start);
         if (out.first_backward[p] == kUnknown) out.first_backward[p] = start;
         if (st.micro_batch == m - 1) out.last_backward[p * V + st.chunk] = start;
       }
@@ -196,8 +201,8 @@ PipelineTimes time_pipeline_steady(const PipelineInput& in, int m) {
   const int warmup = in.schedule == ScheduleKind::GPipe ? 0 : interleaved ? 2 * (P - 1) + (V - 1) * P : P - 1;
   int m0 = std::max(2, (warmup + 2 + V - 1) / V);
   if (interleaved) m0 = (m0 + P - 1) / P * P;
-  if (m <= m0 + step) return time_pipeline(in, m);
-  const PipelineTimes a = time_pipeline(in, m0), b = time_pipeline(in, m0 + step);
+  const int m1 = m0 + step;
+  if (m <= m1 + step) return time_pipeline(in, m);
   // The busiest stream of any stage: its work per micro-batch.
   double busiest = 0;
   for (int p = 0; p < P; ++p) {
@@ -209,8 +214,20 @@ PipelineTimes time_pipeline_steady(const PipelineInput& in, int m) {
     }
     busiest = std::max({busiest, compute, in.blocking_sends ? 0.0 : sends});
   }
-  const double per_step = std::max(b.makespan - a.makespan, busiest * step);
-  const double k = static_cast<double>(m - m0 - step) / step;
+  double cycle = 0;
+  const bool gpipe = in.schedule == ScheduleKind::GPipe;
+  const PipelineTimes b = time_pipeline(in, m1, !gpipe);
+  if (gpipe) {
+    cycle = b.makespan - time_pipeline(in, m0).makespan;
+  } else {
+    // The last `step` micro-batches' backward steps of each stage's steady phase: one cycle.
+    for (const auto& t : b.steady_backward) {
+      const std::size_t n = t.size(), k = static_cast<std::size_t>(V * step);
+      if (n > k) cycle = std::max(cycle, t[n - 1] - t[n - 1 - k]);
+    }
+  }
+  const double per_step = std::max(cycle, busiest * step);
+  const double k = static_cast<double>(m - m1) / step;
   PipelineTimes out = b;
   out.extended = true;
   out.makespan += k * per_step;
@@ -219,6 +236,30 @@ PipelineTimes time_pipeline_steady(const PipelineInput& in, int m) {
   for (double& t : out.last_backward) t += k * per_step;
   for (double& t : out.dp_end) t += k * per_step;
   return out;
+}
+
+const PipelineTimes& PipelineMemo::time(const PipelineInput& in, int m) {
+  if (in.first_forward) return last_ = time_pipeline_steady(in, m);
+  key_.clear();
+  auto put = [&](double x) { key_.append(reinterpret_cast<const char*>(&x), sizeof x); };
+  auto list = [&](const std::vector<double>& v) {
+    put(static_cast<double>(v.size()));
+    for (double x : v) put(x);
+  };
+  auto reductions = [&](const std::vector<PipelineInput::Reductions>& v) {
+    put(static_cast<double>(v.size()));
+    for (const auto& r : v) put(r.work), put(r.first), put(r.leftover), put(r.sms), put(r.charge);
+  };
+  put(static_cast<double>(in.schedule)), put(in.stages), put(in.chunks), put(in.blocking_sends), put(m);
+  put(in.sm_count);
+  for (const auto* v : {&in.fwd, &in.bwd, &in.send_fwd, &in.send_bwd, &in.first_fwd, &in.first_bwd, &in.last_bwd,
+                        &in.rested_fwd, &in.rested_bwd})
+    list(*v);
+  reductions(in.bwd_reductions);
+  reductions(in.last_bwd_reductions);
+  auto it = times_.find(key_);
+  if (it == times_.end()) it = times_.emplace(key_, time_pipeline_steady(in, m)).first;
+  return it->second;
 }
 
 }  // namespace trainsim

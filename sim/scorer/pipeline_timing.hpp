@@ -6,12 +6,15 @@
 // each stage's schedule: a step starts once its stage's compute stream is free and its pipeline
 // transfer has arrived; a send blocks the compute stream or runs on its own stream. `time_pipeline`
 // runs that recurrence (every stage's steps, in the order their inputs arrive). Its cost grows
-// with stages x micro-batches, so `time_pipeline_steady` runs it at two micro-batch counts just past
+// with stages x micro-batches, so `time_pipeline_steady` runs it at a micro-batch count just past
 // the pipeline's warm-up and extends the times linearly: once the pipeline is full each further
 // micro-batch adds the schedule's cycle time, which is at least what the busiest stream of any stage
-// does per micro-batch and at least the growth measured between the two counts (while the pipeline
-// settles the measured growth can be shorter than the cycle it settles to).
+// does per micro-batch and at least the cycle measured in the run: the time between a stage's
+// backward steps one cycle apart at the end of its steady phase (GPipe, which has no steady phase:
+// the growth between two counts).
 #include <functional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/plan/strategy.hpp"
@@ -59,13 +62,31 @@ struct PipelineTimes {
   std::vector<double> last_backward;   ///< [stage * chunks + chunk]: start of the chunk's last backward
   int chunks = 1;
   double last_backward_of(int stage, int chunk) const { return last_backward[stage * chunks + chunk]; }
+  /// Per stage: the start of each backward step before its last forward (the steady phase of the
+  /// 1F1B schedules), in its program's order; filled on request (time_pipeline's `probe`).
+  std::vector<std::vector<double>> steady_backward;
   bool extended = false;  ///< timed at fewer micro-batches and extended linearly
 };
 
-/// The schedule at `micro_batches` micro-batches, step by step.
-PipelineTimes time_pipeline(const PipelineInput& in, int micro_batches);
+/// The schedule at `micro_batches` micro-batches, step by step (`probe`: with steady_backward).
+PipelineTimes time_pipeline(const PipelineInput& in, int micro_batches, bool probe = false);
 
 /// The same, timed at fewer micro-batches and extended linearly when that is cheaper.
 PipelineTimes time_pipeline_steady(const PipelineInput& in, int micro_batches);
+
+/// time_pipeline_steady's results by input: strategies of a search that differ only in what the
+/// pipeline does not see (the ZeRO stage of unoverlapped synchronisation, the data-parallel size at
+/// the same micro-batch count...) share one timing. Not for use from several threads at once.
+class PipelineMemo {
+ public:
+  /// time_pipeline_steady(in, micro_batches), computed once per distinct input (inputs with a
+  /// first_forward function are not kept).
+  const PipelineTimes& time(const PipelineInput& in, int micro_batches);
+
+ private:
+  std::unordered_map<std::string, PipelineTimes> times_;
+  PipelineTimes last_;
+  std::string key_;
+};
 
 }  // namespace trainsim

@@ -37,6 +37,15 @@ struct StepOp {
   int run = -1;  ///< ops of one run (>= 0) cost the same: a settled chain of them is skipped through
 };
 
+template <typename T>
+bool same_target(const T* a, const T* b) {
+  return a == b || (a && b && *a == *b);
+}
+bool operator==(const StepOp& a, const StepOp& b) {
+  return a.rec == b.rec && a.main == b.main && a.phase == b.phase && a.run == b.run &&
+         same_target(a.gather, b.gather) && same_target(a.grad, b.grad) && same_target(a.pending_grad, b.pending_grad);
+}
+
 /// A unit whose passes are layers of one kind only: units of one run cost the same.
 int run_of(const PlanUnits& pu, const PlanUnit& u) {
   int kind = -1;
@@ -101,7 +110,14 @@ void gathered_ops(const PlanUnits& pu, const UnitScheduleCosts& costs, int vs, s
 /// sim/cost/sm_contention.hpp applied to the collectives issued so far.
 class StageChain {
  public:
-  StageChain(int prefetch_units, int sm_count) : prefetch_(prefetch_units), sm_count_(sm_count) {}
+  /// `sm_count` > 0: the contention-free pass; it records each compute op's contention delay
+  /// (sim/cost/sm_contention.hpp) over its side streams. `delays`: the second pass, which charges
+  /// those delays in op order, as the engines charge the delays of their contention-free schedule.
+  StageChain(int prefetch_units, int sm_count, const std::vector<double>* delays = nullptr)
+      : prefetch_(prefetch_units), sm_count_(sm_count), charged_(delays) {}
+
+  /// The contention delay of every compute op run so far, in order (first pass).
+  const std::vector<double>& delays() const { return delays_; }
 
   /// Runs one step's ops after the previous step; its cost (send: its pipeline transfer, on the
   /// compute stream when `blocking`).
@@ -115,7 +131,7 @@ class StageChain {
     if (blocking && send > 0) {
       const double s = free_[kC];
       free_[kC] = s + send;
-      record_.comm.push_back({s, s + send, Stream::Compute});
+      if (recording_) record_.comm.push_back({s, s + send, Stream::Compute});
     }
     out.seconds = free_[kC] - start;
     out.send = send;
@@ -132,7 +148,9 @@ class StageChain {
   void start_recording() {
     record_.compute.clear();
     record_.comm.clear();
+    recording_ = true;
   }
+  void stop_recording() { recording_ = false; }
   /// The metric sums of the steps run since start_recording().
   RankSums recorded() const { return sum_timeline(record_); }
 
@@ -148,6 +166,9 @@ class StageChain {
     const long i = computes_ - prefetch_;
     return i < 0 ? 0.0 : recent_[i % recent_.size()];
   }
+
+  /// Only the contention-free pass needs the side streams' intervals.
+  bool tracks_side() const { return sm_count_ > 0 && !charged_; }
 
   double contention(double s, double e) {
     if (sm_count_ <= 0) return 0.0;
@@ -166,11 +187,17 @@ class StageChain {
 
   double compute(double ready, const ComputeCost& c, Phase phase, bool prefetch) {
     const double s = std::max(ready, free_[kC]);
-    const double d = c.seconds + contention(s, s + c.seconds);
+    double d = c.seconds;
+    if (charged_) {
+      d += (*charged_)[computed_];
+    } else if (sm_count_ > 0) {
+      delays_.push_back(contention(s, s + c.seconds));
+    }
+    ++computed_;
     free_[kC] = s + d;
     busy_c_ += d;
     if (prefetch) recent_[computes_++ % recent_.size()] = free_[kC];
-    record_.compute.push_back({s, free_[kC], c.inner_comm, c.compute_bound_share, phase, c.host});
+    if (recording_) record_.compute.push_back({s, free_[kC], c.inner_comm, c.compute_bound_share, phase, c.host});
     return free_[kC];
   }
 
@@ -184,8 +211,8 @@ class StageChain {
     const double e = s + c.seconds;
     free_[k] = e;
     (k == kDp ? busy_dp_ : busy_param_) += c.seconds;
-    if (e > s) side_[side_of(stream)].push_back({s, e, c.sms});
-    record_.comm.push_back({s, e, stream});
+    if (e > s && tracks_side()) side_[side_of(stream)].push_back({s, e, c.sms});
+    if (recording_) record_.comm.push_back({s, e, stream});
     return e;
   }
 
@@ -200,6 +227,7 @@ class StageChain {
     double busy_c = 0, busy_dp = 0, busy_param = 0;
     std::size_t compute = 0, comm = 0;
     std::array<std::size_t, kSide> side{};
+    std::size_t computed = 0;
   };
   Mark mark() const {
     return {free_,
@@ -208,7 +236,8 @@ class StageChain {
             busy_param_,
             record_.compute.size(),
             record_.comm.size(),
-            {side_[0].size(), side_[1].size()}};
+            {side_[0].size(), side_[1].size()},
+            computed_};
   }
   static bool same(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max(std::fabs(a), std::fabs(b)); }
   static bool settled(const Mark& a, const Mark& b, const Mark& c) {
@@ -243,7 +272,10 @@ class StageChain {
         }
       }
       recent_[computes_++ % recent_.size()] = b.free[kC] + j * dc;
+      if (!charged_ && sm_count_ > 0)
+        for (std::size_t i = a.computed; i < b.computed; ++i) delays_.push_back(delays_[i]);
     }
+    computed_ += k * (b.computed - a.computed);
     busy_c_ += k * (b.busy_c - a.busy_c);
     busy_dp_ += k * (b.busy_dp - a.busy_dp);
     busy_param_ += k * (b.busy_param - a.busy_param);
@@ -299,7 +331,10 @@ class StageChain {
   }
 
   int prefetch_ = 1, sm_count_ = 0;
-  double first_dp_ = -1;  ///< when the step's first reduction could start
+  const std::vector<double>* charged_ = nullptr;
+  std::vector<double> delays_;
+  std::size_t computed_ = 0;  ///< compute ops run so far
+  double first_dp_ = -1;      ///< when the step's first reduction could start
   int dp_sms_ = 0;
   std::array<double, 3> free_{};
   std::array<double, 8> recent_{};
@@ -310,6 +345,7 @@ class StageChain {
   std::array<std::vector<SideInterval>, kSide> side_;
   std::array<std::size_t, kSide> live_{};
   RankTimeline record_;
+  bool recording_ = false;
 };
 
 /// A step whose units run back to back: one op of their summed cost; its metric sums to `sums`.
@@ -405,33 +441,72 @@ StepCosts step_costs(const PlanUnits& pu, const UnitScheduleCosts& costs, int sm
   out.first_forward.resize(VS);
   out.first_backward.resize(VS);
   out.reductions.resize(VS);
+  // Stages whose steps are the same ops (the pipeline's inner stages, as a rule) cost the same.
+  struct Distinct {
+    int stage;
+    std::vector<std::vector<StepOp>> fwd, bwd;
+  };
+  std::vector<Distinct> distinct;
   for (int stage = 0; stage < P; ++stage) {
     std::vector<std::vector<StepOp>> fwd(V), bwd(V);
     for (int c = 0; c < V; ++c) {
       const int vs = c * P + stage;
       gathered_ops(pu, costs, vs, fwd[c], bwd[c]);
     }
-    StageChain chain(pu.prefetch_units, sm_count);
-    for (int round = 0; round < 3; ++round) {
-      if (round == 1) chain.start_recording();
-      if (round == 2) out.per_micro_batch[stage] = chain.recorded();
+    auto sends_match = [&](int q) {
       for (int c = 0; c < V; ++c) {
-        const int vs = c * P + stage;
-        const auto& vc = costs.vstages[vs];
-        // Round 0: the cold start; 1: back to back (the steady state); 2: each step after the
-        // side streams have caught up.
-        StepCost f = chain.run(fwd[c], Phase::Forward, vc.send_forward, blocking, round == 2);
-        StepCost b = chain.run(bwd[c], Phase::Backward, vc.send_backward, blocking, round == 2);
-        if (round == 0) out.first_forward[vs] = f, out.first_backward[vs] = b;
-        if (round == 1) out.forward[vs] = f, out.backward[vs] = b;
-        if (round == 2) {
-          out.forward[vs].rested_seconds = std::min(f.seconds, out.forward[vs].seconds);
-          out.backward[vs].rested_seconds = std::min(b.seconds, out.backward[vs].seconds);
-          out.reductions[vs] = {b.dp_work, b.dp_first, b.dp_leftover, b.dp_sms};
+        const auto &a = costs.vstages[c * P + q], &b = costs.vstages[c * P + stage];
+        if (a.send_forward != b.send_forward || a.send_backward != b.send_backward) return false;
+      }
+      return true;
+    };
+    const auto twin = std::find_if(distinct.begin(), distinct.end(), [&](const Distinct& d) {
+      return d.fwd == fwd && d.bwd == bwd && sends_match(d.stage);
+    });
+    if (twin != distinct.end()) {
+      for (int c = 0; c < V; ++c) {
+        const int from = c * P + twin->stage, to = c * P + stage;
+        out.forward[to] = out.forward[from];
+        out.backward[to] = out.backward[from];
+        out.first_forward[to] = out.first_forward[from];
+        out.first_backward[to] = out.first_backward[from];
+        out.reductions[to] = out.reductions[from];
+      }
+      out.per_micro_batch[stage] = out.per_micro_batch[twin->stage];
+      out.per_micro_batch[stage].stage = stage;
+      continue;
+    }
+    // The engines charge each compute op the contention of its contention-free schedule
+    // (sim/cost/sm_contention.hpp): a first pass without it records the delays, the second charges them.
+    auto rounds = [&](StageChain& chain, bool keep) {
+      for (int round = 0; round < 3; ++round) {
+        if (round == 1) chain.start_recording();
+        if (round == 2 && keep) out.per_micro_batch[stage] = chain.recorded();
+        if (round == 2) chain.stop_recording();
+        for (int c = 0; c < V; ++c) {
+          const int vs = c * P + stage;
+          const auto& vc = costs.vstages[vs];
+          // Round 0: the cold start; 1: back to back (the steady state); 2: each step after the
+          // side streams have caught up.
+          StepCost f = chain.run(fwd[c], Phase::Forward, vc.send_forward, blocking, round == 2);
+          StepCost b = chain.run(bwd[c], Phase::Backward, vc.send_backward, blocking, round == 2);
+          if (!keep) continue;
+          if (round == 0) out.first_forward[vs] = f, out.first_backward[vs] = b;
+          if (round == 1) out.forward[vs] = f, out.backward[vs] = b;
+          if (round == 2) {
+            out.forward[vs].rested_seconds = std::min(f.seconds, out.forward[vs].seconds);
+            out.backward[vs].rested_seconds = std::min(b.seconds, out.backward[vs].seconds);
+            out.reductions[vs] = {b.dp_work, b.dp_first, b.dp_leftover, b.dp_sms};
+          }
         }
       }
-    }
+    };
+    StageChain free_pass(pu.prefetch_units, sm_count);
+    if (sm_count > 0) rounds(free_pass, false);
+    StageChain chain(pu.prefetch_units, 0, sm_count > 0 ? &free_pass.delays() : nullptr);
+    rounds(chain, true);
     out.per_micro_batch[stage].stage = stage;
+    if (distinct.size() < 4) distinct.push_back({stage, std::move(fwd), std::move(bwd)});
   }
   return out;
 }

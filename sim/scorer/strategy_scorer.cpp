@@ -17,7 +17,7 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   const PlanUnits units = plan_units(model, s, cluster.gpus_per_node);
   const OpCosts costs(units, model, cluster, compute_, &segments_);
   const UnitScheduleCosts unit_costs = cost_units(units, costs);
-  const UnitTiming timing = time_units(units, unit_costs, cluster.gpu.sm_count, cluster.nccl_sms != 0);
+  const UnitTiming timing = time_units(units, unit_costs, cluster.gpu.sm_count, cluster.nccl_sms != 0, &pipelines_);
 
   FastScore out;
   const double T = timing.iteration_s;

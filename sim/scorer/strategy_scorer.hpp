@@ -15,6 +15,7 @@
 #include "sim/cost/op_costs.hpp"
 #include "sim/metrics/metrics.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "sim/scorer/pipeline_timing.hpp"
 
 namespace trainsim {
 
@@ -49,6 +50,7 @@ class StrategyScorer {
   Scenario base_;
   ComputeModel compute_;
   SegmentCostCache segments_;
+  mutable PipelineMemo pipelines_;
 };
 
 }  // namespace trainsim

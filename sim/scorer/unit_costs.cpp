@@ -79,6 +79,17 @@ UnitScheduleCosts cost_units(const PlanUnits& pu, const OpCosts& costs) {
     return pieces_of.emplace(std::move(key), std::move(ps)).first->second;
   };
 
+  // A unit whose passes are the same segments (by part, pass and layer kind) over as many
+  // parameters as the unit before it costs the same (the layers of one kind, as a rule).
+  auto same_kind = [&](const UnitPass& a, const UnitPass& b) {
+    if (a.end - a.begin != b.end - b.begin) return false;
+    for (const BlockSegment *x = pu.begin(a), *y = pu.begin(b); x != pu.end(a); ++x, ++y)
+      if (x->part != y->part || x->pass != y->pass ||
+          (x->part == ModelPart::Layer && pu.model.layer_kind(x->layer) != pu.model.layer_kind(y->layer)))
+        return false;
+    return true;
+  };
+  const PlanUnit* previous = nullptr;
   out.vstages.resize(VS);
   out.units.reserve(pu.units.size());
   for (int vs = 0; vs < VS; ++vs) {
@@ -86,6 +97,12 @@ UnitScheduleCosts cost_units(const PlanUnits& pu, const OpCosts& costs) {
     const int stage = vs % P;
     c.first_unit = static_cast<int>(out.units.size());
     for (const PlanUnit& u : pu.units_of(vs)) {
+      if (previous && previous->params == u.params && same_kind(previous->forward, u.forward) &&
+          same_kind(previous->backward, u.backward) && same_kind(previous->recompute, u.recompute)) {
+        out.units.push_back(out.units.back());
+        continue;
+      }
+      previous = &u;
       UnitCosts uc;
       uc.forward = compute_cost(costs.cost(pu.begin(u.forward), pu.end(u.forward)));
       uc.backward = compute_cost(costs.cost(pu.begin(u.backward), pu.end(u.backward)));

@@ -3,6 +3,7 @@
 // library (sim/cost/op_costs.hpp): each unit pass, its ZeRO-3 gather and gradient synchronisation,
 // the buckets, the pipeline transfers and each stage's tail. What the expanded Plan's ops would
 // cost on the engines, without expanding it.
+#include <algorithm>
 #include <array>
 #include <span>
 #include <stdexcept>
@@ -19,12 +20,14 @@ struct ComputeCost {
   double seconds = 0, inner_comm = 0, compute_bound_share = 1;
   HostSide host = HostSide::None;
   double flops = 0;
+  friend bool operator==(const ComputeCost&, const ComputeCost&) = default;
 };
 
 /// A collective beside the compute stream: its duration and the SMs it holds.
 struct SideCost {
   double seconds = 0;
   int sms = 0;
+  friend bool operator==(const SideCost&, const SideCost&) = default;
 };
 /// A short list that lives in place (the scorer builds thousands per second: no allocation).
 template <typename T, std::size_t N>
@@ -39,6 +42,9 @@ class FixedList {
   bool empty() const { return n_ == 0; }
   std::size_t size() const { return n_; }
   const T& operator[](std::size_t i) const { return items_[i]; }
+  friend bool operator==(const FixedList& a, const FixedList& b) {
+    return a.n_ == b.n_ && std::equal(a.begin(), a.end(), b.begin());
+  }
 
  private:
   std::array<T, N> items_{};

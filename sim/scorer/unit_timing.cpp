@@ -55,7 +55,8 @@ double gather_lead(const PlanUnits& pu, const UnitScheduleCosts& costs, const St
 
 }  // namespace
 
-UnitTiming time_units(const PlanUnits& pu, const UnitScheduleCosts& costs, int sm_count, bool contended) {
+UnitTiming time_units(const PlanUnits& pu, const UnitScheduleCosts& costs, int sm_count, bool contended,
+                      PipelineMemo* memo) {
   const Strategy& s = pu.strategy;
   const int P = s.pp, VS = pu.virtual_stages(), V = VS / P, m = pu.micro_batches;
   const int sms = contended ? sm_count : 0;
@@ -90,7 +91,8 @@ UnitTiming time_units(const PlanUnits& pu, const UnitScheduleCosts& costs, int s
   }
   if (pu.gathers_in_forward)
     in.first_forward = [&](int vs, double t) { return gather_lead(pu, costs, steps.forward[vs], vs, t, sms); };
-  const PipelineTimes times = time_pipeline_steady(in, m);
+  PipelineTimes own;
+  const PipelineTimes& times = memo ? memo->time(in, m) : (own = time_pipeline_steady(in, m));
 
   UnitTiming out;
   out.extrapolated = times.extended;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/metrics/timeline.hpp"
+#include "sim/scorer/pipeline_timing.hpp"
 #include "sim/scorer/unit_costs.hpp"
 
 namespace trainsim {
@@ -23,7 +24,8 @@ struct UnitTiming {
 };
 
 /// `sm_count`: the GPU's SMs; `contention` false when the cluster's collectives take none
-/// (ClusterSpec::nccl_sms = 0).
-UnitTiming time_units(const PlanUnits& units, const UnitScheduleCosts& costs, int sm_count, bool contention);
+/// (ClusterSpec::nccl_sms = 0); `memo` (may be null) keeps pipeline timings across calls.
+UnitTiming time_units(const PlanUnits& units, const UnitScheduleCosts& costs, int sm_count, bool contention,
+                      PipelineMemo* memo = nullptr);
 
 }  // namespace trainsim
