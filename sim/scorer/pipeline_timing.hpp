@@ -62,14 +62,14 @@ struct PipelineTimes {
   std::vector<double> last_backward;   ///< [stage * chunks + chunk]: start of the chunk's last backward
   int chunks = 1;
   double last_backward_of(int stage, int chunk) const { return last_backward[stage * chunks + chunk]; }
-  /// Per stage: the start of each backward step before its last forward (the steady phase of the
-  /// 1F1B schedules), in its program's order; filled on request (time_pipeline's `probe`).
-  std::vector<std::vector<double>> steady_backward;
+  /// time_pipeline's `probe` > 0: the longest time over a stage's last `probe` backward steps of its
+  /// steady phase (those before its last forward), over the stages; 0 when none has as many.
+  double steady_span = 0;
   bool extended = false;  ///< timed at fewer micro-batches and extended linearly
 };
 
-/// The schedule at `micro_batches` micro-batches, step by step (`probe`: with steady_backward).
-PipelineTimes time_pipeline(const PipelineInput& in, int micro_batches, bool probe = false);
+/// The schedule at `micro_batches` micro-batches, step by step (`probe`: see steady_span).
+PipelineTimes time_pipeline(const PipelineInput& in, int micro_batches, int probe = 0);
 
 /// The same, timed at fewer micro-batches and extended linearly when that is cheaper.
 PipelineTimes time_pipeline_steady(const PipelineInput& in, int micro_batches);

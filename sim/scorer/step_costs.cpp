@@ -119,6 +119,18 @@ class StageChain {
   /// The contention delay of every compute op run so far, in order (first pass).
   const std::vector<double>& delays() const { return delays_; }
 
+  /// Room for `rounds` runs of steps of `ops` ops in all (one allocation per record).
+  void reserve(std::size_t ops, int rounds) {
+    const std::size_t n = 2 * ops * static_cast<std::size_t>(rounds);  // a recomputation and its op
+    if (tracks_side()) {
+      for (auto& side : side_) side.reserve(n);
+      delays_.reserve(n);
+    } else {
+      record_.compute.reserve(2 * ops);
+      record_.comm.reserve(4 * ops);
+    }
+  }
+
   /// Runs one step's ops after the previous step; its cost (send: its pipeline transfer, on the
   /// compute stream when `blocking`).
   StepCost run(const std::vector<StepOp>& ops, Phase phase, double send, bool blocking, bool rested = false) {
@@ -501,9 +513,12 @@ StepCosts step_costs(const PlanUnits& pu, const UnitScheduleCosts& costs, int sm
         }
       }
     };
+    std::size_t ops = 0;
+    for (int c = 0; c < V; ++c) ops += fwd[c].size() + bwd[c].size();
     StageChain free_pass(pu.prefetch_units, sm_count);
-    if (sm_count > 0) rounds(free_pass, false);
+    if (sm_count > 0) free_pass.reserve(ops, 3), rounds(free_pass, false);
     StageChain chain(pu.prefetch_units, 0, sm_count > 0 ? &free_pass.delays() : nullptr);
+    chain.reserve(ops, 3);
     rounds(chain, true);
     out.per_micro_batch[stage].stage = stage;
     if (distinct.size() < 4) distinct.push_back({stage, std::move(fwd), std::move(bwd)});
