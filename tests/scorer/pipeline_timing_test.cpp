@@ -79,12 +79,10 @@ TEST(PipelineTiming, ExtensionPastTheWarmUpIsTheReplay) {
     int P, V, m;
     bool blocking;
   };
-  const Case cases[] = {{ScheduleKind::Interleaved1F1B, 4, 2, 64, true},
-                        {ScheduleKind::Interleaved1F1B, 8, 4, 96, false},
-                        {ScheduleKind::Interleaved1F1B, 16, 2, 128, true},
-                        {ScheduleKind::OneFOneB, 8, 1, 100, false},
-                        {ScheduleKind::OneFOneB, 16, 1, 200, false},
-                        {ScheduleKind::GPipe, 4, 1, 64, true}};
+  const Case cases[] = {
+      {ScheduleKind::Interleaved1F1B, 4, 2, 64, true},   {ScheduleKind::Interleaved1F1B, 8, 4, 96, false},
+      {ScheduleKind::Interleaved1F1B, 16, 2, 128, true}, {ScheduleKind::OneFOneB, 8, 1, 100, false},
+      {ScheduleKind::OneFOneB, 16, 1, 200, false},       {ScheduleKind::GPipe, 4, 1, 64, true}};
   for (const Case& c : cases) {
     const PipelineInput in = random_input(rng, c.kind, c.P, c.V, c.blocking, false);
     const PipelineTimes fast = time_pipeline_steady(in, c.m), replay = time_pipeline(in, c.m);
