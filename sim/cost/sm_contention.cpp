@@ -17,9 +17,7 @@ void add_contention_delays(const std::vector<std::pair<double, double>>& compute
     const auto [cs, ce] = compute[j];
     while (c0 < side.size() && side[c0].end <= cs) ++c0;
     for (std::size_t c = c0; c < side.size() && side[c].start < ce; ++c) {
-      const double o = std::min(ce, side[c].end) - std::max(cs, side[c].start);
-      if (o <= 0) continue;
-      delay[j] += o * std::min(side[c].sms, sm_count - 1) / sm_count;
+      delay[j] += contention_delay(std::min(ce, side[c].end) - std::max(cs, side[c].start), side[c].sms, sm_count);
     }
   }
 }

@@ -8,12 +8,20 @@
 // (inline TP/CP/EP, blocking sends) do not overlap compute and cost nothing here.
 // Used by both engines: the analytic engine schedules twice (without, then with these delays);
 // the SimGrid engine takes the delays of the analytic schedule.
+#include <algorithm>
 #include <vector>
 
 #include "sim/cost/plan_timing.hpp"
 #include "sim/plan/plan.hpp"
 
 namespace trainsim {
+
+/// What a collective holding `sms` of the GPU's `sm_count` SMs takes from the compute it overlaps
+/// for `overlap` seconds: overlap x min(sms, S - 1) / S (0 without contention, sm_count <= 0). The
+/// one formula of the rule, for both engines and the closed-form scorer.
+inline double contention_delay(double overlap, int sms, int sm_count) {
+  return sm_count > 0 && overlap > 0 ? overlap * std::min(sms, sm_count - 1) / sm_count : 0.0;
+}
 
 /// A collective of the data-parallel or parameter-gather stream: it runs beside the compute stream.
 bool runs_beside_compute(const Op& op);
@@ -25,9 +33,8 @@ struct SideInterval {
 };
 
 /// Adds to `delay[j]` what the collectives of one side stream take from compute op j over
-/// [compute[j].first, compute[j].second): overlap x min(sms, S - 1) / S. Both lists are in start
-/// order and do not overlap within themselves (each is one stream). The one rule both engines
-/// and the closed-form scorer apply.
+/// [compute[j].first, compute[j].second) (contention_delay). Both lists are in start order and do
+/// not overlap within themselves (each is one stream).
 void add_contention_delays(const std::vector<std::pair<double, double>>& compute, const std::vector<SideInterval>& side,
                            int sm_count, std::vector<double>& delay);
 

@@ -6,14 +6,31 @@
 
 namespace trainsim {
 
+std::optional<PipelineObstacle> pipeline_obstacle(int layers, int pp, int vp, std::int64_t micro_batches, bool even) {
+  const std::string split = "pp = " + std::to_string(pp) + ", vp = " + std::to_string(vp);
+  if (layers < pp * vp)
+    return PipelineObstacle{vp > 1 ? "vp" : "pp", "pp x vp at most the model's " + std::to_string(layers) + " layers",
+                            split};
+  if (even && layers % (pp * vp) != 0)
+    return PipelineObstacle{vp > 1 ? "vp" : "pp", "pp x vp dividing the model's " + std::to_string(layers) + " layers",
+                            split};
+  if (vp > 1 && pp == 1)
+    return PipelineObstacle{"schedule", "a pipeline (pp > 1) for the interleaved schedule", "pp = 1"};
+  if (vp > 1 && micro_batches % pp != 0)
+    return PipelineObstacle{"micro_batch",
+                            "a micro-batch count (global_batch / (micro_batch x dp)) divisible by pp = " +
+                                std::to_string(pp) + " for the interleaved schedule",
+                            std::to_string(micro_batches) + " micro-batches"};
+  return std::nullopt;
+}
+
 StageSchedule::StageSchedule(ScheduleKind kind, int stage, int stages, int micro_batches, int chunks)
     : m_(micro_batches), p_(stages), gpipe_(kind == ScheduleKind::GPipe) {
   v_ = kind == ScheduleKind::Interleaved1F1B ? chunks : 1;
-  if (v_ > 1 && m_ % p_ != 0)
-    throw InputError("strategy.micro_batch",
-                     "a micro-batch count (global_batch / (micro_batch x dp)) divisible by pp = " + std::to_string(p_) +
-                         " for the interleaved schedule",
-                     std::to_string(m_) + " micro-batches");
+  if (v_ > 1 && m_ % p_ != 0) {
+    const auto o = pipeline_obstacle(/*layers: one a chunk*/ p_ * v_, p_, v_, m_);
+    throw InputError("strategy." + o->field, o->expected, o->got);
+  }
   const int total = m_ * v_;
   // Megatron: warm-up forwards let later stages fill; with interleaving each stage also runs
   // (v-1) * p extra forwards so that every chunk has work in flight.

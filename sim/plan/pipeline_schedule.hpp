@@ -3,11 +3,32 @@
 // micro-batches. GPipe (Huang et al. 2019), 1F1B (PipeDream-Flush, Narayanan et al. 2021a) and
 // interleaved 1F1B with virtual stages (Narayanan et al. SC'21, Sec. 2.2.2), in the order
 // Megatron-LM's schedules issue them.
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "sim/plan/strategy.hpp"
 
 namespace trainsim {
+
+/// What keeps a pipeline of `pp` stages with `vp` model chunks each (vp > 1: the interleaved 1F1B
+/// schedule) from running `micro_batches` micro-batches of a model of `layers` layers: the strategy
+/// field at fault, what it needs and what it is. The one statement of the rule, for the strategy
+/// checks, the search space, the validation's vp search and explain's hints:
+///  - at least one layer per chunk (pp x vp <= layers; the planner spreads a remainder over the
+///    first chunks, sim/plan/planner.cpp); `even`: pp x vp dividing the layers, as Megatron-LM
+///    (2021-2024) requires of --num-layers-per-virtual-pipeline-stage;
+///  - interleaving: a pipeline (pp > 1) and micro-batches in whole groups of pp (Megatron-LM's
+///    interleaved schedule runs them pp at a time, Narayanan et al. SC'21 Sec. 2.2.2).
+struct PipelineObstacle {
+  std::string field, expected, got;
+};
+std::optional<PipelineObstacle> pipeline_obstacle(int layers, int pp, int vp, std::int64_t micro_batches,
+                                                  bool even = false);
+inline bool pipeline_fits(int layers, int pp, int vp, std::int64_t micro_batches, bool even = false) {
+  return !pipeline_obstacle(layers, pp, vp, micro_batches, even);
+}
 
 struct ScheduleStep {
   bool forward = true;

@@ -51,7 +51,7 @@ struct Strategy {
   /// each layer all-gather is overlapped with the product that consumes it and each
   /// reduce-scatter with the product that feeds it (Wang et al., "Overlap Communication with
   /// Dependent Computation via Decomposition", ASPLOS 2023), each by its tp_overlap entry's
-  /// method and SM budget (sim/cost/op_costs.cpp exposed_inline_comm).
+  /// method and SM budget (sim/cost/inline_overlap.hpp exposed_inline_comm).
   bool tp_comm_overlap = false;
   /// With tp_comm_overlap, how each layer product's collective is overlapped and on how many SMs
   /// (`tp_overlap_cfg`, a NeMo ub_cfg file's entries; absent entries: Transformer Engine's
@@ -78,8 +78,8 @@ struct Strategy {
   ZeroRuntime zero_runtime = ZeroRuntime::Fsdp;
   bool dropout = true;
   bool gradient_accumulation_fusion = true;  ///< Megatron --gradient-accumulation-fusion (2022+)
-  bool fused_bias =
-      true;  ///< bias add/gradient fused into neighbouring kernels (false: Megatron-LM 2021, PyTorch <= 1.9)
+  /// Bias add and its gradient fused into neighbouring kernels (false: Megatron-LM 2021, PyTorch <= 1.9).
+  bool fused_bias = true;
   CollectiveAlgorithm tp_algorithm = CollectiveAlgorithm::Auto;
   CollectiveAlgorithm dp_algorithm = CollectiveAlgorithm::Auto;
 
@@ -91,9 +91,9 @@ struct Strategy {
   bool hybrid_sharding() const { return zero >= 1 && zero_shard() < dp * cp; }
   /// Parameters per gradient / parameter-gather bucket.
   double bucket_size() const { return bucket_params > 0 ? bucket_params : std::max(40e6, 1e6 * dp * cp); }
-  /// Bucketed data-parallel synchronisation at layer granularity (not ZeRO-3, which syncs per unit).
   /// DeepSpeed 0.3.x stage 3 over more than one rank (Strategy::zero_runtime).
   bool deepspeed03_zero3() const { return zero >= 3 && dp * cp > 1 && zero_runtime == ZeroRuntime::DeepSpeed03; }
+  /// Bucketed data-parallel synchronisation at layer granularity (not ZeRO-3, which syncs per unit).
   bool bucketed_dp_sync() const {
     return dp * cp > 1 && zero < 3 && (overlap_grad_reduce || (zero >= 1 && overlap_param_gather));
   }
@@ -101,11 +101,11 @@ struct Strategy {
 
 const char* to_string(ScheduleKind s);
 
-/// Reads a strategy object. `dp` may be omitted (derived from the GPU count by the scenario).
-/// Precision and attention may be set here; the workload's global batch fills global_batch.
 /// A `tp_overlap_cfg` object: ub_cfg entries by product name ("proj_fprop": {"method": "pipeline",
 /// "num_sm": 24, "set_sm_margin": 1, "num_splits": 4}, ...); absent ones keep TE's defaults.
 TpOverlapConfig parse_tp_overlap_cfg(const JsonReader& r);
+/// Reads a strategy object. `dp` may be omitted (derived from the GPU count by the scenario).
+/// Precision and attention may be set here; the workload's global batch fills global_batch.
 Strategy parse_strategy(const JsonReader& r);
 
 }  // namespace trainsim

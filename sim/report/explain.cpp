@@ -202,11 +202,10 @@ void add_hints(const Scenario& sc, const Prediction& p, Explanation& e) {
     const auto more = bubble_formula(s.schedule, s.pp, 2 * m, s.vp);
     text += fmt::format(" Twice the micro-batches (m = {}: a smaller micro_batch or a larger global batch) gives {}.",
                         2 * m, pct(more.fraction));
-    // Interleaving: the smallest vp >= 2 with pp*vp dividing the layers (and m divisible by pp).
+    // Interleaving: the smallest vp >= 2 that Megatron-LM can run (pipeline_obstacle, even split).
     int vp = 0;
-    for (int v = 2; s.schedule != ScheduleKind::Interleaved1F1B && m % s.pp == 0 && v * s.pp <= p.plan.model.layers;
-         ++v)
-      if (p.plan.model.layers % (v * s.pp) == 0) {
+    for (int v = 2; s.schedule != ScheduleKind::Interleaved1F1B && v * s.pp <= p.plan.model.layers; ++v)
+      if (pipeline_fits(p.plan.model.layers, s.pp, v, m, /*even=*/true)) {
         vp = v;
         break;
       }

@@ -1,5 +1,7 @@
 #include "sim/scenario/scenario.hpp"
 
+#include "sim/plan/pipeline_schedule.hpp"
+
 #include <filesystem>
 
 namespace trainsim {
@@ -72,10 +74,6 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
                      std::to_string(s.tp));
   if (m.ffn % s.tp != 0)
     throw InputError(w + "tp", "a divisor of the MLP size ffn = " + std::to_string(m.ffn), std::to_string(s.tp));
-  if (m.layers < s.pp * s.vp)
-    throw InputError(w + (s.vp > 1 ? "vp" : "pp"),
-                     "pp x vp at most the model's " + std::to_string(m.layers) + " layers",
-                     "pp = " + std::to_string(s.pp) + ", vp = " + std::to_string(s.vp));
   if (m.seq_len % s.cp != 0)
     throw InputError(w + "cp", "a divisor of seq_len = " + std::to_string(m.seq_len), std::to_string(s.cp));
   if (s.global_batch % (s.micro_batch * s.dp) != 0)
@@ -100,6 +98,8 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
   if (s.sequence_parallel && s.tp == 1) s.sequence_parallel = false;  // SP is a no-op without TP
   if (s.schedule == ScheduleKind::Interleaved1F1B && s.pp == 1)
     throw InputError(w + "schedule", "a pipeline (pp > 1) for the interleaved schedule", "pp = 1");
+  if (const auto o = pipeline_obstacle(m.layers, s.pp, s.vp, s.micro_batches()))
+    throw InputError(w + o->field, o->expected, o->got);
 }
 
 Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, const std::string& base_dir) {

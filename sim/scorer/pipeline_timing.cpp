@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/util/errors.hpp"
+#include "sim/cost/sm_contention.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 
 namespace trainsim {
@@ -102,8 +103,8 @@ PipelineTimes replay(const PipelineInput& in, int m, int probe) {
         if (st.forward && st.micro_batch == 0 && in.first_forward) d = in.first_forward(vs, start);
       }
       // Reductions earlier steps left running take their SMs from this step.
-      if (dp_charge[p] && dp_busy[p] > start && in.sm_count > 0)
-        d += std::min(d, dp_busy[p] - start) * std::min(dp_sms[p], in.sm_count - 1) / in.sm_count;
+      if (dp_charge[p] && dp_busy[p] > start)
+        d += contention_delay(std::min(d, dp_busy[p] - start), dp_sms[p], in.sm_count);
       if (!st.forward && (kWarm || st.micro_batch == m - 1)) {
         const auto* r = st.micro_batch == m - 1 && !in.last_bwd_reductions.empty() ? &in.last_bwd_reductions[vs]
                         : kWarm && !in.bwd_reductions.empty()                      ? &in.bwd_reductions[vs]

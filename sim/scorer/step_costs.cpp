@@ -190,8 +190,7 @@ class StageChain {
       std::size_t& i = live_[k];
       while (i < side.size() && side[i].end <= s) ++i;
       for (std::size_t j = i; j < side.size() && side[j].start < e; ++j) {
-        const double o = std::min(e, side[j].end) - std::max(s, side[j].start);
-        if (o > 0) delay += o * std::min(side[j].sms, sm_count_ - 1) / sm_count_;
+        delay += contention_delay(std::min(e, side[j].end) - std::max(s, side[j].start), side[j].sms, sm_count_);
       }
     }
     return delay;
@@ -395,8 +394,7 @@ StepCost bucketed_last_backward(const PlanUnits& pu, const UnitScheduleCosts& co
     const double f = u.backward.seconds + (u.recomputes ? u.recompute.seconds : 0.0);
     double delay = 0;
     for (std::size_t i = 0; i < nlive; ++i) {
-      const double o = std::min(t + f, live[i].end) - std::max(t, live[i].start);
-      if (o > 0 && sm_count > 0) delay += o * std::min(live[i].sms, sm_count - 1) / sm_count;
+      delay += contention_delay(std::min(t + f, live[i].end) - std::max(t, live[i].start), live[i].sms, sm_count);
     }
     t += f + delay;
     if (gb.closes(b)) {

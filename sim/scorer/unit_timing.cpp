@@ -4,18 +4,13 @@
 #include <numeric>
 #include <span>
 
+#include "sim/cost/sm_contention.hpp"
 #include "sim/scorer/pipeline_timing.hpp"
 #include "sim/scorer/step_costs.hpp"
 
 namespace trainsim {
 
 namespace {
-
-/// Seconds a collective of `sms` SMs overlapping compute for `overlap` seconds takes from it
-/// (sim/cost/sm_contention.hpp).
-double contention(double overlap, int sms, int sm_count) {
-  return sm_count > 0 && overlap > 0 ? overlap * std::min(sms, sm_count - 1) / sm_count : 0.0;
-}
 
 /// Per bucket of a pass: the compute of its units (forward: in forward order; backward: their
 /// recomputation and backward, in backward order), into `out`.
@@ -50,7 +45,7 @@ double gather_lead(const PlanUnits& pu, const UnitScheduleCosts& costs, const St
     overlap += std::max(0.0, std::min(s + f[b], g) - s);
     end = s + f[b];
   }
-  return end - t + contention(overlap, sms, sm_count) + (step.seconds - step.compute_s);
+  return end - t + contention_delay(overlap, sms, sm_count) + (step.seconds - step.compute_s);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "sim/search/strategy_space.hpp"
 
+#include "sim/plan/pipeline_schedule.hpp"
+
 namespace trainsim {
 
 StrategySpace default_space(const TransformerConfig& m, int gpus_per_node) {
@@ -35,7 +37,7 @@ void enumerate_strategies(const StrategySpace& space, const TransformerConfig& m
             if (global_batch % (static_cast<std::int64_t>(dp) * mb) != 0) continue;
             const std::int64_t micro_batches = global_batch / (static_cast<std::int64_t>(dp) * mb);
             for (int vp : space.vp) {
-              if (vp > 1 && (pp == 1 || micro_batches % pp != 0 || m.layers < pp * vp)) continue;
+              if (!pipeline_fits(m.layers, pp, vp, micro_batches)) continue;
               for (int zero : space.zero) {
                 if (zero > 0 && dp * cp == 1) continue;  // nothing to shard over
                 for (Recompute rec : space.recompute) {

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "sim/evaluate/predict.hpp"
+#include "sim/plan/pipeline_schedule.hpp"
 #include "sim/report/report.hpp"
 #include "sim/validate/model_shapes.hpp"
 #include "sim/validate/published_configs.hpp"
@@ -320,10 +321,11 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
     std::vector<int> vps = {base.strategy.vp};
     if (!r.vp && !configured && base.strategy.schedule == ScheduleKind::Interleaved1F1B) {
       vps.clear();
-      // Megatron-LM (2021-2024) needs pp x vp to divide the layers for interleaving.
+      // Megatron-LM (2021-2024) needs pp x vp to divide the layers for interleaving (the micro-batch
+      // count is checked per micro-batch size below).
       const int layers = base.workload.model.layers, pp = base.strategy.pp;
       for (int v = 1; v * pp <= layers; ++v)
-        if (layers % (v * pp) == 0) vps.push_back(v);
+        if (pipeline_fits(layers, pp, v, pp, /*even=*/true)) vps.push_back(v);
     }
     std::vector<Recompute> rcs = {base.strategy.recompute};
     if (!r.recompute && !published_recompute(r)) rcs = {Recompute::None, Recompute::Selective, Recompute::Full};
@@ -340,8 +342,6 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
           if (v > 1) sc.strategy.schedule = ScheduleKind::Interleaved1F1B;
           try {
             resolve_strategy(sc.strategy, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), r.id);
-            if (sc.strategy.schedule == ScheduleKind::Interleaved1F1B && sc.strategy.micro_batches() % sc.strategy.pp)
-              continue;
           } catch (const InputError&) {
             continue;
           }

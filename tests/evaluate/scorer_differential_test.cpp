@@ -127,7 +127,6 @@ TEST_P(ScorerDifferential, RandomPointsAgreeWithTheAnalyticEngine) {
 
 INSTANTIATE_TEST_SUITE_P(Workloads, ScorerDifferential,
                          ::testing::Values("scenarios/default.json", "scenarios/mixtral-8x7b-64xh100.json",
-                                           "scenarios/llama3-405b-16k.json",
-                                           "scenarios/deepseek-v3-2048xh800.json"));
+                                           "scenarios/llama3-405b-16k.json", "scenarios/deepseek-v3-2048xh800.json"));
 
 }  // namespace

@@ -1,6 +1,6 @@
-// The scorer's pipeline timing (sim/scorer/pipeline_timing.hpp): the 1F1B closed form and the
-// extension past the warm-up against the step-by-step replay of the same steps, on random stage
-// costs (seeded).
+// The scorer's pipeline timing (sim/scorer/pipeline_timing.hpp): the extension past the warm-up
+// against the step-by-step replay of the same steps at the full micro-batch count, on random stage
+// costs (seeded), and the memo.
 #include "sim/scorer/pipeline_timing.hpp"
 
 #include <gtest/gtest.h>
