@@ -138,7 +138,7 @@ class StageChain {
     if (rested) free_[kC] = std::max({free_[kC], free_[kParam], free_[kDp]});
     const double start = free_[kC];
     first_dp_ = -1;
-    const double dp0 = busy_dp_, param0 = busy_param_, c0 = busy_c_;
+    const double dp0 = busy_dp_, c0 = busy_c_;
     run_ops(ops, phase, start);
     if (blocking && send > 0) {
       const double s = free_[kC];
@@ -149,7 +149,6 @@ class StageChain {
     out.send = send;
     out.compute_s = busy_c_ - c0;
     out.dp_work = busy_dp_ - dp0;
-    out.param_work = busy_param_ - param0;
     out.dp_leftover = std::max({0.0, free_[kDp] - free_[kC], free_[kParam] - free_[kC]});
     out.dp_first = first_dp_ < 0 ? 0.0 : first_dp_ - start;
     out.dp_sms = dp_sms_;
@@ -221,7 +220,7 @@ class StageChain {
     }
     const double e = s + c.seconds;
     free_[k] = e;
-    (k == kDp ? busy_dp_ : busy_param_) += c.seconds;
+    if (k == kDp) busy_dp_ += c.seconds;
     if (e > s && tracks_side()) side_[side_of(stream)].push_back({s, e, c.sms});
     if (recording_) record_.comm.push_back({s, e, stream});
     return e;
@@ -235,20 +234,15 @@ class StageChain {
   /// Where the streams and records stand after an op.
   struct Mark {
     std::array<double, 3> free{};
-    double busy_c = 0, busy_dp = 0, busy_param = 0;
+    double busy_c = 0, busy_dp = 0;
     std::size_t compute = 0, comm = 0;
     std::array<std::size_t, kSide> side{};
     std::size_t computed = 0;
   };
   Mark mark() const {
-    return {free_,
-            busy_c_,
-            busy_dp_,
-            busy_param_,
-            record_.compute.size(),
-            record_.comm.size(),
-            {side_[0].size(), side_[1].size()},
-            computed_};
+    return {
+        free_,    busy_c_, busy_dp_, record_.compute.size(), record_.comm.size(), {side_[0].size(), side_[1].size()},
+        computed_};
   }
   static bool same(double a, double b) { return std::fabs(a - b) <= 1e-12 * std::max(std::fabs(a), std::fabs(b)); }
   static bool settled(const Mark& a, const Mark& b, const Mark& c) {
@@ -289,7 +283,6 @@ class StageChain {
     computed_ += k * (b.computed - a.computed);
     busy_c_ += k * (b.busy_c - a.busy_c);
     busy_dp_ += k * (b.busy_dp - a.busy_dp);
-    busy_param_ += k * (b.busy_param - a.busy_param);
     free_[kC] += k * dc;
     free_[kParam] += k * dg;
     free_[kDp] += k * dd;
@@ -350,7 +343,7 @@ class StageChain {
   std::array<double, 3> free_{};
   std::array<double, 8> recent_{};
   long computes_ = 0;
-  double busy_c_ = 0, busy_dp_ = 0, busy_param_ = 0;
+  double busy_c_ = 0, busy_dp_ = 0;
   const SideChain* pending_ = nullptr;
   double pending_after_ = 0;
   std::array<std::vector<SideInterval>, kSide> side_;

@@ -28,7 +28,6 @@ struct StepCost {
   double rested_seconds = 0;
   double compute_s = 0;    ///< of `seconds`, compute ops (contention included)
   double dp_work = 0;      ///< gradient synchronisation the step issues (data-parallel stream)
-  double param_work = 0;   ///< gathers the step issues (parameter stream)
   double dp_leftover = 0;  ///< its reductions still running when it ends (steady state)
   int dp_sms = 0;          ///< SMs those reductions hold
   double dp_first = 0;     ///< when its first reduction may start, from its start
