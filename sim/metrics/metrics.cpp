@@ -95,6 +95,7 @@ Metrics iteration_metrics(const Scenario& sc, const TransformerConfig& model, co
   m.scenario = sc.name;
   m.gpu = sc.cluster.gpu.name;
   m.strategy = describe_strategy(s);
+  if (sc.framework) m.framework = sc.framework->label() + ": " + sc.framework_choice;
   m.gpus = s.world();
   m.micro_batches = s.micro_batches();
   m.iteration_time_s = T;

@@ -29,6 +29,8 @@ struct MemoryReport {
 
 struct Metrics {
   std::string scenario, engine, gpu, strategy;
+  /// The framework profile the strategy resolved through, and why it was chosen (empty: none).
+  std::string framework;
   int gpus = 0;
   double iteration_time_s = 0;
   double tokens_per_s = 0, samples_per_s = 0;

@@ -17,6 +17,7 @@ nlohmann::json to_json(const Metrics& m) {
   j["gpu"] = m.gpu;
   j["gpus"] = m.gpus;
   j["strategy"] = m.strategy;
+  if (!m.framework.empty()) j["framework"] = m.framework;
   j["micro_batches"] = m.micro_batches;
   j["iteration_time_s"] = m.iteration_time_s;
   j["tokens_per_s"] = m.tokens_per_s;
@@ -57,7 +58,9 @@ void print_text(const Metrics& m, std::ostream& out) {
   const double T = m.iteration_time_s;
   auto pct = [T](double x) { return T > 0 ? 100.0 * x / T : 0.0; };
   out << fmt::format("trainsim {} — {} ({} engine)\n", m.scenario, m.gpu, m.engine);
-  out << fmt::format("  {} GPUs, {}, {} micro-batches per iteration\n\n", m.gpus, m.strategy, m.micro_batches);
+  out << fmt::format("  {} GPUs, {}, {} micro-batches per iteration\n", m.gpus, m.strategy, m.micro_batches);
+  if (!m.framework.empty()) out << fmt::format("  framework {}\n", m.framework);
+  out << "\n";
   out << fmt::format("  iteration time           {:>12}\n", human_seconds(T));
   out << fmt::format("  throughput               {:>12.0f} tokens/s   {:.2f} samples/s\n", m.tokens_per_s,
                      m.samples_per_s);

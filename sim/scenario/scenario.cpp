@@ -104,7 +104,7 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
 
 Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, const std::string& base_dir) {
   JsonReader r(j, origin);
-  r.reject_unknown({"name", "description", "cluster", "workload", "strategy", "options"});
+  r.reject_unknown({"name", "description", "cluster", "workload", "strategy", "framework", "options"});
   Scenario sc;
   sc.origin = origin;
   sc.name = r.opt_str("name").value_or(fs::path(origin).stem().string());
@@ -118,7 +118,22 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, cons
   sc.workload = parse_workload(JsonReader(wj, worigin, worigin == origin ? "$.workload" : "$"));
 
   auto [sj, sorigin] = resolve_part(r, "strategy", base_dir);
-  sc.strategy = parse_strategy(JsonReader(sj, sorigin, sorigin == origin ? "$.strategy" : "$"));
+  const std::string spath = sorigin == origin ? "$.strategy" : "$";
+  if (r.present("framework")) {
+    // A profile (inline or a file) or a reference {name, version, date} into the catalog.
+    auto [fj, forigin] = resolve_part(r, "framework", base_dir);
+    const JsonReader f(fj, forigin, forigin == origin ? "$.framework" : "$");
+    if (fj.contains("features")) {
+      sc.framework = parse_framework_profile(f);
+      sc.framework_choice = "stated";
+    } else {
+      f.reject_unknown({"name", "version", "date"});
+      const FrameworkRef ref{f.str("name"), f.opt_str("version"), f.opt_str("date")};
+      sc.framework = select_framework(framework_catalog(), ref, f.where(), &sc.framework_choice);
+    }
+    sc.framework_fills = apply_framework(*sc.framework, sj, sorigin + ": " + spath);
+  }
+  sc.strategy = parse_strategy(JsonReader(sj, sorigin, spath));
 
   if (auto o = r.opt_object("options")) {
     o->reject_unknown({"engine", "profile", "memory_overhead_gb"});
@@ -139,6 +154,7 @@ nlohmann::json inline_scenario_parts(const nlohmann::json& j, const std::string&
   if (!j.is_object()) throw InputError(origin + ": $", "a scenario object", JsonReader::describe(j));
   nlohmann::json out = j;
   for (const char* part : {"cluster", "workload", "strategy"}) out[part] = resolve_part(r, part, base_dir).first;
+  if (r.present("framework")) out["framework"] = resolve_part(r, "framework", base_dir).first;
   if (out.contains("options") && out["options"].is_object() && out["options"].contains("profile") &&
       out["options"]["profile"].is_string()) {
     fs::path pp = out["options"]["profile"].get<std::string>();

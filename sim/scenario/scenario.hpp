@@ -8,6 +8,7 @@
 #include <string>
 
 #include "sim/plan/strategy.hpp"
+#include "sim/scenario/framework.hpp"
 #include "topologies/cluster_spec.hpp"
 
 namespace trainsim {
@@ -36,6 +37,11 @@ struct Scenario {
   Strategy strategy;
   Options options;
   nlohmann::json cluster_json;  ///< the cluster object as read (for power, cost, storage sections)
+  /// The software stack the strategy resolved through (the scenario's `framework` part), which
+  /// rule chose it from the catalog, and the knobs it filled.
+  std::optional<FrameworkProfile> framework;
+  std::string framework_choice;
+  std::vector<std::string> framework_fills;
 };
 
 Workload parse_workload(const JsonReader& r);

@@ -1,0 +1,79 @@
+#pragma once
+// FrameworkProfile: a training framework as data (scenarios/frameworks/*.json). What one release
+// of Megatron-LM, DeepSpeed, NeMo, torchtitan... can do (its features) and what it does unless
+// told otherwise (its default knob values), each with its source. The mechanisms (how sequence
+// parallelism or an overlap is costed) are the simulator's; which run had which is the profile's.
+//
+// A scenario names its software stack in a `framework` part: a profile inline, a path to one, or a
+// reference {name, version, date} into the catalog. A strategy then resolves through it: a stated
+// knob wins over the framework's default, and a stated knob the framework lacks is an input error
+// naming the field and the framework.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/util/json_reader.hpp"
+
+namespace trainsim {
+
+struct FrameworkDefault {
+  nlohmann::json value;
+  std::string source;
+};
+
+struct FrameworkProfile {
+  std::string name;                   ///< e.g. "megatron-core"
+  std::string version;                ///< as printed, e.g. "0.8"
+  std::vector<std::string> versions;  ///< the release versions it stands for (a reference matches one)
+  std::string date;                   ///< "YYYY" or "YYYY-MM": when that release was current
+  std::string description, origin;
+  std::vector<std::string> sources;
+  std::map<std::string, bool> switches;  ///< on/off features (framework_features() lists them)
+  std::vector<std::string> attention;    ///< attention kernels it has (strategy.attention values)
+  std::vector<int> zero_stages;          ///< ZeRO stages it has (1: Megatron's distributed optimizer)
+  std::vector<std::string> zero3_runtimes;
+  std::map<std::string, FrameworkDefault> defaults;  ///< strategy field -> its default
+
+  bool has(const std::string& feature) const;
+  /// "megatron-core 0.8 (2024-08)"
+  std::string label() const;
+};
+
+/// The on/off features a profile states, each with what it enables (for messages and docs).
+const std::vector<std::pair<std::string, std::string>>& framework_features();
+
+/// Reads a profile object; unknown fields, unknown features and defaults the profile itself lacks
+/// the feature for are input errors naming the field.
+FrameworkProfile parse_framework_profile(const JsonReader& r);
+
+/// A reference to a framework as a published-run record or a scenario states it.
+struct FrameworkRef {
+  std::string name;
+  std::optional<std::string> version, date;
+};
+
+/// The catalog folder: $TRAINSIM_FRAMEWORKS_DIR, else the source tree's scenarios/frameworks.
+std::string default_frameworks_dir();
+/// Every profile under `dir` (each *.json), read once per folder.
+const std::vector<FrameworkProfile>& framework_catalog(const std::string& dir = default_frameworks_dir());
+
+/// Which profile a reference selects: its stated version (one of the profile's `versions`); no
+/// version: the newest profile of that name dated no later than the stated date (the oldest when
+/// all are later); an unknown name: the newest "generic" profile dated no later than the date.
+/// `why` says which rule chose it. An InputError (naming `where`) when nothing matches.
+const FrameworkProfile& select_framework(const std::vector<FrameworkProfile>& catalog, const FrameworkRef& ref,
+                                         const std::string& where, std::string* why = nullptr);
+
+/// Resolves a strategy object through `profile`: checks every stated knob against its features
+/// (InputError at `where`.field: "selective recomputation is not in megatron-lm 2021"), then fills
+/// each absent knob the profile has a default for. Returns the fills, "field=value (source)".
+std::vector<std::string> apply_framework(const FrameworkProfile& profile, nlohmann::json& strategy,
+                                         const std::string& where);
+
+/// The stated knobs of `strategy` that `profile` lacks, as messages (empty: all are in it).
+std::vector<std::string> knobs_not_in(const FrameworkProfile& profile, const nlohmann::json& strategy);
+
+}  // namespace trainsim
