@@ -135,6 +135,13 @@ std::vector<std::string> strings(const JsonReader& r, const std::string& key, co
 
 }  // namespace
 
+const std::vector<std::string>& searchable_knobs() {
+  static const std::vector<std::string> knobs = {
+      "micro_batch",    "vp", "recompute", "zero", "sequence_parallel", "overlap_grad_reduce", "overlap_param_gather",
+      "tp_comm_overlap"};
+  return knobs;
+}
+
 bool FrameworkProfile::has(const std::string& feature) const {
   const auto it = switches.find(feature);
   return it != switches.end() && it->second;
@@ -143,7 +150,7 @@ bool FrameworkProfile::has(const std::string& feature) const {
 std::string FrameworkProfile::label() const { return name + " " + version + " (" + date + ")"; }
 
 FrameworkProfile parse_framework_profile(const JsonReader& r) {
-  r.reject_unknown({"name", "version", "versions", "date", "description", "sources", "features", "defaults"});
+  r.reject_unknown({"name", "version", "versions", "date", "description", "sources", "features", "defaults", "tuned"});
   FrameworkProfile p;
   p.origin = r.origin();
   p.name = r.str("name");
@@ -154,6 +161,13 @@ FrameworkProfile parse_framework_profile(const JsonReader& r) {
   p.versions = strings(r, "versions", "a version string");
   if (p.versions.empty()) p.versions.push_back(p.version);
   p.sources = strings(r, "sources", "a source string");
+  p.tuned = strings(r, "tuned", "a searchable knob name");
+  for (std::size_t i = 0; i < p.tuned.size(); ++i)
+    if (std::find(searchable_knobs().begin(), searchable_knobs().end(), p.tuned[i]) == searchable_knobs().end())
+      throw InputError(r.where("tuned") + "[" + std::to_string(i) + "]",
+                       "one of micro_batch, vp, recompute, zero, sequence_parallel, overlap_grad_reduce, "
+                       "overlap_param_gather, tp_comm_overlap",
+                       "\"" + p.tuned[i] + "\"");
   const JsonReader f = r.object("features");
   std::vector<std::string> known = {"attention", "zero_stages", "zero3_runtimes"};
   for (const auto& [name, what] : framework_features()) known.push_back(name);
@@ -214,7 +228,8 @@ const std::vector<FrameworkProfile>& framework_catalog(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir))
     if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
   std::sort(files.begin(), files.end());
-  for (const auto& f : files) out.push_back(parse_framework_profile(JsonReader(read_json_file(f.string()), f.string())));
+  for (const auto& f : files)
+    out.push_back(parse_framework_profile(JsonReader(read_json_file(f.string()), f.string())));
   return read.emplace(dir, std::move(out)).first->second;
 }
 
@@ -275,6 +290,10 @@ std::vector<std::string> apply_framework(const FrameworkProfile& profile, nlohma
                                          const std::string& where) {
   for (const auto& [field, message] : missing(profile, strategy))
     throw InputError(where + "." + field + ": " + message + " (" + profile.label() + ", " + profile.origin + ")");
+  return fill_framework_defaults(profile, strategy);
+}
+
+std::vector<std::string> fill_framework_defaults(const FrameworkProfile& profile, nlohmann::json& strategy) {
   // Defaults of knobs that mean something only with others: filled where they apply.
   auto value = [&](const char* f, const nlohmann::json& otherwise) {
     if (strategy.contains(f) && !strategy.at(f).is_null()) return strategy.at(f);

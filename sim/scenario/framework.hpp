@@ -36,11 +36,19 @@ struct FrameworkProfile {
   std::vector<int> zero_stages;          ///< ZeRO stages it has (1: Megatron's distributed optimizer)
   std::vector<std::string> zero3_runtimes;
   std::map<std::string, FrameworkDefault> defaults;  ///< strategy field -> its default
+  /// Knobs with a default that published performance runs of this framework commonly change (the
+  /// overlaps of Megatron-Core, off by flag, on in every published benchmark): `trainsim validate`
+  /// searches them like the knobs without a default, when a record leaves them open.
+  std::vector<std::string> tuned;
 
   bool has(const std::string& feature) const;
   /// "megatron-core 0.8 (2024-08)"
   std::string label() const;
 };
+
+/// The strategy knobs a launch chooses per run and `trainsim validate` searches when a record leaves
+/// them open: micro_batch, vp, recompute, zero, sequence_parallel and the overlaps.
+const std::vector<std::string>& searchable_knobs();
 
 /// The on/off features a profile states, each with what it enables (for messages and docs).
 const std::vector<std::pair<std::string, std::string>>& framework_features();
@@ -72,6 +80,11 @@ const FrameworkProfile& select_framework(const std::vector<FrameworkProfile>& ca
 /// each absent knob the profile has a default for. Returns the fills, "field=value (source)".
 std::vector<std::string> apply_framework(const FrameworkProfile& profile, nlohmann::json& strategy,
                                          const std::string& where);
+
+/// Fills each absent knob of `strategy` that `profile` has a default for (where it applies: a ZeRO-3
+/// runtime only with ZeRO-3, TP overlap only with sequence parallelism), without checking the stated
+/// ones; the fills as apply_framework returns them.
+std::vector<std::string> fill_framework_defaults(const FrameworkProfile& profile, nlohmann::json& strategy);
 
 /// The stated knobs of `strategy` that `profile` lacks, as messages (empty: all are in it).
 std::vector<std::string> knobs_not_in(const FrameworkProfile& profile, const nlohmann::json& strategy);

@@ -23,6 +23,13 @@ PublishedRecord parse_published_record(const nlohmann::json& j, const std::strin
   p.source = r.opt_str("source").value_or("");
   p.locator = r.opt_str("locator").value_or("");
   p.notes = r.opt_str("notes").value_or("");
+  if (auto f = r.opt_object("framework")) {
+    FrameworkRef ref;
+    ref.name = f->str("name");
+    ref.version = f->opt_str("version");
+    ref.date = f->opt_str("date");
+    p.framework = ref;
+  }
   p.precision = r.opt_choice("precision", {"fp32", "tf32", "fp16", "bf16", "fp8"});
   if (auto m = r.opt_object("model")) {
     p.model_name = m->opt_str("name");
@@ -30,6 +37,9 @@ PublishedRecord parse_published_record(const nlohmann::json& j, const std::strin
     p.hidden = m->opt_integer("hidden", 1, 10'000'000);
     p.heads = opt_int<int>(*m, "heads", 1, 1'000'000);
     p.kv_heads = opt_int<int>(*m, "kv_heads", 1, 1'000'000);
+    p.head_dim = m->opt_integer("head_dim", 1, 1'000'000);
+    p.attention_kind = m->opt_choice("attention", {"mha", "gqa", "mla", "sliding-window"});
+    p.dense_layers = opt_int<int>(*m, "dense_layers", 0, 100000);
     p.ffn = m->opt_integer("ffn", 1, 1'000'000'000);
     p.vocab = m->opt_integer("vocab", 1, 100'000'000);
     p.seq_len = m->opt_integer("seq_len", 1, 100'000'000);
@@ -42,6 +52,7 @@ PublishedRecord parse_published_record(const nlohmann::json& j, const std::strin
       e.expert_ffn = moe->opt_integer("expert_ffn", 1, 1'000'000'000);
       e.shared_experts = opt_int<int>(*moe, "shared_experts", 0, 100000);
       e.moe_layers = opt_int<int>(*moe, "moe_layers", 0, 100000);
+      e.capacity_factor = moe->opt_number("capacity_factor", 0, 1e6);
       p.moe = e;
     }
   }
@@ -61,6 +72,11 @@ PublishedRecord parse_published_record(const nlohmann::json& j, const std::strin
     p.dp = opt_int<int>(*s, "dp", 1, 1 << 24);
     p.cp = opt_int<int>(*s, "cp", 1, 1 << 20);
     p.ep = opt_int<int>(*s, "ep", 1, 1 << 20);
+    p.etp = opt_int<int>(*s, "etp", 1, 1 << 20);
+    p.distributed_optimizer = s->opt_boolean("distributed_optimizer");
+    p.overlap_grad_reduce = s->opt_boolean("overlap_grad_reduce");
+    p.overlap_param_gather = s->opt_boolean("overlap_param_gather");
+    p.tp_comm_overlap = s->opt_boolean("tp_comm_overlap");
     p.vp = opt_int<int>(*s, "vp", 1, 1 << 20);
     p.zero = opt_int<int>(*s, "zero", 0, 3);
     p.sequence_parallel = s->opt_boolean("sequence_parallel");

@@ -9,18 +9,24 @@
 #include <string>
 #include <vector>
 
+#include "sim/scenario/framework.hpp"
+
 namespace trainsim {
 
 struct PublishedMoe {
   std::optional<int> experts, top_k, shared_experts, moe_layers;
   std::optional<std::int64_t> expert_ffn;
+  std::optional<double> capacity_factor;  ///< null: dropless
 };
 
 struct PublishedRecord {
   std::string id, kind, source, locator, notes;
+  std::optional<FrameworkRef> framework;  ///< the training software as the source states it
   // model
   std::optional<std::string> model_name, activation;
-  std::optional<int> layers, heads, kv_heads;
+  std::optional<std::string> attention_kind;  ///< model.attention: mha, gqa, mla, sliding-window
+  std::optional<int> layers, heads, kv_heads, dense_layers;
+  std::optional<std::int64_t> head_dim;
   std::optional<std::int64_t> hidden, ffn, vocab, seq_len;
   std::optional<PublishedMoe> moe;
   std::optional<double> params_b;
@@ -29,8 +35,9 @@ struct PublishedRecord {
   std::optional<int> gpus, gpus_per_node, nics_per_node;
   std::optional<double> nic_gbps;
   // strategy
-  std::optional<int> tp, pp, dp, cp, ep, vp, zero;
-  std::optional<bool> sequence_parallel;
+  std::optional<int> tp, pp, dp, cp, ep, etp, vp, zero;
+  std::optional<bool> sequence_parallel, distributed_optimizer;
+  std::optional<bool> overlap_grad_reduce, overlap_param_gather, tp_comm_overlap;
   std::optional<std::string> recompute, schedule;
   std::optional<std::int64_t> micro_batch, global_batch;
   std::optional<std::string> precision;

@@ -2,32 +2,24 @@
 
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <ostream>
+#include <set>
 
 #include "sim/evaluate/predict.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 #include "sim/report/report.hpp"
+#include "sim/scorer/strategy_scorer.hpp"
+#include "sim/validate/framework_recipes.hpp"
 #include "sim/validate/model_shapes.hpp"
-#include "sim/validate/published_configs.hpp"
 
 namespace trainsim {
 
 namespace {
-
-/// Software era of a record: Megatron-LM as of 2021 (the SC'21 paper and the README's GPT-3
-/// example) ran attention unfused (FlashAttention, Dao et al., came in 2022) and reduced
-/// gradients after the backward pass (no --overlap-grad-reduce). Later frameworks (NeMo,
-/// llm-foundry) use fused attention and overlap gradient reduction by default.
-bool megatron_2021(const PublishedRecord& r) {
-  return r.source.find("Narayanan") != std::string::npos || r.source.find("Megatron-LM README") != std::string::npos;
-}
-
-/// NVIDIA NeMo performance runs (the NeMo docs' performance summary).
-bool nemo_record(const PublishedRecord& r) { return r.source.find("NeMo") != std::string::npos; }
-/// MosaicML llm-foundry MPT benchmarks (its README's tables, 2023).
-bool llm_foundry_record(const PublishedRecord& r) { return r.source.find("llm-foundry") != std::string::npos; }
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -113,11 +105,30 @@ std::vector<std::int64_t> divisors_upto(std::int64_t n, std::int64_t cap) {
 
 }  // namespace
 
-Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>& filled, nlohmann::json* json_out) {
+namespace {
+
+std::string json_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+/// What scenario_from_record settles besides the scenario: the framework profile and which
+/// strategy knobs are fixed (stated by the record or its recipe), so validate_record searches the rest.
+struct RecordResolution {
+  const FrameworkProfile* profile = nullptr;
+  std::string choice;                       ///< why that profile (select_framework's rule)
+  std::vector<std::string> not_in_profile;  ///< stated knobs the profile lacks ("field: message")
+  std::set<std::string> fixed;              ///< strategy fields stated or from the recipe
+};
+
+Scenario record_scenario(const PublishedRecord& r, std::vector<std::string>& filled, nlohmann::json* json_out,
+                         RecordResolution& res) {
   if (r.kind != "run") throw InputError("a reference constant, not a run to predict");
   if (!r.gpu || !r.gpus) throw InputError("system.gpu or system.gpus is null");
   const std::string where = r.id;
   auto fill = [&](const std::string& what) { filled.push_back(what); };
+
+  // The framework: the record's reference selects a profile (an unknown or absent one: generic).
+  const FrameworkRef ref = r.framework.value_or(FrameworkRef{"unknown", std::nullopt, std::nullopt});
+  res.profile = &select_framework(framework_catalog(), ref, where + ": $.framework", &res.choice);
+  fill("framework=" + res.profile->label() + " (" + res.choice + ")");
 
   // Model. A record naming a known model without its shape gets the public configuration.
   std::optional<PublishedModelShape> shape;
@@ -184,80 +195,63 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
   cluster["fabric"] = {{"kind", r.fabric.value_or("infiniband")}, {"topology", "fat-tree"}};
   if (!r.fabric) fill("fabric=infiniband non-blocking fat-tree");
 
-  // Strategy (knobs with direct rules; searched knobs are handled by validate_record).
+  // Strategy: what the record states...
   nlohmann::json st;
   st["tp"] = r.tp.value_or(1);
   st["pp"] = r.pp.value_or(1);
   st["cp"] = r.cp.value_or(1);
-  if (r.ep) st["ep"] = *r.ep;
-  if (r.dp) st["dp"] = *r.dp;
   if (!r.tp) fill("tp=1");
   if (!r.pp) fill("pp=1");
-  const bool old = megatron_2021(r);
-  const int tp = r.tp.value_or(1);
-  const bool sp = r.sequence_parallel.value_or(tp > 1 && !old);
-  if (!r.sequence_parallel && tp > 1)
-    fill(std::string("sequence_parallel=") +
-         (sp ? "true (always at least as fast with TP)" : "false (not in Megatron-LM 2021)"));
-  st["sequence_parallel"] = sp;
-  int dp_guess = r.dp.value_or(*r.gpus / std::max(1, r.tp.value_or(1) * r.pp.value_or(1) * r.cp.value_or(1)));
-  const int zero = r.zero.value_or(dp_guess > 1 && !old ? 1 : 0);
-  if (!r.zero)
-    fill("zero=" + std::to_string(zero) + (zero ? " (distributed optimizer: same traffic, less memory)" : ""));
-  st["zero"] = zero;
+  if (r.ep) st["ep"] = *r.ep;
+  if (r.dp) st["dp"] = *r.dp;
+  if (r.sequence_parallel) st["sequence_parallel"] = *r.sequence_parallel;
+  if (r.zero)
+    st["zero"] = *r.zero;
+  else if (r.distributed_optimizer)
+    st["zero"] = *r.distributed_optimizer ? 1 : 0;
   if (r.schedule) st["schedule"] = *r.schedule;
   if (r.vp) st["vp"] = *r.vp;
-  if (!r.schedule && r.pp.value_or(1) > 1) {
-    std::string sched = r.vp.value_or(1) > 1 ? "interleaved-1f1b" : "1f1b";
-    st["schedule"] = sched;
-    fill("schedule=" + sched);
-  }
   if (r.micro_batch) st["micro_batch"] = *r.micro_batch;
   if (r.recompute) st["recompute"] = *r.recompute;
-  if (const auto rc = published_recompute(r); rc && !r.recompute) {
-    st["recompute"] = rc->recompute;
-    fill(std::string("recompute=") + rc->recompute + " (" + rc->source + ")");
-  }
+  if (r.overlap_grad_reduce) st["overlap_grad_reduce"] = *r.overlap_grad_reduce;
+  if (r.overlap_param_gather) st["overlap_param_gather"] = *r.overlap_param_gather;
+  if (r.tp_comm_overlap) st["tp_comm_overlap"] = *r.tp_comm_overlap;
   if (!r.global_batch) throw InputError("strategy.global_batch is null");
   st["global_batch"] = *r.global_batch;
-  st["precision"] = r.precision.value_or("bf16");
-  // llm-foundry's A100 tables (bf16 / PURE) come from its benchmark script of early 2023
-  // (scripts/train/benchmarking/submit_benchmarks.py: --attn_impl triton, mixed precision PURE,
-  // PyTorch 1.13 image): the Triton FlashAttention kernel, of FlashAttention v1's class.
-  const bool foundry_pure = llm_foundry_record(r) && r.notes.find("(PURE)") != std::string::npos;
-  st["attention"] = old ? "unfused" : foundry_pure ? "flash-v1" : "flash";
-  fill(std::string("attention=") + (old            ? "unfused (Megatron-LM 2021, before FlashAttention)"
-                                    : foundry_pure ? "flash-v1 (llm-foundry's 2023 benchmark script: attn_impl triton)"
-                                                   : "flash"));
-  st["overlap_grad_reduce"] = !old;
-  st["gradient_accumulation_fusion"] = !old;
-  st["fused_bias"] = !old;
-  st["overlap_p2p_comm"] = !old;
-  if (old) fill("gradient_accumulation_fusion=false, fused_bias=false (Megatron-LM 2021 on PyTorch 1.8)");
-  if (llm_foundry_record(r) && zero >= 3) {
-    // The tables' "MP Mode" column, through Composer's get_mixed_precision (2023,
-    // composer/trainer/mosaic_fsdp.py). The H100 tables say amp_bf16 / DEFAULT:
-    // MixedPrecision(param_dtype=None, reduce_dtype=bf16, buffer_dtype=fp32), fp32 parameters
-    // gathered and cast under autocast. The A100 tables say bf16 / PURE (the records' notes:
-    // "bf16 (PURE)"): param_dtype = reduce_dtype = buffer_dtype = bf16.
-    st["grad_reduce_dtype"] = "bf16";
-    if (foundry_pure) {
-      st["fsdp_param_dtype"] = "bf16";
-      fill(
-          "fsdp_param_dtype=bf16, grad_reduce_dtype=bf16 (llm-foundry table's MP Mode PURE: Composer "
-          "MixedPrecision(param_dtype=reduce_dtype=bf16))");
-    } else {
-      st["fsdp_param_dtype"] = "fp32";
-      fill(
-          "fsdp_param_dtype=fp32, grad_reduce_dtype=bf16 (llm-foundry table's MP Mode DEFAULT: Composer 2023 "
-          "MixedPrecision(param_dtype=None, reduce_dtype=bf16))");
+  {
+    // A batch that does not divide over the data-parallel replicas (times a stated micro-batch):
+    // the nearest one that does, said in the row.
+    const int model_parallel = r.tp.value_or(1) * r.pp.value_or(1) * r.cp.value_or(1);
+    const int dp = r.dp.value_or(*r.gpus / std::max(1, model_parallel));
+    const std::int64_t unit = std::int64_t(std::max(1, dp)) * r.micro_batch.value_or(1);
+    if (dp >= 1 && *r.global_batch % unit != 0) {
+      const auto gb = std::max<std::int64_t>(unit, (*r.global_batch + unit / 2) / unit * unit);
+      st["global_batch"] = gb;
+      fill(fmt::format("global_batch={} (the published {} does not divide over dp={}{}: the nearest that does)", gb,
+                       *r.global_batch, dp,
+                       r.micro_batch ? fmt::format(" x micro_batch={}", *r.micro_batch) : std::string()));
     }
   }
-  if (old && zero >= 3 && r.notes.find("DeepSpeed") != std::string::npos) {
-    // SC'21 Sec. 5.2 compares PTD-P with DeepSpeed's ZeRO-3 (the paper: arXiv April 2021; ZeRO-3
-    // shipped in DeepSpeed 0.3.13, March 2021; the coalesced gathers only in 0.5.x, PR #1453).
-    st["zero_runtime"] = "deepspeed-0.3";
-    fill("zero_runtime=deepspeed-0.3 (SC'21 Sec. 5.2: DeepSpeed ZeRO-3, spring 2021)");
+  st["precision"] = r.precision.value_or("bf16");
+  // ...then the framework's recipe for this model and layout, where the record is silent...
+  for (const auto& recipe : framework_recipes(default_recipes_dir())) {
+    if (!recipe_matches(recipe, r, res.profile->name)) continue;
+    std::vector<std::string> took;
+    for (const auto& [field, value] : recipe.strategy.items())
+      if (!st.contains(field)) {
+        st[field] = value;
+        took.push_back(field == "tp_overlap_cfg" ? field : field + "=" + json_text(value));
+      }
+    if (!took.empty()) fill(fmt::format("{} ({})", fmt::join(took, ", "), recipe.source));
+  }
+  for (const auto& [field, value] : st.items()) res.fixed.insert(field);
+  // A stated knob the profile lacks is predicted as stated and flagged: the profile is then wrong.
+  res.not_in_profile = knobs_not_in(*res.profile, st);
+  for (const auto& m : res.not_in_profile) fill("NOT IN PROFILE " + res.profile->label() + ": " + m);
+  // ...then the framework's defaults for the rest (the searched knobs start from them).
+  for (const auto& f : fill_framework_defaults(*res.profile, st)) fill(f);
+  if (r.pp.value_or(1) > 1 && !st.contains("schedule")) {
+    st["schedule"] = st.value("vp", 1) > 1 ? "interleaved-1f1b" : "1f1b";
   }
   if (trains_without_dropout(r.model_name.value_or(""))) {
     st["dropout"] = false;
@@ -265,44 +259,122 @@ Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>
         "dropout=false (model family's public config: Llama 2/3 and Nemotron recipes hidden/attention dropout 0.0, "
         "MPT attn_pdrop = resid_pdrop = 0.0)");
   }
-  if (const auto ub = published_tp_overlap(r); ub && sp) {
-    st["tp_comm_overlap"] = true;
-    st["tp_overlap_cfg"] = ub->ub_cfg;
-    fill("tp_comm_overlap=true (" + ub->source + ")");
-  }
-  if (nemo_record(r)) {
-    // NeMo's FP8 performance recipes reduce gradients in bf16 (NVIDIA/NeMo-Framework-Launcher
-    // launcher_scripts/conf/training/gpt3/20b_fp8_performance.yaml and nemotron/nemotron_340b.yaml:
-    // optim.grad_sync_dtype: bf16); Megatron-LM's own default for bf16 is fp32.
-    st["grad_reduce_dtype"] = "bf16";
-    fill("grad_reduce_dtype=bf16 (NeMo-Framework-Launcher FP8 performance recipes: optim.grad_sync_dtype: bf16)");
-  }
-  if (!old) fill("overlap_grad_reduce=true (NeMo / FSDP default)");
-  if (const auto cfg = published_run_config(r)) {
-    // The authors' own launch configuration for the knobs the table leaves out.
-    if (!r.micro_batch) {
-      st["micro_batch"] = cfg->micro_batch;
-      fill(fmt::format("micro_batch={} ({})", cfg->micro_batch, cfg->source));
-    }
-    const int pp = r.pp.value_or(1);
-    if (!r.vp && pp > 1) {
-      const int vp = cfg->layers_per_virtual_stage ? layers / (pp * cfg->layers_per_virtual_stage) : 1;
-      st["vp"] = vp;
-      st["schedule"] = vp > 1 ? "interleaved-1f1b" : "1f1b";
-      fill(fmt::format("vp={}, schedule={} ({})", vp, vp > 1 ? "interleaved-1f1b" : "1f1b", cfg->source));
-    }
-    st["overlap_grad_reduce"] = cfg->overlap_grad_reduce;
-    if (cfg->bucket_params > 0) st["bucket_params"] = cfg->bucket_params;
-    fill(fmt::format("overlap_grad_reduce={} ({}: {})", cfg->overlap_grad_reduce ? "true" : "false", cfg->source,
-                     cfg->overlap_grad_reduce ? "PyTorch DDP, 25 MiB buckets" : "Megatron local DDP"));
-  }
 
   nlohmann::json scen = {{"name", r.id},
                          {"cluster", cluster},
                          {"workload", {{"name", r.model_name.value_or(r.id)}, {"model", model}}},
                          {"strategy", st}};
   if (json_out) *json_out = scen;
-  return parse_scenario(scen, r.id, ".");
+  Scenario sc = parse_scenario(scen, r.id, ".");
+  sc.framework = *res.profile;
+  sc.framework_choice = res.choice;
+  return sc;
+}
+
+/// The values a searched knob takes for a record: the framework's (a 2021 Megatron-LM has no
+/// selective recomputation, no distributed optimizer, no TP overlap).
+struct KnobSpace {
+  std::vector<std::int64_t> micro_batch;
+  std::vector<int> vp, zero;
+  std::vector<Recompute> recompute;
+  std::vector<bool> sequence_parallel, overlap_grad_reduce, overlap_param_gather, tp_comm_overlap;
+};
+
+KnobSpace knob_space(const Scenario& base, const RecordResolution& res) {
+  const Strategy& s = base.strategy;
+  const FrameworkProfile& p = *res.profile;
+  // Open: neither stated nor in the recipe, and the profile either states no default or marks the
+  // knob as tuned in published runs.
+  auto open = [&](const char* k) {
+    return !res.fixed.count(k) &&
+           (!p.defaults.count(k) || std::find(p.tuned.begin(), p.tuned.end(), k) != p.tuned.end());
+  };
+  auto both = [&](const char* k, bool current, bool has) {
+    return open(k) && has ? std::vector<bool>{false, true} : std::vector<bool>{current};
+  };
+  KnobSpace k;
+  k.micro_batch = {s.micro_batch};
+  if (open("micro_batch")) k.micro_batch = divisors_upto(s.global_batch / std::max(1, s.dp), 16);
+  k.vp = {s.vp};
+  const bool schedule_stated = res.fixed.count("schedule") && s.schedule != ScheduleKind::Interleaved1F1B;
+  if (open("vp") && s.pp > 1 && !schedule_stated && p.has("interleaved_schedule")) {
+    // Plain 1F1B takes uneven stages; Megatron-LM (2021-2024) needs pp x vp to divide the layers
+    // for interleaving (the micro-batch count is checked per micro-batch size by resolve_strategy).
+    k.vp = {1};
+    const int layers = base.workload.model.layers;
+    for (int v = 2; v * s.pp <= layers; ++v)
+      if (pipeline_fits(layers, s.pp, v, s.pp, /*even=*/true)) k.vp.push_back(v);
+  }
+  k.recompute = {s.recompute};
+  if (open("recompute")) {
+    k.recompute = {Recompute::None, Recompute::Full};
+    if (p.has("selective_recompute")) k.recompute.push_back(Recompute::Selective);
+  }
+  k.zero = {s.zero};
+  if (open("zero") && s.dp * s.cp > 1)
+    for (int z : {0, 1})
+      if (z != s.zero && std::find(p.zero_stages.begin(), p.zero_stages.end(), z) != p.zero_stages.end())
+        k.zero.push_back(z);
+  k.sequence_parallel = s.tp > 1 ? both("sequence_parallel", s.sequence_parallel, p.has("sequence_parallel"))
+                                 : std::vector<bool>{s.sequence_parallel};
+  k.overlap_grad_reduce = both("overlap_grad_reduce", s.overlap_grad_reduce, p.has("overlap_grad_reduce"));
+  k.overlap_param_gather = both("overlap_param_gather", s.overlap_param_gather, p.has("overlap_param_gather"));
+  k.tp_comm_overlap = both("tp_comm_overlap", s.tp_comm_overlap, p.has("tp_comm_overlap"));
+  return k;
+}
+
+/// A candidate of the search, scored by the closed-form scorer.
+struct Candidate {
+  Strategy strategy;
+  double time = 0;
+  bool fits = false;
+};
+
+/// Every resolvable strategy of the knob space, scored (the scorer agrees with the analytic engine
+/// within 3% on a few hundred random strategies: tests/evaluate/scorer_differential_test.cpp).
+std::vector<Candidate> score_space(const Scenario& base, const KnobSpace& k, const std::string& id) {
+  const StrategyScorer scorer(base);
+  std::vector<Candidate> out;
+  for (auto mb : k.micro_batch)
+    for (int v : k.vp)
+      for (auto rc : k.recompute)
+        for (int z : k.zero)
+          for (bool sp : k.sequence_parallel)
+            for (bool ogr : k.overlap_grad_reduce)
+              for (bool opg : k.overlap_param_gather) {
+                // Without a distributed optimizer there is nothing to gather, and TP overlap runs on
+                // sequence-parallel collectives: one candidate each, not two equal ones.
+                if (z == 0 && opg != k.overlap_param_gather.front()) continue;
+                for (bool tpo : k.tp_comm_overlap) {
+                  if (!sp && tpo != k.tp_comm_overlap.front()) continue;
+                  Strategy s = base.strategy;
+                  s.micro_batch = mb;
+                  s.vp = v;
+                  if (v > 1) s.schedule = ScheduleKind::Interleaved1F1B;
+                  if (v == 1 && s.schedule == ScheduleKind::Interleaved1F1B) s.schedule = ScheduleKind::OneFOneB;
+                  s.recompute = rc;
+                  s.zero = z;
+                  s.sequence_parallel = sp;
+                  s.overlap_grad_reduce = ogr;
+                  s.overlap_param_gather = opg;
+                  s.tp_comm_overlap = sp && tpo;
+                  try {
+                    resolve_strategy(s, base.workload.model, base.workload.global_batch, base.cluster.gpus(), id);
+                  } catch (const InputError&) {
+                    continue;
+                  }
+                  const FastScore f = scorer.score(s);
+                  out.push_back({s, f.iteration_time_s, f.memory.fits});
+                }
+              }
+  return out;
+}
+
+}  // namespace
+
+Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>& filled, nlohmann::json* json_out) {
+  RecordResolution res;
+  return record_scenario(r, filled, json_out, res);
 }
 
 ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& opt) {
@@ -313,57 +385,51 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
   try {
     std::vector<std::string> filled;
     nlohmann::json base_json;
-    Scenario base = scenario_from_record(r, filled, &base_json);
-    // Knobs left to search: the run's authors tuned for speed, so take the fastest feasible value.
-    const bool configured = published_run_config(r).has_value();
-    std::vector<std::int64_t> mbs = {base.strategy.micro_batch};
-    if (!r.micro_batch && !configured) mbs = divisors_upto(base.strategy.global_batch / base.strategy.dp, 16);
-    std::vector<int> vps = {base.strategy.vp};
-    if (!r.vp && !configured && base.strategy.schedule == ScheduleKind::Interleaved1F1B) {
-      vps.clear();
-      // Megatron-LM (2021-2024) needs pp x vp to divide the layers for interleaving (the micro-batch
-      // count is checked per micro-batch size below).
-      const int layers = base.workload.model.layers, pp = base.strategy.pp;
-      for (int v = 1; v * pp <= layers; ++v)
-        if (pipeline_fits(layers, pp, v, pp, /*even=*/true)) vps.push_back(v);
+    RecordResolution res;
+    Scenario base = record_scenario(r, filled, &base_json, res);
+    const KnobSpace space = knob_space(base, res);
+    const std::vector<Candidate> cands = score_space(base, space, r.id);
+    if (cands.empty()) {
+      // Say why with the base strategy's own error.
+      Strategy s = base.strategy;
+      resolve_strategy(s, base.workload.model, base.workload.global_batch, base.cluster.gpus(), r.id);
+      throw InputError("no feasible setting of the unknown knobs");
     }
-    std::vector<Recompute> rcs = {base.strategy.recompute};
-    if (!r.recompute && !published_recompute(r)) rcs = {Recompute::None, Recompute::Selective, Recompute::Full};
+    // The fastest that fits by the scorer, confirmed with the engine over those within 3% of it.
+    const bool any_fits = std::any_of(cands.begin(), cands.end(), [](const Candidate& c) { return c.fits; });
+    std::vector<const Candidate*> pool;
+    for (const auto& c : cands)
+      if (c.fits == any_fits) pool.push_back(&c);
+    std::sort(pool.begin(), pool.end(), [](const Candidate* a, const Candidate* b) { return a->time < b->time; });
     std::optional<Prediction> best;
     Scenario best_sc = base;
-    bool best_fits = false;
-    for (auto mb : mbs)
-      for (int v : vps)
-        for (auto rc : rcs) {
-          Scenario sc = base;
-          sc.strategy.micro_batch = mb;
-          sc.strategy.vp = v;
-          sc.strategy.recompute = rc;
-          if (v > 1) sc.strategy.schedule = ScheduleKind::Interleaved1F1B;
-          try {
-            resolve_strategy(sc.strategy, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), r.id);
-          } catch (const InputError&) {
-            continue;
-          }
-          const auto mem = memory_report(sc, build_plan(sc.workload.model, sc.strategy, sc.cluster.gpus_per_node));
-          if (best && best_fits && !mem.fits) continue;
-          Prediction p = predict(sc, opt.engine);
-          const bool better =
-              !best || (mem.fits && !best_fits) || p.metrics.iteration_time_s < best->metrics.iteration_time_s;
-          if (better) {
-            best = std::move(p);
-            best_sc = sc;
-            best_fits = mem.fits;
-          }
-        }
-    if (!best) throw InputError("no feasible setting of the unknown knobs (micro_batch, vp, recompute)");
-    if (!r.micro_batch && !configured)
-      filled.push_back("micro_batch=" + std::to_string(best_sc.strategy.micro_batch) + " (fastest that fits)");
-    if (vps.size() > 1) filled.push_back("vp=" + std::to_string(best_sc.strategy.vp) + " (fastest that fits)");
-    if (rcs.size() > 1)
-      filled.push_back(std::string("recompute=") + to_string(best_sc.strategy.recompute) + " (fastest that fits)");
-    if (!best_fits) filled.push_back("WARNING: predicted memory exceeds the GPU in every setting");
+    for (std::size_t i = 0; i < pool.size() && i < 6 && pool[i]->time <= pool[0]->time * 1.03; ++i) {
+      Scenario sc = base;
+      sc.strategy = pool[i]->strategy;
+      Prediction p = predict(sc, opt.engine);
+      if (!best || p.metrics.iteration_time_s < best->metrics.iteration_time_s) {
+        best = std::move(p);
+        best_sc = sc;
+      }
+    }
+    const Strategy& w = best_sc.strategy;
+    const auto searched = [&](const char* what, std::size_t n, const std::string& value) {
+      if (n > 1) filled.push_back(std::string(what) + "=" + value + " (fastest that fits)");
+    };
+    searched("micro_batch", space.micro_batch.size(), std::to_string(w.micro_batch));
+    searched("vp", space.vp.size(), std::to_string(w.vp));
+    searched("recompute", space.recompute.size(), to_string(w.recompute));
+    searched("zero", space.zero.size(), std::to_string(w.zero));
+    searched("sequence_parallel", space.sequence_parallel.size(), w.sequence_parallel ? "true" : "false");
+    searched("overlap_grad_reduce", space.overlap_grad_reduce.size(), w.overlap_grad_reduce ? "true" : "false");
+    searched("overlap_param_gather", w.zero >= 1 ? space.overlap_param_gather.size() : 1,
+             w.overlap_param_gather ? "true" : "false");
+    searched("tp_comm_overlap", w.sequence_parallel ? space.tp_comm_overlap.size() : 1,
+             w.tp_comm_overlap ? "true" : "false");
+    if (!any_fits) filled.push_back("WARNING: predicted memory exceeds the GPU in every setting");
     row.filled = filled;
+    row.not_in_profile = res.not_in_profile;
+    row.framework = res.profile->label();
     row.predicted = to_metric(r.metric, best->metrics, r, best_sc);
     row.error_pct = (*row.predicted - r.value) / r.value * 100.0;
     row.strategy = best->metrics.strategy;
@@ -371,12 +437,26 @@ ValidationRow validate_record(const PublishedRecord& r, const ValidateOptions& o
     const nlohmann::json m = to_json(best->metrics);
     row.breakdown = {{"breakdown_s", m["breakdown_s"]}, {"memory_gb", m["memory_gb"]}};
     row.features = row_features(best_sc);
+    // The scenario predicted, as `trainsim run` reads it: the searched knobs at the winner's values.
     row.scenario = base_json;
     auto& st = row.scenario["strategy"];
-    st["micro_batch"] = best_sc.strategy.micro_batch;
-    st["vp"] = best_sc.strategy.vp;
-    st["recompute"] = to_string(best_sc.strategy.recompute);
-    if (best_sc.strategy.vp > 1) st["schedule"] = "interleaved-1f1b";
+    st["micro_batch"] = w.micro_batch;
+    st["vp"] = w.vp;
+    st["schedule"] = to_string(w.schedule);
+    if (w.pp == 1) st.erase("schedule");
+    st["recompute"] = to_string(w.recompute);
+    st["zero"] = w.zero;
+    st["sequence_parallel"] = w.sequence_parallel;
+    st["overlap_grad_reduce"] = w.overlap_grad_reduce;
+    st["overlap_param_gather"] = w.overlap_param_gather;
+    st["tp_comm_overlap"] = w.tp_comm_overlap;
+    if (!w.tp_comm_overlap) st.erase("tp_overlap_cfg");
+    if (w.zero < 3) {
+      st.erase("zero_runtime");
+      st.erase("fsdp_param_dtype");
+    }
+    if (res.not_in_profile.empty())
+      row.scenario["framework"] = {{"name", res.profile->name}, {"date", res.profile->date}};
   } catch (const InputError& e) {
     row.skipped_reason = e.what();
   }
@@ -421,6 +501,8 @@ nlohmann::json to_json(const ValidationReport& r) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : r.rows) {
     nlohmann::json j = {{"id", row.id}, {"metric", row.metric}, {"published", row.published}, {"filled", row.filled}};
+    j["framework"] = row.framework;
+    j["not_in_profile"] = row.not_in_profile;
     j["predicted"] = row.predicted ? nlohmann::json(*row.predicted) : nlohmann::json(nullptr);
     j["error_pct"] = row.error_pct ? nlohmann::json(*row.error_pct) : nlohmann::json(nullptr);
     j["skipped_reason"] = row.skipped_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.skipped_reason);

@@ -19,8 +19,11 @@ struct ValidationRow {
   std::optional<double> predicted;
   std::optional<double> error_pct;  ///< (predicted - published) / published x 100
   std::vector<std::string> filled;  ///< "micro_batch=2 (best throughput among feasible)"
-  std::string skipped_reason;       ///< empty when predicted
-  std::string strategy;             ///< the strategy used, after filling
+  std::string framework;            ///< the profile the row ran through: "megatron-lm 2021 (2021-04)"
+  /// Stated knobs that profile lacks ("field: message"): predicted as stated, the profile is suspect.
+  std::vector<std::string> not_in_profile;
+  std::string skipped_reason;  ///< empty when predicted
+  std::string strategy;        ///< the strategy used, after filling
   double iteration_time_s = 0;
   nlohmann::json breakdown;           ///< the prediction's breakdown_s and memory_gb (trainsim run --format json)
   std::vector<std::string> features;  ///< what the row exercises: "zero-3 / fsdp", "fp8", "gpu H100" ...
@@ -47,8 +50,11 @@ struct ValidateOptions {
   std::string only_prefix;  ///< keep rows whose id starts with this (empty: all)
 };
 
-/// Builds the scenario a record describes, with every null knob that has a direct rule filled
-/// (knobs needing a search — micro_batch, vp, recompute — are left for predict_record).
+/// Builds the scenario a record describes: its framework profile selected by the record's
+/// `framework` reference, its stated knobs, then its framework recipe's
+/// (scenarios/frameworks/recipes/), then the profile's defaults. The knobs the record and recipe
+/// leave open (micro_batch, vp, recompute, the distributed optimizer, sequence parallelism, the
+/// overlaps) are searched by validate_record over the values the framework has.
 /// Throws InputError with the reason when the record cannot be simulated.
 /// `json_out`, when given, receives the scenario as JSON (what `trainsim run` reads).
 Scenario scenario_from_record(const PublishedRecord& r, std::vector<std::string>& filled,

@@ -14,10 +14,12 @@
 namespace trainsim {
 namespace {
 
-nlohmann::json profile_json(const std::string& name, const std::string& version, const std::string& date,
-                            bool modern) {
-  nlohmann::json f = {{"tensor_parallel", true}, {"pipeline_parallel", true}, {"interleaved_schedule", true},
-                      {"gradient_accumulation_fusion", modern}, {"fused_bias", modern}};
+nlohmann::json profile_json(const std::string& name, const std::string& version, const std::string& date, bool modern) {
+  nlohmann::json f = {{"tensor_parallel", true},
+                      {"pipeline_parallel", true},
+                      {"interleaved_schedule", true},
+                      {"gradient_accumulation_fusion", modern},
+                      {"fused_bias", modern}};
   f["sequence_parallel"] = modern;
   f["selective_recompute"] = modern;
   f["attention"] = modern ? nlohmann::json{"unfused", "flash"} : nlohmann::json{"unfused"};
@@ -84,13 +86,23 @@ TEST(Framework, AProfileMustHaveItsOwnDefaults) {
   EXPECT_THROW(parse_framework_profile(JsonReader(u, "<test>")), InputError);
   nlohmann::json d = profile_json("x", "1", "2021-13", true);
   EXPECT_THROW(parse_framework_profile(JsonReader(d, "<test>")), InputError);
+  // `tuned` names searchable knobs only, and the error says which element is wrong.
+  nlohmann::json t = profile_json("x", "1", "2021", true);
+  t["tuned"] = {"overlap_grad_reduce", "dropout"};
+  try {
+    parse_framework_profile(JsonReader(t, "<test>"));
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("$.tuned[1]"), std::string::npos) << e.what();
+  }
+  t["tuned"] = {"overlap_grad_reduce"};
+  EXPECT_EQ(parse_framework_profile(JsonReader(t, "<test>")).tuned.size(), 1u);
 }
 
 TEST(Framework, SelectionRule) {
-  std::vector<FrameworkProfile> catalog = {profile("megatron-core", "0.5", "2024-02", true),
-                                           profile("megatron-core", "0.8", "2024-08", true),
-                                           profile("generic", "2021", "2021-01", false),
-                                           profile("generic", "2024", "2024-01", true)};
+  std::vector<FrameworkProfile> catalog = {
+      profile("megatron-core", "0.5", "2024-02", true), profile("megatron-core", "0.8", "2024-08", true),
+      profile("generic", "2021", "2021-01", false), profile("generic", "2024", "2024-01", true)};
   catalog[1].versions = {"0.6", "0.7", "0.8"};
   std::string why;
   // The stated version.
