@@ -20,6 +20,7 @@ const std::vector<std::pair<std::string, std::string>>& framework_features() {
       {"tensor_parallel", "tensor parallelism (tp > 1)"},
       {"pipeline_parallel", "pipeline parallelism (pp > 1)"},
       {"interleaved_schedule", "the interleaved 1F1B schedule (vp > 1)"},
+      {"uneven_virtual_stages", "virtual stages that split the layers unevenly (pp x vp not dividing them)"},
       {"sequence_parallel", "sequence parallelism"},
       {"selective_recompute", "selective recomputation"},
       {"context_parallel", "context parallelism (cp > 1)"},

@@ -146,6 +146,16 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, cons
     sc.options.memory_overhead_bytes = o->opt_number("memory_overhead_gb", 0, 1e4).value_or(2.0) * 1e9;
   }
   resolve_strategy(sc.strategy, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), origin + ": $");
+  // Megatron-LM's interleaved schedule needs pp x vp to divide the layers (--num-layers-per-virtual-
+  // pipeline-stage) until Megatron-Core 0.13's custom pipeline layouts; the planner can split
+  // unevenly, the framework decides whether the run could.
+  const Strategy& s = sc.strategy;
+  if (sc.framework && s.vp > 1 && sc.workload.model.layers % (s.pp * s.vp) != 0 &&
+      !sc.framework->has("uneven_virtual_stages"))
+    throw InputError(sorigin + ": " + spath + ".vp: " + std::to_string(s.pp) + " x " + std::to_string(s.vp) +
+                     " virtual stages over " + std::to_string(sc.workload.model.layers) +
+                     " layers split them unevenly, " + "which is not in " + sc.framework->name + " " +
+                     sc.framework->version + " (" + sc.framework->origin + ")");
   return sc;
 }
 

@@ -298,12 +298,12 @@ KnobSpace knob_space(const Scenario& base, const RecordResolution& res) {
   k.vp = {s.vp};
   const bool schedule_stated = res.fixed.count("schedule") && s.schedule != ScheduleKind::Interleaved1F1B;
   if (open("vp") && s.pp > 1 && !schedule_stated && p.has("interleaved_schedule")) {
-    // Plain 1F1B takes uneven stages; Megatron-LM (2021-2024) needs pp x vp to divide the layers
-    // for interleaving (the micro-batch count is checked per micro-batch size by resolve_strategy).
+    // Plain 1F1B takes uneven stages; interleaving needs pp x vp to divide the layers unless the
+    // framework has uneven virtual stages (the micro-batch count is checked by resolve_strategy).
     k.vp = {1};
     const int layers = base.workload.model.layers;
     for (int v = 2; v * s.pp <= layers; ++v)
-      if (pipeline_fits(layers, s.pp, v, s.pp, /*even=*/true)) k.vp.push_back(v);
+      if (pipeline_fits(layers, s.pp, v, s.pp, /*even=*/!p.has("uneven_virtual_stages"))) k.vp.push_back(v);
   }
   k.recompute = {s.recompute};
   if (open("recompute")) {

@@ -150,6 +150,18 @@ TEST(Framework, ScenarioResolvesItsStrategyThroughTheCatalog) {
   sc["framework"]["date"] = "2021";
   sc["strategy"]["sequence_parallel"] = true;
   EXPECT_THROW(parse_scenario(sc, "<test>", "."), InputError);
+  // Interleaving that splits the layers unevenly (2 x 3 chunks over 8 layers) needs a framework
+  // with uneven virtual stages; the error names the field and the framework.
+  sc["strategy"] = {{"tp", 2}, {"pp", 2}, {"vp", 3}, {"schedule", "interleaved-1f1b"}};
+  try {
+    parse_scenario(sc, "<test>", ".");
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("$.strategy.vp"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("megatron-lm 2021"), std::string::npos) << e.what();
+  }
+  sc["strategy"]["vp"] = 2;  // 2 x 2 chunks divide the 8 layers
+  EXPECT_EQ(parse_scenario(sc, "<test>", ".").strategy.vp, 2);
   ::unsetenv("TRAINSIM_FRAMEWORKS_DIR");
   std::filesystem::remove_all(dir);
 }

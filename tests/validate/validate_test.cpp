@@ -310,3 +310,21 @@ TEST(Validate, EveryDenseRowWithinEightAndAHalfPercentMape) {
   EXPECT_EQ(n_mpt, 19);
   EXPECT_LE(mpt / n_mpt, 11.5);
 }
+
+// Issue #18: published layouts that trained must fit. Llama 3 405B on 8,192 and 16,384 H100 (TP 8,
+// PP 16, 8K and 128K sequences with CP 16, no activation checkpointing, FSDP sharding gradients and
+// optimizer states: validation/added-runs.jsonl, from the Llama 3 paper's Table 4) fit in 80 GB.
+TEST(Validate, Llama3LayoutsThatTrainedFitInMemory) {
+  const auto recs = load_published_records(std::string(TRAINSIM_SOURCE_DIR) + "/validation/added-runs.jsonl");
+  int llama = 0;
+  for (const auto& r : recs) {
+    if (r.id.rfind("llama3_405b", 0) != 0) continue;
+    ++llama;
+    const auto row = validate_record(r, {});
+    ASSERT_TRUE(row.predicted) << r.id << ": " << row.skipped_reason;
+    EXPECT_FALSE(has_fill(row, "WARNING: predicted memory exceeds")) << r.id;
+    EXPECT_LE(row.breakdown["memory_gb"]["total"].get<double>(), 80.0) << r.id;
+    EXPECT_GT(row.breakdown["memory_gb"]["total"].get<double>(), 40.0) << r.id;  // not trivially empty
+  }
+  EXPECT_EQ(llama, 3);
+}
