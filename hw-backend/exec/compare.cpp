@@ -1,5 +1,7 @@
 #include "hw-backend/exec/compare.hpp"
 
+#include "sim/scenario/scenario_profile.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -56,15 +58,10 @@ Predicted predict_classes(const Scenario& sc) {
 }
 
 Scenario with_profile(Scenario sc, const std::string& path) {
+  // The same application `trainsim run` makes of a scenario's options.profile (the measured link
+  // replaces the intra-node link; fitted efficiency factors scale the cluster).
   sc.options.profile = path;
-  const auto prof = load_calibration_profile(path);
-  if (auto l = prof->link()) {
-    // The profile's all-reduce fit replaces the intra-node link (where the benchmarks ran).
-    sc.cluster.intra.bw = l->bandwidth;
-    sc.cluster.intra.latency_s = l->latency_s;
-    sc.cluster.intra.efficiency = 1.0;
-    sc.cluster.intra.half_bw_bytes = 0;
-  }
+  apply_profile_to_cluster(*load_calibration_profile(path), sc.cluster);
   return sc;
 }
 

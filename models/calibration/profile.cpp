@@ -156,6 +156,14 @@ nlohmann::json CalibrationProfile::to_json() const {
   if (h2d_bytes_per_s > 0 || d2h_bytes_per_s > 0)
     j["host_link"] = {{"h2d_bytes_per_s", h2d_bytes_per_s}, {"d2h_bytes_per_s", d2h_bytes_per_s}};
   if (idle_w > 0 || active_w > 0) j["power"] = {{"idle_w", idle_w}, {"active_w", active_w}};
+  if (!efficiency.empty()) {
+    json e;
+    if (!efficiency.compute.empty()) e["compute"] = efficiency.compute;
+    if (efficiency.intra_node > 0) e["intra_node"] = efficiency.intra_node;
+    if (efficiency.inter_node > 0) e["inter_node"] = efficiency.inter_node;
+    if (!efficiency.fitted_from.is_null()) e["fitted_from"] = efficiency.fitted_from;
+    j["efficiency"] = e;
+  }
   // Derived figures, for the reader (ignored when loading: recomputed from the points).
   json fits;
   fits["memory_bandwidth_bytes_per_s"] = memory_bandwidth();
@@ -218,6 +226,23 @@ CalibrationProfile CalibrationProfile::from_json(const nlohmann::json& j, const 
     if (j.contains("power")) {
       p.idle_w = j["power"].value("idle_w", 0.0);
       p.active_w = j["power"].value("active_w", 0.0);
+    }
+    if (j.contains("efficiency")) {
+      const auto& e = j["efficiency"];
+      const std::string at = where + ": $.efficiency";
+      if (!e.is_object()) throw InputError(at, "an object", e.type_name());
+      auto factor = [&](const nlohmann::json& v, const std::string& path) {
+        if (!v.is_number() || v.get<double>() <= 0 || v.get<double>() > 10)
+          throw InputError(path, "a factor above 0 and at most 10", v.dump());
+        return v.get<double>();
+      };
+      if (e.contains("compute")) {
+        if (!e["compute"].is_object()) throw InputError(at + ".compute", "an object of GPU name -> factor", "");
+        for (const auto& [gpu, v] : e["compute"].items()) p.efficiency.compute[gpu] = factor(v, at + ".compute." + gpu);
+      }
+      if (e.contains("intra_node")) p.efficiency.intra_node = factor(e["intra_node"], at + ".intra_node");
+      if (e.contains("inter_node")) p.efficiency.inter_node = factor(e["inter_node"], at + ".inter_node");
+      if (e.contains("fitted_from")) p.efficiency.fitted_from = e["fitted_from"];
     }
   } catch (const nlohmann::json::exception& e) {
     throw InputError(where, "a calibration profile (docs/hardware-backend.md)", e.what());

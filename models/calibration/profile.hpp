@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,16 @@ LinearFit fit_linear_time(const std::vector<SizeTimePoint>& pts);
 /// Fits ring all-reduce times t = 2(g-1)·alpha + 2(g-1)/g · bytes/beta (Thakur et al. 2005).
 std::optional<LinkFit> fit_allreduce_link(const std::vector<CollectivePoint>& pts, int group_size);
 
+/// Efficiency factors fitted from whole training runs (`trainsim calibrate --runs`): each
+/// multiplies a datasheet figure of the scenario's cluster. 0 (or absent) leaves it as it is.
+struct EfficiencyFactors {
+  std::map<std::string, double> compute;  ///< GPU catalog name -> factor on its dense peaks
+  double intra_node = 0;                  ///< factor on the intra-node link bandwidth (NVLink / PCIe)
+  double inter_node = 0;                  ///< factor on the NIC bandwidth (the scale-out fabric)
+  nlohmann::json fitted_from;             ///< the runs and errors of the fit, for the reader
+  bool empty() const { return compute.empty() && intra_node <= 0 && inter_node <= 0; }
+};
+
 class CalibrationProfile : public ComputeProfile {
  public:
   std::string device;       ///< "cpu" or "cuda"
@@ -65,6 +76,7 @@ class CalibrationProfile : public ComputeProfile {
   std::vector<CollectivePoint> collectives;
   double h2d_bytes_per_s = 0, d2h_bytes_per_s = 0;
   double idle_w = 0, active_w = 0;
+  EfficiencyFactors efficiency;  ///< "efficiency" (optional): fitted from runs
 
   double gemm_flops(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch, Precision p) const override;
   double attention_flops(std::int64_t seq, std::int64_t head_dim, Precision p) const override;

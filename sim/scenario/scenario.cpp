@@ -1,5 +1,7 @@
 #include "sim/scenario/scenario.hpp"
 
+#include "sim/scenario/scenario_profile.hpp"
+
 #include "sim/plan/pipeline_schedule.hpp"
 
 #include <filesystem>
@@ -145,6 +147,7 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, cons
     }
     sc.options.memory_overhead_bytes = o->opt_number("memory_overhead_gb", 0, 1e4).value_or(2.0) * 1e9;
   }
+  if (sc.options.profile) apply_profile_to_cluster(*load_calibration_profile(*sc.options.profile), sc.cluster);
   resolve_strategy(sc.strategy, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), origin + ": $");
   // Megatron-LM's interleaved schedule needs pp x vp to divide the layers (--num-layers-per-virtual-
   // pipeline-stage) until Megatron-Core 0.13's custom pipeline layouts; the planner can split
