@@ -1,6 +1,7 @@
 #include "sim/metrics/metrics.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -28,6 +29,14 @@ std::string describe_strategy(const Strategy& s) {
   if (s.zero >= 3 && s.zero_runtime != ZeroRuntime::Fsdp) o << " runtime=" << to_string(s.zero_runtime);
   return o.str();
 }
+
+namespace {
+std::string fmt_in_flight(double n) {
+  std::ostringstream o;
+  o << (std::fabs(n - std::round(n)) < 1e-9 ? std::round(n) : std::round(n * 100) / 100);
+  return o.str();
+}
+}  // namespace
 
 MemoryReport memory_report(const Scenario& sc, const Plan& plan) {
   return memory_report(sc, plan.model, plan.strategy, plan.params_per_rank_by_stage);
@@ -62,9 +71,25 @@ MemoryReport memory_report(const Scenario& sc, const TransformerConfig& model, c
       worst = m.total();
       best.parts = m;
       best.stage = stage;
+      best.layers = layers;
+      best.in_flight = in.in_flight;
     }
   }
   best.fits = worst <= best.capacity;
+  best.stages = s.pp;
+  // Why this stage: its layers, the activations its schedule keeps in flight (1F1B: pp - stage
+  // micro-batches at most, Narayanan et al. 2021; interleaved: the warm-up of Megatron-LM's
+  // schedule, about 1 + 1/vp times that), and the embedding or output layer it carries.
+  std::ostringstream why;
+  why << "stage " << best.stage << " of " << s.pp << ": " << best.layers << " layers";
+  if (s.pp > 1 || s.micro_batches() > 1)
+    why << ", activations of " << fmt_in_flight(best.in_flight) << " micro-batch"
+        << (best.in_flight == 1 ? "" : "es") << " in flight (" << to_string(s.schedule)
+        << (s.schedule == ScheduleKind::OneFOneB && s.pp > 1 ? ": pp - stage" : "") << ")";
+  if (s.recompute != Recompute::None) why << " under " << to_string(s.recompute) << " recomputation";
+  if (best.stage == 0) why << ", the embedding";
+  if (best.stage == s.pp - 1) why << (best.stage == 0 ? " and" : ",") << " the output layer and its logits";
+  best.why = why.str();
   return best;
 }
 

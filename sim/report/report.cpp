@@ -36,6 +36,7 @@ nlohmann::json to_json(const Metrics& m) {
                       {"optimizer", b.optimizer}};
   const double GB = 1e9;
   j["memory_gb"] = {{"stage", mem.stage},
+                    {"peak", mem.why},
                     {"weights", mem.parts.weights / GB},
                     {"gradients", mem.parts.gradients / GB},
                     {"optimizer", mem.parts.optimizer / GB},
@@ -83,6 +84,7 @@ void print_text(const Metrics& m, std::ostream& out) {
   out << fmt::format("    activations {:.1f} GB, other {:.1f} GB: total {:.1f} of {:.1f} GB — {}\n",
                      mem.parts.activations / GB, mem.parts.other / GB, mem.parts.total() / GB, mem.capacity / GB,
                      mem.fits ? "fits" : "DOES NOT FIT");
+  if (!mem.why.empty()) out << "    peak: " << mem.why << "\n";
   if (m.train_tokens > 0)
     out << fmt::format("\n  training {:.3g} tokens: {} wall-clock, {:.3g} GPU-hours\n", m.train_tokens,
                        human_seconds(m.time_to_train_s), m.gpu_hours);
