@@ -42,6 +42,7 @@ std::vector<double> exposed_inline_comm(const std::vector<Kernel>& ks, const std
     if (k.kind != KernelKind::Collective) continue;
     exposed[i] = t[i];
     if (k.group == GroupRole::CP && o.cp > 1) {
+      if (o.cp_all_gather) continue;  // gathered before attention, scattered after: exposed
       for (std::size_t j = i + 1; j < ks.size(); ++j)
         if (ks[j].kind == KernelKind::Attention) {
           const double steps = o.cp - 1.0;

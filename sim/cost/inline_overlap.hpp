@@ -12,7 +12,8 @@ namespace trainsim {
 struct InlineOverlap {
   bool tp_comm_overlap = false;  ///< Strategy::tp_comm_overlap (Transformer Engine userbuffers)
   int cp = 1;
-  double nccl_sm_share = 0;  ///< SMs of an inline TP collective's NCCL kernel over the GPU's
+  bool cp_all_gather = false;  ///< Strategy::cp_all_gather: the K/V exchange is not overlapped
+  double nccl_sm_share = 0;    ///< SMs of an inline TP collective's NCCL kernel over the GPU's
   /// The GPU's SMs: with it, each userbuffers overlap pays its Kernel::ub SM budget (a pipelined
   /// reduce-scatter confines its product to the other SMs; a bulk overlap shares them); without
   /// it (0), every overlapped collective costs max(0, t_comm - t_product).

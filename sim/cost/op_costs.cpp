@@ -200,6 +200,7 @@ InlineOverlap OpCosts::inline_overlap() const {
   InlineOverlap o;
   o.tp_comm_overlap = s.tp_comm_overlap;
   o.cp = s.cp;
+  o.cp_all_gather = s.cp_all_gather;
   o.nccl_sm_share = tp_sm_share();
   o.sm_count = cluster_.gpu.sm_count;
   return o;

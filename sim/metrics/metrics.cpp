@@ -24,6 +24,7 @@ std::string describe_strategy(const Strategy& s) {
   if (s.zero > 0) o << " zero" << s.zero;
   if (s.hybrid_sharding()) o << " shard" << s.zero_shard();
   o << " recompute=" << to_string(s.recompute) << " " << to_string(s.precision) << " attn=" << to_string(s.attention);
+  if (s.cp > 1 && s.cp_all_gather) o << " cp=all-gather";
   if (s.grad_reduce_dtype) o << " grads=" << to_string(*s.grad_reduce_dtype);
   if (s.zero >= 3 && s.fsdp_param_dtype == Precision::FP32) o << " params=fp32";
   if (s.zero >= 3 && s.zero_runtime != ZeroRuntime::Fsdp) o << " runtime=" << to_string(s.zero_runtime);
@@ -83,8 +84,8 @@ MemoryReport memory_report(const Scenario& sc, const TransformerConfig& model, c
   std::ostringstream why;
   why << "stage " << best.stage << " of " << s.pp << ": " << best.layers << " layers";
   if (s.pp > 1 || s.micro_batches() > 1)
-    why << ", activations of " << fmt_in_flight(best.in_flight) << " micro-batch"
-        << (best.in_flight == 1 ? "" : "es") << " in flight (" << to_string(s.schedule)
+    why << ", activations of " << fmt_in_flight(best.in_flight) << " micro-batch" << (best.in_flight == 1 ? "" : "es")
+        << " in flight (" << to_string(s.schedule)
         << (s.schedule == ScheduleKind::OneFOneB && s.pp > 1 ? ": pp - stage" : "") << ")";
   if (s.recompute != Recompute::None) why << " under " << to_string(s.recompute) << " recomputation";
   if (best.stage == 0) why << ", the embedding";

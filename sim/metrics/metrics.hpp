@@ -26,9 +26,9 @@ struct MemoryReport {
   bool fits = true;
   int stage = 0;  ///< stage with the largest footprint (0: the first)
   int stages = 1;
-  int layers = 0;         ///< transformer layers the peak stage holds (all its chunks)
-  double in_flight = 1;   ///< micro-batches whose activations it holds at its peak
-  std::string why;        ///< what makes it the peak, in words (trainsim run prints it)
+  int layers = 0;        ///< transformer layers the peak stage holds (all its chunks)
+  double in_flight = 1;  ///< micro-batches whose activations it holds at its peak
+  std::string why;       ///< what makes it the peak, in words (trainsim run prints it)
 };
 
 struct Metrics {

@@ -71,6 +71,7 @@ Strategy parse_strategy(const JsonReader& r) {
                     "optimizer_offload",
                     "scatter_gather_p2p",
                     "overlap_p2p_comm",
+                    "cp_comm",
                     "tp_comm_overlap",
                     "tp_overlap_cfg",
                     "shard_group",
@@ -120,6 +121,7 @@ Strategy parse_strategy(const JsonReader& r) {
   s.optimizer_offload = r.opt_boolean("optimizer_offload").value_or(false);
   s.scatter_gather_p2p = r.opt_boolean("scatter_gather_p2p").value_or(true);
   s.overlap_p2p_comm = r.opt_boolean("overlap_p2p_comm").value_or(false);
+  s.cp_all_gather = r.opt_choice("cp_comm", {"ring", "all-gather"}).value_or("ring") == "all-gather";
   s.tp_comm_overlap = r.opt_boolean("tp_comm_overlap").value_or(false);
   // The decomposed all-gather/reduce-scatter exist only with sequence parallelism (Megatron-core
   // refuses --tp-comm-overlap without --sequence-parallel).

@@ -57,6 +57,11 @@ struct Strategy {
   /// (`tp_overlap_cfg`, a NeMo ub_cfg file's entries; absent entries: Transformer Engine's
   /// defaults, models/workload/tp_overlap.hpp).
   TpOverlapConfig tp_overlap = te_default_tp_overlap();
+  /// Context parallelism's K/V exchange: false, the ring (Liu et al. 2023; Megatron-Core
+  /// --cp-comm-type p2p): cp - 1 block transfers overlapped with the attention blocks; true, one
+  /// all-gather of K and V before attention and a reduce-scatter of their gradients after it, not
+  /// overlapped (Llama 3, arXiv:2407.21783 Sec. 3.3.2). JSON "cp_comm": "ring" | "all-gather".
+  bool cp_all_gather = false;
   bool overlap_p2p_comm = false;  ///< Megatron --overlap-p2p-comm; off: sends block the compute stream
   /// Precision of the gradient buffer and of its data-parallel reduction. Unset: fp16 runs keep
   /// fp16 gradients; bf16 and fp8 runs accumulate and reduce in fp32, as Megatron-LM forces for

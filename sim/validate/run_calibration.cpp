@@ -1,7 +1,7 @@
 #include "sim/validate/run_calibration.hpp"
 
-#include <Eigen/Dense>
 #include <fmt/format.h>
+#include <Eigen/Dense>
 
 #include <algorithm>
 #include <cmath>
@@ -138,8 +138,7 @@ std::vector<MeasuredRun> runs_from_records(const std::string& file, const std::s
     run.id = rec.id;
     run.scenario = row.scenario;
     // Every metric but the iteration time is a rate of a fixed amount of work per iteration.
-    run.measured_s =
-        rec.metric == "iteration_time_s" ? rec.value : row.iteration_time_s * *row.predicted / rec.value;
+    run.measured_s = rec.metric == "iteration_time_s" ? rec.value : row.iteration_time_s * *row.predicted / rec.value;
     run.origin = file + " (" + rec.metric + " " + fmt::format("{:g}", rec.value) + ")";
     out.push_back(std::move(run));
   }
@@ -172,7 +171,8 @@ MeasuredRun run_from_log(const std::string& log_file, const std::string& scenari
   MeasuredRun run;
   run.scenario = inline_scenario_parts(read_json_file(scenario_file), scenario_file,
                                        std::filesystem::path(scenario_file).parent_path().string());
-  const Scenario sc = parse_scenario(run.scenario, scenario_file, std::filesystem::path(scenario_file).parent_path().string());
+  const Scenario sc =
+      parse_scenario(run.scenario, scenario_file, std::filesystem::path(scenario_file).parent_path().string());
   run.id = std::filesystem::path(log_file).filename().string();
   auto steady = [&](std::vector<double> v, const char* what) {
     if (static_cast<int>(v.size()) <= warmup)

@@ -148,8 +148,8 @@ TEST(RunCalibration, BadEfficiencyFactorNamesTheField) {
 // below the default models' error.
 TEST(RunCalibration, NemoRowsLeaveOneOutImproves) {
   std::vector<std::string> skipped;
-  const auto runs = runs_from_records(std::string(TRAINSIM_SOURCE_DIR) + "/validation/published-runs.jsonl", "nemo",
-                                      skipped);
+  const auto runs =
+      runs_from_records(std::string(TRAINSIM_SOURCE_DIR) + "/validation/published-runs.jsonl", "nemo", skipped);
   ASSERT_EQ(runs.size(), 12u);
   EXPECT_TRUE(skipped.empty());
   CalibrationOptions opt;
