@@ -254,6 +254,29 @@ double layer_weight_elements(const TransformerConfig& c, const LayerShard& s, in
   return (static_cast<double>(pc.attention) + mlp) / s.tp;
 }
 
+/// The extra memory traffic of a Llama-style layer (SwiGLU MLP, with RMSNorm and rotary embedding)
+/// run in eager PyTorch instead of fused kernels, counted op by op from torchtitan's
+/// models/llama/model.py (2024), in activation-size units (eb bytes per element):
+///  - RMSNorm, x2 per layer: x.float() (read 1, write 2), pow (2, 2), mean (2), x * rsqrt (2, 2),
+///    type_as (2, 1), * weight (1, 1) = 18 units against a fused kernel's 2: +16 per element of the
+///    rank's tokens x hidden;
+///  - rotary embedding of q and k: float (1, 2), complex multiply (2, 2), type_as (2, 1) = 10 units
+///    against a fused kernel's 2: +8 per element of q and k (the fused kernel's own 2 units are not
+///    modelled in either case);
+///  - SwiGLU: silu (1, 1) then multiply (2, 1) = 5 units against the fused kernel's 3: +2 per
+///    element of the MLP's inner width.
+/// The backward (autograd re-reads each op's saved inputs and writes its input gradients) is taken
+/// as twice the forward's traffic. GPT-style layers (LayerNorm, GeLU: one native kernel each in
+/// eager PyTorch, learned positions) add nothing.
+void eager_elementwise(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s, const Dims& d,
+                       int layer, bool backward) {
+  if (s.fused_elementwise || c.activation != Activation::SwiGLU) return;
+  const double inner = c.is_moe_layer(layer) ? 0.0 : static_cast<double>(c.ffn) / s.tp;
+  const double units = 2.0 * 16.0 * d.Tsp * d.h + 8.0 * d.T * (d.h + d.kv) / s.tp + 2.0 * d.T * inner;
+  v.push_back(memory_kernel(backward ? "eager_elementwise_bwd" : "eager_elementwise",
+                            act_bytes(d, units) * (backward ? 2.0 : 1.0), s.precision));
+}
+
 }  // namespace
 
 std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& s, int layer) {
@@ -275,6 +298,7 @@ std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& 
   v.push_back(dropout_residual("mlp_residual", d, p, s.dropout));
   if (s.fp32_weights_autocast)
     v.push_back(memory_kernel("autocast_weight_cast", 6.0 * layer_weight_elements(c, s, layer), p));
+  eager_elementwise(v, c, s, d, layer, false);
   return v;
 }
 
@@ -284,6 +308,7 @@ std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard&
   const auto p = s.precision;
   Kernel res = dropout_residual("mlp_residual_bwd", d, p, s.dropout);
   v.push_back(res);
+  eager_elementwise(v, c, s, d, layer, true);
   bias_grad(v, c, s, d, "mlp_down_bias_grad", d.Tsp, d.h);
   tp_enter(v, c, s, d, "tp_allgather_mlp_grad", UbSite::Fc2Dgrad);  // backward of reduce-scatter is all-gather
   mlp(v, c, s, d, layer, true);

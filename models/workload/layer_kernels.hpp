@@ -39,6 +39,10 @@ struct LayerShard {
   /// backward casts each weight gradient back to fp32 (2 + 4 B), then FSDP casts it to its
   /// reduce dtype for the reduce-scatter (4 + 2 B). PyTorch autocast docs; Zhao et al. VLDB 2023 Sec. 4.4.
   bool fp32_weights_autocast = false;
+  /// Element-wise work fused (Megatron / Transformer Engine kernels, or torch.compile). false: eager
+  /// PyTorch, where a Llama-style layer's RMSNorm, rotary embedding and SwiGLU run as chains of
+  /// separate element-wise ops (torchtitan without compile; eager_elementwise in layer_kernels.cpp).
+  bool fused_elementwise = true;
   /// How Transformer Engine overlaps each layer collective with its product when the strategy
   /// turns the overlap on (tags on the collectives; costed only with Strategy::tp_comm_overlap).
   TpOverlapConfig tp_overlap = te_default_tp_overlap();

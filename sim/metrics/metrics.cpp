@@ -24,6 +24,7 @@ std::string describe_strategy(const Strategy& s) {
   if (s.zero > 0) o << " zero" << s.zero;
   if (s.hybrid_sharding()) o << " shard" << s.zero_shard();
   o << " recompute=" << to_string(s.recompute) << " " << to_string(s.precision) << " attn=" << to_string(s.attention);
+  if (!s.fused_elementwise) o << " eager";
   if (s.cp > 1 && s.cp_all_gather) o << " cp=all-gather";
   if (s.grad_reduce_dtype) o << " grads=" << to_string(*s.grad_reduce_dtype);
   if (s.zero >= 3 && s.fsdp_param_dtype == Precision::FP32) o << " params=fp32";

@@ -35,6 +35,7 @@ LayerShard layer_shard(const Strategy& s) {
   sh.dropout = s.dropout;
   sh.gradient_accumulation_fusion = s.gradient_accumulation_fusion;
   sh.fused_bias = s.fused_bias;
+  sh.fused_elementwise = s.fused_elementwise;
   sh.fp32_weights_autocast = fp32_fsdp_params(s);
   sh.tp_overlap = s.tp_overlap;
   return sh;

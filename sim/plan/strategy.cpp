@@ -78,6 +78,7 @@ Strategy parse_strategy(const JsonReader& r) {
                     "dropout",
                     "gradient_accumulation_fusion",
                     "fused_bias",
+                    "fused_elementwise",
                     "grad_reduce_dtype",
                     "fsdp_param_dtype",
                     "zero_runtime",
@@ -153,6 +154,7 @@ Strategy parse_strategy(const JsonReader& r) {
   s.dropout = r.opt_boolean("dropout").value_or(true);
   s.gradient_accumulation_fusion = r.opt_boolean("gradient_accumulation_fusion").value_or(true);
   s.fused_bias = r.opt_boolean("fused_bias").value_or(true);
+  s.fused_elementwise = r.opt_boolean("fused_elementwise").value_or(true);
   if (auto a = r.opt_str("tp_algorithm")) s.tp_algorithm = parse_collective_algorithm(*a, r.where("tp_algorithm"));
   if (auto a = r.opt_str("dp_algorithm")) s.dp_algorithm = parse_collective_algorithm(*a, r.where("dp_algorithm"));
   return s;

@@ -85,6 +85,9 @@ struct Strategy {
   bool gradient_accumulation_fusion = true;  ///< Megatron --gradient-accumulation-fusion (2022+)
   /// Bias add and its gradient fused into neighbouring kernels (false: Megatron-LM 2021, PyTorch <= 1.9).
   bool fused_bias = true;
+  /// Element-wise work in fused kernels (Megatron / Transformer Engine, or torch.compile); false:
+  /// eager PyTorch (torchtitan without compile): LayerShard::fused_elementwise.
+  bool fused_elementwise = true;
   CollectiveAlgorithm tp_algorithm = CollectiveAlgorithm::Auto;
   CollectiveAlgorithm dp_algorithm = CollectiveAlgorithm::Auto;
 

@@ -36,3 +36,29 @@ TEST(ContextParallel, UnknownCpCommNamesTheField) {
     EXPECT_NE(std::string(e.what()).find("$.strategy.cp_comm"), std::string::npos) << e.what();
   }
 }
+
+// Eager PyTorch (torchtitan without torch.compile): a Llama-style layer's RMSNorm, rotary embedding
+// and SwiGLU cost extra memory passes (counted from torchtitan's model.py); a GPT-style layer's
+// LayerNorm and GeLU are one native kernel each and cost nothing more.
+TEST(EagerElementwise, CostsLlamaStyleLayersOnly) {
+  auto time = [](const char* activation, bool fused) {
+    const nlohmann::json j = {{"cluster", {{"gpu", "A100-SXM4-80GB"}, {"nodes", 1}, {"gpus_per_node", 8}}},
+                              {"workload",
+                               {{"model",
+                                 {{"layers", 4},
+                                  {"hidden", 4096},
+                                  {"heads", 32},
+                                  {"seq_len", 4096},
+                                  {"vocab", 32000},
+                                  {"activation", activation}}},
+                                {"global_batch", 8}}},
+                              {"strategy", {{"zero", 3}, {"fused_elementwise", fused}}}};
+    return predict(parse_scenario(j, "test", ".")).metrics;
+  };
+  const Metrics fused = time("swiglu", true), eager = time("swiglu", false);
+  EXPECT_NE(eager.strategy.find(" eager"), std::string::npos) << eager.strategy;
+  // Memory-bound passes worth a few percent of a 4096-wide layer on an A100.
+  EXPECT_GT(eager.iteration_time_s, fused.iteration_time_s * 1.02);
+  EXPECT_LT(eager.iteration_time_s, fused.iteration_time_s * 1.25);
+  EXPECT_NEAR(time("gelu", false).iteration_time_s, time("gelu", true).iteration_time_s, 1e-12);
+}
