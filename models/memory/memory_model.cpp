@@ -28,7 +28,8 @@ double layer_activation_bytes(const TransformerConfig& c, const LayerShard& s, R
                              : static_cast<double>(c.ffn);
   const double mlp_act = c.activation == Activation::SwiGLU ? (2.0 * eb + gb) * sb * inner  // gate, up, product
                                                             : (eb + gb) * sb * inner;       // gelu input, down input
-  double in_region = eb * sb * (h + 2.0 * kv) + gb * sb * h + mlp_act;  // = 24 sbh for GPT (Q, K, V, proj input, MLP)
+  const double q = static_cast<double>(c.q_dim());                      // = h unless head_dim says otherwise
+  double in_region = eb * sb * (q + 2.0 * kv) + gb * sb * q + mlp_act;  // = 24 sbh for GPT (Q, K, V, proj input, MLP)
   // Attention scores: softmax output (2), dropout mask (1), dropout output (2) per element: 5as^2b.
   const double scores_elems = static_cast<double>(c.heads) * sb * static_cast<double>(c.seq_len);
   double scores = 0;

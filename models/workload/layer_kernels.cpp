@@ -25,10 +25,10 @@ const char* to_string(AttentionImpl a) {
 namespace {
 
 struct Dims {
-  double T;    ///< tokens this rank holds in the tensor-parallel region: b * s / cp
-  double Tsp;  ///< tokens per rank outside it (T / tp with sequence parallelism)
-  double h, kv, f, s_kv, heads_local;
-  double eb;  ///< bytes per activation element
+  double T;                               ///< tokens this rank holds in the tensor-parallel region: b * s / cp
+  double Tsp;                             ///< tokens per rank outside it (T / tp with sequence parallelism)
+  double h, q, kv, f, s_kv, heads_local;  ///< q: query / attention-output width (heads x head_dim)
+  double eb;                              ///< bytes per activation element
   std::int64_t Ti, hi, tpi;
 };
 
@@ -53,6 +53,7 @@ Dims dims(const TransformerConfig& c, const LayerShard& s) {
   d.h = static_cast<double>(c.hidden);
   d.hi = c.hidden;
   d.tpi = s.tp;
+  d.q = static_cast<double>(c.q_dim());
   d.kv = static_cast<double>(c.kv_dim());
   d.f = static_cast<double>(c.ffn);
   d.s_kv = static_cast<double>(c.seq_len);  // keys seen per query across the ring (context parallel)
@@ -149,7 +150,7 @@ void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const La
     const double fwd = 4.0 * static_cast<double>(sq) * static_cast<double>(skv) * static_cast<double>(hd) *
                        static_cast<double>(b_heads);
     a.flops = backward ? 2.5 * fwd : fwd;
-    a.bytes = act_bytes(d, (backward ? 8.0 : 4.0) * d.T * d.h / s.tp);
+    a.bytes = act_bytes(d, (backward ? 8.0 : 4.0) * d.T * d.q / s.tp);
     v.push_back(a);
     return;
   }
@@ -162,10 +163,10 @@ void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const La
     v.push_back(gemm_kernel("attn_context_pv", sq, hd, skv, b_heads, attention_precision(s.precision), d.eb));
     // The context comes out as [b*heads, s, d] and is put back in [s, b, h] order by
     // permute(...).contiguous() (Megatron-LM CoreAttention, unfused path): read and write.
-    v.push_back(memory_kernel("attn_context_copy", 2.0 * act_bytes(d, d.T * d.h / s.tp), s.precision));
+    v.push_back(memory_kernel("attn_context_copy", 2.0 * act_bytes(d, d.T * d.q / s.tp), s.precision));
   } else {
     const Precision ap = attention_precision(s.precision);
-    v.push_back(memory_kernel("attn_context_copy_bwd", 2.0 * act_bytes(d, d.T * d.h / s.tp), s.precision));
+    v.push_back(memory_kernel("attn_context_copy_bwd", 2.0 * act_bytes(d, d.T * d.q / s.tp), s.precision));
     v.push_back(gemm_kernel("attn_context_dgrad_p", sq, skv, hd, b_heads, ap, d.eb));
     v.push_back(gemm_kernel("attn_context_dgrad_v", skv, hd, sq, b_heads, ap, d.eb));
     if (s.dropout) v.push_back(memory_kernel("attn_dropout_bwd", 2.0 * scores * d.eb + scores, s.precision));
@@ -175,7 +176,7 @@ void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const La
     // Q, K and V are views of the QKV product's output (split along the last dimension); the
     // split's backward concatenates their three gradients into one tensor: read and write.
     v.push_back(
-        memory_kernel("attn_qkv_grad_concat", 2.0 * act_bytes(d, d.T * (d.h + 2.0 * d.kv) / s.tp), s.precision));
+        memory_kernel("attn_qkv_grad_concat", 2.0 * act_bytes(d, d.T * (d.q + 2.0 * d.kv) / s.tp), s.precision));
   }
 }
 
@@ -266,13 +267,17 @@ double layer_weight_elements(const TransformerConfig& c, const LayerShard& s, in
 ///  - SwiGLU: silu (1, 1) then multiply (2, 1) = 5 units against the fused kernel's 3: +2 per
 ///    element of the MLP's inner width.
 /// The backward (autograd re-reads each op's saved inputs and writes its input gradients) is taken
-/// as twice the forward's traffic. GPT-style layers (LayerNorm, GeLU: one native kernel each in
-/// eager PyTorch, learned positions) add nothing.
+/// as twice the forward's traffic. LayerNorm and GeLU are one native kernel each in eager PyTorch
+/// and learned positions are added once at the embedding: GPT-style layers add nothing.
 void eager_elementwise(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s, const Dims& d,
                        int layer, bool backward) {
-  if (s.fused_elementwise || c.activation != Activation::SwiGLU) return;
-  const double inner = c.is_moe_layer(layer) ? 0.0 : static_cast<double>(c.ffn) / s.tp;
-  const double units = 2.0 * 16.0 * d.Tsp * d.h + 8.0 * d.T * (d.h + d.kv) / s.tp + 2.0 * d.T * inner;
+  if (s.fused_elementwise) return;
+  const double inner =
+      c.activation != Activation::SwiGLU || c.is_moe_layer(layer) ? 0.0 : static_cast<double>(c.ffn) / s.tp;
+  const double norms = c.norm == NormKind::RMSNorm ? 2.0 * 16.0 * d.Tsp * d.h : 0.0;
+  const double rope = c.learned_positions ? 0.0 : 8.0 * d.T * (d.q + d.kv) / s.tp;
+  const double units = norms + rope + 2.0 * d.T * inner;
+  if (units <= 0) return;
   v.push_back(memory_kernel(backward ? "eager_elementwise_bwd" : "eager_elementwise",
                             act_bytes(d, units) * (backward ? 2.0 : 1.0), s.precision));
 }
@@ -285,10 +290,10 @@ std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& 
   const auto p = s.precision;
   v.push_back(norm("input_norm", d, p));
   tp_enter(v, c, s, d, "tp_allgather_attn", UbSite::QkvFprop);
-  linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.h + 2 * d.kv) / s.tp), c.hidden, s, d.eb, false, true);
-  bias_add(v, c, s, d, "qkv_bias_add", (d.h + 2 * d.kv) / s.tp);
+  linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.q + 2 * d.kv) / s.tp), c.hidden, s, d.eb, false, true);
+  bias_add(v, c, s, d, "qkv_bias_add", (d.q + 2 * d.kv) / s.tp);
   attention_core(v, c, s, d, false);
-  linear(v, "attn_out", d.Ti, c.hidden, c.hidden / s.tp, s, d.eb, false);
+  linear(v, "attn_out", d.Ti, c.hidden, c.q_dim() / s.tp, s, d.eb, false);
   tp_exit(v, c, s, d, "tp_allreduce_attn", UbSite::ProjFprop);
   v.push_back(dropout_residual("attn_residual", d, p, s.dropout));
   v.push_back(norm("post_attn_norm", d, p));
@@ -317,11 +322,11 @@ std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard&
   v.push_back(dropout_residual("attn_residual_bwd", d, p, s.dropout));
   bias_grad(v, c, s, d, "attn_out_bias_grad", d.Tsp, d.h);
   tp_enter(v, c, s, d, "tp_allgather_attn_grad", UbSite::ProjDgrad);
-  linear(v, "attn_out", d.Ti, c.hidden, c.hidden / s.tp, s, d.eb, true);
+  linear(v, "attn_out", d.Ti, c.hidden, c.q_dim() / s.tp, s, d.eb, true);
   attention_core(v, c, s, d, true);
-  bias_grad(v, c, s, d, "qkv_bias_grad", d.T, (d.h + 2 * d.kv) / s.tp);
+  bias_grad(v, c, s, d, "qkv_bias_grad", d.T, (d.q + 2 * d.kv) / s.tp);
   tp_regather_input(v, s, d, "tp_allgather_attn_input_bwd", UbSite::QkvDgrad);
-  linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.h + 2 * d.kv) / s.tp), c.hidden, s, d.eb, true);
+  linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.q + 2 * d.kv) / s.tp), c.hidden, s, d.eb, true);
   tp_exit(v, c, s, d, "tp_allreduce_attn_grad", UbSite::QkvWgrad);
   v.push_back(memory_kernel("input_norm_bwd", 2.0 * norm("", d, p).bytes, p));
   if (s.fp32_weights_autocast)

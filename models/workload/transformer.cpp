@@ -18,12 +18,13 @@ std::int64_t ParamCount::layer_total(const TransformerConfig& c, int layer) cons
 }
 
 ParamCount count_parameters(const TransformerConfig& c) {
-  const std::int64_t h = c.hidden, f = c.ffn, kv = c.kv_dim();
+  const std::int64_t h = c.hidden, f = c.ffn, kv = c.kv_dim(), q = c.q_dim();
   const int b = c.bias ? 1 : 0;
   ParamCount p;
-  // Attention: Q (h x h), K and V (h x kv each), output (h x h); biases on QKV and output.
-  p.attention = checked_add(checked_mul(h, h + 2 * kv, "attention"), checked_mul(h, h, "attention"), "attention") +
-                b * (h + 2 * kv + h);
+  // Attention: Q (h x q), K and V (h x kv each), output (q x h); biases on QKV and output. q = h
+  // unless the model states a head_dim with heads x head_dim != hidden.
+  p.attention = checked_add(checked_mul(h, q + 2 * kv, "attention"), checked_mul(q, h, "attention"), "attention") +
+                b * (q + 2 * kv + h);
   // MLP: gelu/relu: up h x f, down f x h (+ biases f and h); SwiGLU: gate, up, down (no bias).
   auto mlp_params = [&](std::int64_t inner) {
     return checked_mul(c.mlp_matrices(), checked_mul(h, inner, "mlp"), "mlp") + b * (inner + h);
@@ -61,14 +62,14 @@ double model_flops_per_iteration(const TransformerConfig& c, std::int64_t global
   const double tokens = static_cast<double>(global_batch) * s;
   const ParamCount p = count_parameters(c);
   double fwd = 0;
-  const double kv = static_cast<double>(c.kv_dim());
-  const double attn_linear = h * (h + 2 * kv) + h * h;
+  const double kv = static_cast<double>(c.kv_dim()), q = static_cast<double>(c.q_dim());
+  const double attn_linear = h * (q + 2 * kv) + q * h;
   for (int l = 0; l < c.layers; ++l) {
     double mlp_linear = c.is_moe_layer(l) ? static_cast<double>(c.moe->top_k + c.moe->shared_experts) *
                                                     c.mlp_matrices() * h * static_cast<double>(c.moe->expert_ffn) +
                                                 h * c.moe->experts
                                           : static_cast<double>(c.mlp_matrices()) * h * static_cast<double>(c.ffn);
-    fwd += 2.0 * (attn_linear + mlp_linear) + 4.0 * s * h;
+    fwd += 2.0 * (attn_linear + mlp_linear) + 4.0 * s * q;
   }
   fwd += 2.0 * h * static_cast<double>(c.vocab);  // logits
   (void)p;
@@ -82,8 +83,8 @@ double narayanan_eq3_flops(const TransformerConfig& c, std::int64_t global_batch
 }
 
 TransformerConfig parse_transformer(const JsonReader& r) {
-  r.reject_unknown({"name", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "seq_len", "activation", "norm",
-                    "bias", "position", "tied_embeddings", "moe", "params_b", "source"});
+  r.reject_unknown({"name", "layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "vocab", "seq_len",
+                    "activation", "norm", "bias", "position", "tied_embeddings", "moe", "params_b", "source"});
   TransformerConfig c;
   c.name = r.opt_str("name").value_or("model");
   c.layers = static_cast<int>(r.integer("layers", 1, 100000));
@@ -104,8 +105,10 @@ TransformerConfig parse_transformer(const JsonReader& r) {
   c.learned_positions =
       r.opt_choice("position", {"learned", "rotary", "alibi"}).value_or(llama ? "rotary" : "learned") == "learned";
   c.tied_embeddings = r.opt_boolean("tied_embeddings").value_or(!llama);
-  if (c.hidden % c.heads != 0)
-    throw InputError(r.where("heads"), "a divisor of hidden = " + std::to_string(c.hidden), std::to_string(c.heads));
+  c.head_dim_override = r.opt_integer("head_dim", 1, 1'000'000).value_or(0);
+  if (c.head_dim_override == 0 && c.hidden % c.heads != 0)
+    throw InputError(r.where("heads"), "a divisor of hidden = " + std::to_string(c.hidden) + " (or a head_dim)",
+                     std::to_string(c.heads));
   if (c.heads % c.kv_heads != 0)
     throw InputError(r.where("kv_heads"), "a divisor of heads = " + std::to_string(c.heads),
                      std::to_string(c.kv_heads));

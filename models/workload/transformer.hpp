@@ -49,7 +49,12 @@ struct TransformerConfig {
   bool tied_embeddings = true;    ///< output projection shares the input embedding
   std::optional<MoeConfig> moe;
 
-  std::int64_t head_dim() const { return hidden / heads; }
+  /// Per-head width when heads x head_dim differs from hidden (Qwen3, GPT-OSS: model.head_dim);
+  /// 0: hidden / heads.
+  std::int64_t head_dim_override = 0;
+
+  std::int64_t head_dim() const { return head_dim_override > 0 ? head_dim_override : hidden / heads; }
+  std::int64_t q_dim() const { return head_dim() * heads; }  ///< query (and attention output) width
   std::int64_t kv_dim() const { return head_dim() * kv_heads; }
   int mlp_matrices() const { return activation == Activation::SwiGLU ? 3 : 2; }
   bool is_moe_layer(int layer) const {

@@ -152,6 +152,7 @@ Scenario record_scenario(const PublishedRecord& r, std::vector<std::string>& fil
                           {"seq_len", r.seq_len.value_or(2048)}};
   if (!r.seq_len) fill("seq_len=2048 (GPT-3 context length)");
   model["kv_heads"] = r.kv_heads.value_or(shape ? shape->kv_heads : heads);
+  if (r.head_dim) model["head_dim"] = *r.head_dim;
   std::string act = r.activation.value_or(shape ? shape->activation : "gelu");
   if (!r.activation && !shape) fill("activation=gelu (GPT-style MLP)");
   model["activation"] = act;
@@ -172,7 +173,12 @@ Scenario record_scenario(const PublishedRecord& r, std::vector<std::string>& fil
     if (!r.moe->top_k) fill("moe.top_k=2 (GShard / Mixtral routing)");
     moe["expert_ffn"] = r.moe->expert_ffn.value_or(model["ffn"].get<std::int64_t>());
     moe["shared_experts"] = r.moe->shared_experts.value_or(0);
-    if (r.moe->moe_layers) moe["moe_layers"] = *r.moe->moe_layers;
+    if (r.dense_layers) moe["first_dense_layers"] = *r.dense_layers;
+    if (r.moe->capacity_factor) moe["capacity_factor"] = *r.moe->capacity_factor;
+    // moe_layers counts the MoE layers after the leading dense ones (DeepSeek-V3: 3 dense, 58 MoE
+    // of 61): every layer past them is MoE when the counts add up.
+    if (r.moe->moe_layers && !(r.dense_layers && *r.dense_layers + *r.moe->moe_layers == layers))
+      moe["moe_layers"] = *r.moe->moe_layers;
     model["moe"] = moe;
   }
 

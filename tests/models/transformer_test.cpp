@@ -80,3 +80,31 @@ TEST(Flops, MoeCountsActiveExpertsOnly) {
   EXPECT_GT(model_flops_per_iteration(c, 8), 1.6 * dense);
   EXPECT_LT(model_flops_per_iteration(c, 8), 2.1 * dense);
 }
+
+// model.head_dim: Qwen3-30B-A3B has 32 heads of 128 on a 2048-wide residual stream (Qwen/Qwen3-30B-A3B
+// config.json: hidden_size 2048, num_attention_heads 32, num_key_value_heads 4, head_dim 128,
+// 48 layers, 128 experts of moe_intermediate_size 768, 8 per token, vocab 151,936, untied
+// embeddings). Its model card: 30.5B parameters in total, 3.3B activated (the q/k norms, 256
+// parameters a layer, are not modelled).
+TEST(ParameterCount, HeadDimWiderThanHiddenOverHeads) {
+  const nlohmann::json j = {{"layers", 48},
+                            {"hidden", 2048},
+                            {"heads", 32},
+                            {"kv_heads", 4},
+                            {"head_dim", 128},
+                            {"ffn", 6144},
+                            {"vocab", 151936},
+                            {"seq_len", 4096},
+                            {"activation", "swiglu"},
+                            {"moe", {{"experts", 128}, {"top_k", 8}, {"expert_ffn", 768}}}};
+  const TransformerConfig c = parse_transformer(JsonReader(j, "qwen3"));
+  EXPECT_EQ(c.q_dim(), 4096);
+  EXPECT_EQ(c.kv_dim(), 512);
+  const ParamCount p = count_parameters(c);
+  EXPECT_NEAR(static_cast<double>(p.total), 30.5e9, 0.005 * 30.5e9);
+  EXPECT_NEAR(static_cast<double>(p.active), 3.3e9, 0.02 * 3.3e9);  // the card rounds to 0.1B
+  // Without head_dim the heads would not divide the hidden size as stated: 2048 / 32 = 64 wide.
+  nlohmann::json k = j;
+  k.erase("head_dim");
+  EXPECT_EQ(parse_transformer(JsonReader(k, "qwen3")).q_dim(), 2048);
+}
