@@ -1,5 +1,7 @@
 #include "models/workload/layer_kernels.hpp"
 
+#include <cmath>
+
 #include <algorithm>
 #include <optional>
 
@@ -180,14 +182,17 @@ void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const La
   }
 }
 
-/// Forward GEMM X(T x k) W(k x n) and its two backward products (data and weight gradients).
+/// Forward GEMM X(T x k) W(k x n) and its two backward products (data and weight gradients);
+/// `batch` > 1: that many independent products of this shape, each with its own weight (a grouped
+/// GEMM over an expert-parallel rank's local experts).
 void linear(std::vector<Kernel>& v, const char* name, std::int64_t T, std::int64_t n, std::int64_t k,
-            const LayerShard& s, double eb, bool backward, bool input_cast_fused = false) {
+            const LayerShard& s, double eb, bool backward, bool input_cast_fused = false, std::int64_t batch = 1) {
   const std::size_t opens = v.size();
+  const double groups = static_cast<double>(batch);
   if (s.precision == Precision::FP8) {
     // Transformer Engine quantises each product's input to fp8 (read bf16, write fp8: 3 bytes per
     // element); the forward cast of a norm-fed product is fused into the norm (LayerNormLinear).
-    const double elems = static_cast<double>(T) * static_cast<double>(backward ? n : k);
+    const double elems = static_cast<double>(T) * static_cast<double>(backward ? n : k) * groups;
     if (backward || !input_cast_fused)
       v.push_back(
           memory_kernel(std::string(name) + (backward ? "_grad_fp8_cast" : "_fp8_cast"), 3.0 * elems, s.precision));
@@ -196,15 +201,15 @@ void linear(std::vector<Kernel>& v, const char* name, std::int64_t T, std::int64
     // Without fused accumulation the weight gradient is written, then added to the accumulated
     // gradient: read both, write one (Megatron-LM before --gradient-accumulation-fusion, 2022).
     v.push_back(memory_kernel(std::string(name) + "_grad_accumulate",
-                              3.0 * eb * static_cast<double>(n) * static_cast<double>(k), s.precision));
+                              3.0 * eb * static_cast<double>(n) * static_cast<double>(k) * groups, s.precision));
   }
   if (!backward) {
-    v.push_back(gemm_kernel(name, T, n, k, 1, s.precision, eb));
+    v.push_back(gemm_kernel(name, T, n, k, batch, s.precision, eb));
   } else {
-    v.push_back(gemm_kernel(std::string(name) + "_dgrad", T, k, n, 1, s.precision, eb));
-    v.push_back(gemm_kernel(std::string(name) + "_wgrad", k, n, T, 1, s.precision, eb));
+    v.push_back(gemm_kernel(std::string(name) + "_dgrad", T, k, n, batch, s.precision, eb));
+    v.push_back(gemm_kernel(std::string(name) + "_wgrad", k, n, T, batch, s.precision, eb));
   }
-  v[opens].weights = static_cast<double>(n) * static_cast<double>(k);
+  v[opens].weights = static_cast<double>(n) * static_cast<double>(k) * groups;
 }
 
 void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s, const Dims& d, int layer, bool bwd) {
@@ -230,18 +235,43 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
                                     GroupRole::EP, dispatch));
   }
   const std::int64_t inner_local = inner / s.tp;
+  // The products: a dense MLP is one product over the rank's tokens. An MoE layer's routed experts
+  // are a grouped GEMM over the rank's experts / ep local experts, each with its own weights and
+  // the tokens routed to it (Megatron-Core TEGroupedMLP / GroupedMLP): per expert the rank's routed
+  // copies over its local experts, so a many-expert layer runs many short products that each read
+  // a whole expert's weights (the GEMM model's shape and roofline terms price them). Shared experts
+  // see every token: one product of their combined width.
+  struct Product {
+    const char* up;
+    const char* down;
+    std::int64_t tokens, width, groups;
+  };
+  std::vector<Product> products;
+  if (!moe) {
+    products.push_back({"mlp_up", "mlp_down", T, inner_local, 1});
+  } else {
+    const std::int64_t local = std::max(1, c.moe->experts / std::max(1, s.ep));
+    const double routed = static_cast<double>(d.Ti) * c.moe->top_k * load;
+    products.push_back({"moe_expert_up", "moe_expert_down",
+                        std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(routed / local))), inner_local,
+                        local});
+    if (c.moe->shared_experts > 0)
+      products.push_back({"moe_shared_up", "moe_shared_down", d.Ti, inner_local * c.moe->shared_experts, 1});
+  }
   if (!bwd) {
-    linear(v, "mlp_up", T, inner_local * up_mats, c.hidden, s, d.eb, false, !moe);
+    for (const auto& pr : products)
+      linear(v, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, false, !moe, pr.groups);
     v.push_back(memory_kernel(c.activation == Activation::SwiGLU ? "swiglu" : "gelu",
                               act_bytes(d, static_cast<double>(T) * inner_local * (up_mats + 1)), s.precision));
-    linear(v, "mlp_down", T, c.hidden, inner_local, s, d.eb, false);
+    for (const auto& pr : products) linear(v, pr.down, pr.tokens, c.hidden, pr.width, s, d.eb, false, false, pr.groups);
   } else {
-    linear(v, "mlp_down", T, c.hidden, inner_local, s, d.eb, true);
+    for (const auto& pr : products) linear(v, pr.down, pr.tokens, c.hidden, pr.width, s, d.eb, true, false, pr.groups);
     v.push_back(memory_kernel(c.activation == Activation::SwiGLU ? "swiglu_bwd" : "gelu_bwd",
                               act_bytes(d, static_cast<double>(T) * inner_local * (up_mats + 2)), s.precision));
     bias_grad(v, c, s, d, "mlp_up_bias_grad", static_cast<double>(T), static_cast<double>(inner_local * up_mats));
     if (!moe) tp_regather_input(v, s, d, "tp_allgather_mlp_input_bwd", UbSite::Fc1Dgrad);
-    linear(v, "mlp_up", T, inner_local * up_mats, c.hidden, s, d.eb, true);
+    for (const auto& pr : products)
+      linear(v, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, true, false, pr.groups);
   }
   if (moe && s.ep > 1)
     v.push_back(collective_kernel(bwd ? "moe_combine_grad_a2a" : "moe_combine_a2a", CollectiveKind::AllToAll,

@@ -75,7 +75,7 @@ TEST(Moe, LoadSkewScalesTheBusiestRankAndCapacityCapsIt) {
   auto up_flops = [&] {
     double f = 0;
     for (const auto& k : layer_forward(c, s, 0))
-      if (k.name.rfind("mlp_up", 0) == 0) f += k.flops;
+      if (k.name.rfind("moe_expert_up", 0) == 0) f += k.flops;
     return f;
   };
   const double balanced_flops = up_flops();
@@ -103,6 +103,25 @@ TEST(Moe, AllToAllTimeFollowsPairwiseExchange) {
   const double t4 = collective_time(CollectiveKind::AllToAll, S, nodes, env).seconds;
   const double nic_term = 24.0 / 32.0 * S / 25e9;
   EXPECT_NEAR(t4, nic_term, 0.01 * nic_term + 31 * 5e-6);
+}
+
+// The routed experts are a grouped GEMM: one product per local expert, each reading its own weights,
+// over the tokens routed to it; the total FLOPs are those of the routed copies.
+TEST(Moe, RoutedExpertsAreAGroupedGemmOverTheLocalExperts) {
+  auto c = shipped("mixtral-8x7b.json");  // 8 experts, top 2
+  LayerShard s;
+  s.ep = 2;  // 4 local experts
+  const auto fwd = layer_forward(c, s, 0);
+  const Kernel* up = nullptr;
+  for (const auto& k : fwd)
+    if (k.name == "moe_expert_up") up = &k;
+  ASSERT_NE(up, nullptr);
+  EXPECT_EQ(up->batch, 4);
+  // A rank's tokens x top_k copies, spread over its 4 local experts.
+  EXPECT_EQ(up->m, c.seq_len * 2 / 4);
+  EXPECT_DOUBLE_EQ(up->flops, 2.0 * c.seq_len * 2 * 2 * c.moe->expert_ffn * c.hidden);
+  // Each expert's weights are read once: 4 experts' worth.
+  EXPECT_GE(up->bytes, 4.0 * 2 * c.moe->expert_ffn * c.hidden * 2);
 }
 
 }  // namespace
