@@ -220,21 +220,26 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
   // experts are spread over ep ranks, so a rank computes (top_k * T) tokens' worth on average.
   // The busiest rank (load skew, or padding to capacity) sets the pace of the expert compute and of
   // the all-to-alls, which wait for it. Shared experts see every token once.
-  std::int64_t T = d.Ti;
+  // With MoE parallel folding (etp < tp) the expert layer keeps each rank's share of the tokens
+  // (etp / tp of the TP region's) and splits each expert over etp ranks instead of tp.
+  const int etp = moe && s.etp > 0 ? s.etp : s.tp;
+  const std::int64_t Ti = moe ? d.Ti * etp / s.tp : d.Ti;
+  std::int64_t T = Ti;
   const double load = moe ? c.moe->busiest_rank_load() : 1.0;
   // All-to-all volume per rank and direction: each routed token copy (top_k per token) carries its
   // hidden vector (Lepikhin et al. 2020, GShard Sec. 3.2; Rajbhandari et al. 2022, DeepSpeed-MoE).
-  const double a2a_bytes = moe ? act_bytes(d, static_cast<double>(d.Ti) * c.moe->top_k * d.h) * load : 0.0;
+  const double a2a_bytes = moe ? act_bytes(d, static_cast<double>(Ti) * c.moe->top_k * d.h) * load : 0.0;
   if (moe) {
-    T = static_cast<std::int64_t>(static_cast<double>(d.Ti) * (c.moe->top_k * load + c.moe->shared_experts));
+    T = static_cast<std::int64_t>(static_cast<double>(Ti) * (c.moe->top_k * load + c.moe->shared_experts));
     const double dispatch = a2a_bytes;
-    v.push_back(memory_kernel(bwd ? "moe_router_bwd" : "moe_router",
-                              act_bytes(d, d.T * d.h) + d.T * c.moe->experts * 4.0, s.precision));
+    v.push_back(memory_kernel(
+        bwd ? "moe_router_bwd" : "moe_router",
+        act_bytes(d, static_cast<double>(Ti) * d.h) + static_cast<double>(Ti) * c.moe->experts * 4.0, s.precision));
     if (s.ep > 1)
       v.push_back(collective_kernel(bwd ? "moe_dispatch_grad_a2a" : "moe_dispatch_a2a", CollectiveKind::AllToAll,
                                     GroupRole::EP, dispatch));
   }
-  const std::int64_t inner_local = inner / s.tp;
+  const std::int64_t inner_local = inner / etp;
   // The products: a dense MLP is one product over the rank's tokens. An MoE layer's routed experts
   // are a grouped GEMM over the rank's experts / ep local experts, each with its own weights and
   // the tokens routed to it (Megatron-Core TEGroupedMLP / GroupedMLP): per expert the rank's routed
@@ -251,12 +256,12 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
     products.push_back({"mlp_up", "mlp_down", T, inner_local, 1});
   } else {
     const std::int64_t local = std::max(1, c.moe->experts / std::max(1, s.ep));
-    const double routed = static_cast<double>(d.Ti) * c.moe->top_k * load;
+    const double routed = static_cast<double>(Ti) * c.moe->top_k * load;
     products.push_back({"moe_expert_up", "moe_expert_down",
                         std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(routed / local))), inner_local,
                         local});
     if (c.moe->shared_experts > 0)
-      products.push_back({"moe_shared_up", "moe_shared_down", d.Ti, inner_local * c.moe->shared_experts, 1});
+      products.push_back({"moe_shared_up", "moe_shared_down", Ti, inner_local * c.moe->shared_experts, 1});
   }
   if (!bwd) {
     for (const auto& pr : products)
@@ -281,8 +286,10 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
 /// Weight-matrix elements of one layer on one rank (attention and MLP products; norms excluded).
 double layer_weight_elements(const TransformerConfig& c, const LayerShard& s, int layer) {
   const ParamCount pc = count_parameters(c);
-  const double mlp = c.is_moe_layer(layer) ? static_cast<double>(pc.moe_mlp) / s.ep : static_cast<double>(pc.mlp);
-  return (static_cast<double>(pc.attention) + mlp) / s.tp;
+  if (c.is_moe_layer(layer))
+    return static_cast<double>(pc.attention) / s.tp +
+           static_cast<double>(pc.moe_mlp) / (s.ep * (s.etp > 0 ? s.etp : s.tp));
+  return (static_cast<double>(pc.attention) + static_cast<double>(pc.mlp)) / s.tp;
 }
 
 /// The extra memory traffic of a Llama-style layer (SwiGLU MLP, with RMSNorm and rotary embedding)
@@ -327,9 +334,12 @@ std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& 
   tp_exit(v, c, s, d, "tp_allreduce_attn", UbSite::ProjFprop);
   v.push_back(dropout_residual("attn_residual", d, p, s.dropout));
   v.push_back(norm("post_attn_norm", d, p));
-  tp_enter(v, c, s, d, "tp_allgather_mlp", UbSite::Fc1Fprop);
+  // A folded MoE layer (etp < tp) dispatches each rank's own tokens: no TP collectives around it
+  // (with 1 < etp < tp the etp-group's gather and scatter are not modelled).
+  const bool folded = c.is_moe_layer(layer) && s.etp > 0 && s.etp < s.tp;
+  if (!folded) tp_enter(v, c, s, d, "tp_allgather_mlp", UbSite::Fc1Fprop);
   mlp(v, c, s, d, layer, false);
-  tp_exit(v, c, s, d, "tp_allreduce_mlp", UbSite::Fc2Fprop);
+  if (!folded) tp_exit(v, c, s, d, "tp_allreduce_mlp", UbSite::Fc2Fprop);
   v.push_back(dropout_residual("mlp_residual", d, p, s.dropout));
   if (s.fp32_weights_autocast)
     v.push_back(memory_kernel("autocast_weight_cast", 6.0 * layer_weight_elements(c, s, layer), p));
@@ -345,9 +355,10 @@ std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard&
   v.push_back(res);
   eager_elementwise(v, c, s, d, layer, true);
   bias_grad(v, c, s, d, "mlp_down_bias_grad", d.Tsp, d.h);
-  tp_enter(v, c, s, d, "tp_allgather_mlp_grad", UbSite::Fc2Dgrad);  // backward of reduce-scatter is all-gather
+  const bool folded = c.is_moe_layer(layer) && s.etp > 0 && s.etp < s.tp;
+  if (!folded) tp_enter(v, c, s, d, "tp_allgather_mlp_grad", UbSite::Fc2Dgrad);  // backward of reduce-scatter
   mlp(v, c, s, d, layer, true);
-  tp_exit(v, c, s, d, "tp_allreduce_mlp_grad", UbSite::Fc1Wgrad);  // backward of the column-parallel input copy
+  if (!folded) tp_exit(v, c, s, d, "tp_allreduce_mlp_grad", UbSite::Fc1Wgrad);  // backward of the input copy
   v.push_back(memory_kernel("post_attn_norm_bwd", 2.0 * norm("", d, p).bytes, p));
   v.push_back(dropout_residual("attn_residual_bwd", d, p, s.dropout));
   bias_grad(v, c, s, d, "attn_out_bias_grad", d.Tsp, d.h);

@@ -23,6 +23,7 @@ struct LayerShard {
   bool sequence_parallel = false;
   int cp = 1;
   int ep = 1;
+  int etp = 0;  ///< expert tensor parallel size (0: tp); experts split their width over it
   Precision precision = Precision::BF16;
   AttentionImpl attention = AttentionImpl::Flash;
   bool dropout = true;                       ///< GPT-style dropout after attention and MLP (Megatron default 0.1)

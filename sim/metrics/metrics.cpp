@@ -17,6 +17,7 @@ std::string describe_strategy(const Strategy& s) {
   o << "tp" << s.tp << " pp" << s.pp << " dp" << s.dp;
   if (s.cp > 1) o << " cp" << s.cp;
   if (s.ep > 1) o << " ep" << s.ep;
+  if (s.etp > 0 && s.etp != s.tp) o << " etp" << s.etp;
   if (s.vp > 1) o << " vp" << s.vp;
   o << " mb" << s.micro_batch << " gbs" << s.global_batch << " " << to_string(s.schedule);
   if (s.sequence_parallel) o << " sp";

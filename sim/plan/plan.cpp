@@ -69,7 +69,7 @@ int RankLayout::group_size(GroupRole role) const {
     case GroupRole::DP: return s.dp * s.cp;  // gradients are reduced over DP x CP (Megatron)
     case GroupRole::PP: return s.pp;
     case GroupRole::EP: return s.ep;
-    case GroupRole::EDP: return s.dp * s.cp / s.ep;
+    case GroupRole::EDP: return s.edp();
     case GroupRole::Embedding: return s.pp > 1 ? 2 : 1;
     case GroupRole::DPShard: return s.zero_shard();
     case GroupRole::DPReplica: return s.zero_replicas();
@@ -111,10 +111,23 @@ std::vector<int> RankLayout::group_members(int rank, GroupRole role) const {
     case GroupRole::PP:
       for (c.pp = 0; c.pp < s.pp; ++c.pp) out.push_back(rank_of(c));
       break;
-    case GroupRole::EP:  // consecutive data-parallel (x context) indices (Megatron-Core)
-      dp_block(s.ep);
+    case GroupRole::EP:
+    case GroupRole::EDP: {
+      // Megatron-Core's expert rank order over a stage's flattened tp-cp-dp index f: etp fastest,
+      // then ep, then edp (f = etp_i + etp x (ep_i + ep x edp_i)). With etp = tp, EP is a block of
+      // consecutive data-parallel (x context) indices.
+      const int etp = s.expert_tp(), fl = me.tp + s.tp * flat;
+      const int etp_i = fl % etp, ep_i = fl / etp % s.ep, edp_i = fl / (etp * s.ep);
+      auto add = [&](int f) {
+        c.tp = f % s.tp;
+        add_flat(f / s.tp);
+      };
+      if (role == GroupRole::EP)
+        for (int e = 0; e < s.ep; ++e) add(etp_i + etp * (e + s.ep * edp_i));
+      else
+        for (int e = 0; e < s.edp(); ++e) add(etp_i + etp * (ep_i + s.ep * e));
       break;
-    case GroupRole::EDP: dp_stride(s.ep); break;
+    }
     // With TP x CP inside a node first, a shard group of gpus_per_node / (tp x cp) consecutive
     // indices is one node (FSDP HYBRID_SHARD's usual layout).
     case GroupRole::DPShard: dp_block(s.zero_shard()); break;
@@ -141,9 +154,9 @@ long long RankLayout::group_stride(GroupRole role) const {
     case GroupRole::TP: return 1;
     case GroupRole::CP:
     case GroupRole::DP:
-    case GroupRole::EP:
     case GroupRole::DPShard: return tp;  // consecutive data-parallel (x context) indices
-    case GroupRole::EDP: return tp * s.ep;
+    case GroupRole::EP: return s.expert_tp();
+    case GroupRole::EDP: return static_cast<long long>(s.expert_tp()) * s.ep;
     case GroupRole::DPReplica: return tp * s.zero_shard();
     case GroupRole::PP: return tp * cp * dp;
     case GroupRole::Embedding: return tp * cp * dp * std::max(1, s.pp - 1);

@@ -30,6 +30,7 @@ LayerShard layer_shard(const Strategy& s) {
   sh.sequence_parallel = s.sequence_parallel;
   sh.cp = s.cp;
   sh.ep = s.ep;
+  sh.etp = s.expert_tp();
   sh.precision = s.precision;
   sh.attention = s.attention;
   sh.dropout = s.dropout;
@@ -42,8 +43,11 @@ LayerShard layer_shard(const Strategy& s) {
 }
 
 double layer_params_rank(const TransformerConfig& m, const ParamCount& pc, const Strategy& s, int layer) {
-  double mlp = m.is_moe_layer(layer) ? static_cast<double>(pc.moe_mlp) / s.ep : static_cast<double>(pc.mlp);
-  return (static_cast<double>(pc.attention) + mlp) / s.tp + static_cast<double>(pc.norms);
+  // Expert weights split over etp x ep (MoE parallel folding; etp = tp by default).
+  if (m.is_moe_layer(layer))
+    return static_cast<double>(pc.attention) / s.tp + static_cast<double>(pc.moe_mlp) / (s.ep * s.expert_tp()) +
+           static_cast<double>(pc.norms);
+  return (static_cast<double>(pc.attention) + static_cast<double>(pc.mlp)) / s.tp + static_cast<double>(pc.norms);
 }
 
 EdgeParams edge_params_rank(const TransformerConfig& m, const ParamCount& pc, const Strategy& s) {

@@ -56,6 +56,7 @@ Strategy parse_strategy(const JsonReader& r) {
                     "dp",
                     "cp",
                     "ep",
+                    "etp",
                     "vp",
                     "sequence_parallel",
                     "zero",
@@ -90,6 +91,7 @@ Strategy parse_strategy(const JsonReader& r) {
   s.dp = static_cast<int>(r.opt_integer("dp", 1, 1 << 24).value_or(0));
   s.cp = static_cast<int>(r.opt_integer("cp", 1, 1 << 20).value_or(1));
   s.ep = static_cast<int>(r.opt_integer("ep", 1, 1 << 20).value_or(1));
+  s.etp = static_cast<int>(r.opt_integer("etp", 1, 1 << 20).value_or(0));
   s.vp = static_cast<int>(r.opt_integer("vp", 1, 1024).value_or(1));
   s.sequence_parallel = r.opt_boolean("sequence_parallel").value_or(false);
   s.zero = static_cast<int>(r.opt_integer("zero", 0, 3).value_or(0));

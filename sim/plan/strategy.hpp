@@ -20,6 +20,14 @@ enum class ScheduleKind { GPipe, OneFOneB, Interleaved1F1B };
 
 struct Strategy {
   int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
+  /// Expert tensor parallel size (MoE parallel folding, Megatron-Core >= 0.10; Liu et al. 2025,
+  /// arXiv:2504.14960): expert layers split the same tp x cp x dp ranks of a stage as etp x ep x edp,
+  /// so EP may span TP and CP ranks. 0 (not given): tp, Megatron-Core's default
+  /// (--expert-tensor-parallel-size defaults to --tensor-model-parallel-size).
+  int etp = 0;
+  int expert_tp() const { return etp > 0 ? etp : tp; }
+  /// Expert data-parallel size: the ranks of a stage over expert_tp() x ep.
+  int edp() const { return tp * cp * dp / (expert_tp() * ep); }
   int vp = 1;  ///< virtual pipeline stages (model chunks) per rank
   bool sequence_parallel = false;
   int zero = 0;  ///< 0 none, 1 distributed optimizer, 2 + gradients, 3 + parameters (FSDP)

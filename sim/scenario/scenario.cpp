@@ -86,8 +86,22 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
   if (s.shard_group > 0 && (s.dp * s.cp) % s.shard_group != 0)
     throw InputError(w + "shard_group", "a divisor of dp x cp = " + std::to_string(s.dp * s.cp),
                      std::to_string(s.shard_group));
-  if ((s.dp * s.cp) % s.ep != 0)
-    throw InputError(w + "ep", "a divisor of dp x cp = " + std::to_string(s.dp * s.cp), std::to_string(s.ep));
+  // Expert layers fold etp x ep x edp over a stage's tp x cp x dp ranks (Megatron-Core >= 0.10);
+  // with etp = tp (the default) that is ep dividing dp x cp.
+  if (s.etp > 0 && (s.tp * s.cp * s.dp) % s.etp != 0)
+    throw InputError(w + "etp", "a divisor of tp x cp x dp = " + std::to_string(s.tp * s.cp * s.dp),
+                     std::to_string(s.etp));
+  if ((s.tp * s.cp * s.dp) % (s.expert_tp() * s.ep) != 0)
+    throw InputError(w + "ep",
+                     "etp x ep (etp " + std::to_string(s.expert_tp()) +
+                         ") dividing tp x cp x dp = " + std::to_string(s.tp * s.cp * s.dp) +
+                         (s.etp > 0 ? std::string() : std::string(" (give etp to fold EP over TP ranks)")),
+                     std::to_string(s.ep));
+  if (s.etp > 0 && !m.moe)
+    throw InputError(w + "etp", "not given for a dense model (no moe section)", std::to_string(s.etp));
+  if (m.moe && m.moe->expert_ffn % s.expert_tp() != 0)
+    throw InputError(w + "etp", "a divisor of the expert width " + std::to_string(m.moe->expert_ffn),
+                     std::to_string(s.expert_tp()));
   if (s.ep > 1 && !m.moe) throw InputError(w + "ep", "1 for a dense model (no moe section)", std::to_string(s.ep));
   if (m.moe && m.moe->experts % s.ep != 0)
     throw InputError(w + "ep", "a divisor of the " + std::to_string(m.moe->experts) + " experts", std::to_string(s.ep));

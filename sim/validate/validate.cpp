@@ -209,6 +209,7 @@ Scenario record_scenario(const PublishedRecord& r, std::vector<std::string>& fil
   if (!r.tp) fill("tp=1");
   if (!r.pp) fill("pp=1");
   if (r.ep) st["ep"] = *r.ep;
+  if (r.etp) st["etp"] = *r.etp;
   if (r.dp) st["dp"] = *r.dp;
   if (r.sequence_parallel) st["sequence_parallel"] = *r.sequence_parallel;
   if (r.zero)

@@ -328,3 +328,16 @@ TEST(Validate, Llama3LayoutsThatTrainedFitInMemory) {
   }
   EXPECT_EQ(llama, 3);
 }
+
+// The shared file's Qwen3-235B row (ep 32 over tp 2 x dp 16, etp 1) is predicted, not rejected.
+TEST(Validate, FoldedExpertParallelRowIsPredicted) {
+  const auto recs = load_published_records(std::string(TRAINSIM_SOURCE_DIR) + "/validation/published-runs.jsonl");
+  for (const auto& r : recs)
+    if (r.id == "mb260401_h100_qwen3_235b_a22b_256gpu") {
+      const auto row = validate_record(r, {});
+      ASSERT_TRUE(row.predicted) << row.skipped_reason;
+      EXPECT_NE(row.strategy.find("ep32 etp1"), std::string::npos) << row.strategy;
+      return;
+    }
+  FAIL() << "row not found";
+}
