@@ -23,6 +23,7 @@ PublishedRecord parse_published_record(const nlohmann::json& j, const std::strin
   p.source = r.opt_str("source").value_or("");
   p.locator = r.opt_str("locator").value_or("");
   p.notes = r.opt_str("notes").value_or("");
+  p.scope = r.opt_str("scope").value_or("");
   if (auto f = r.opt_object("framework")) {
     FrameworkRef ref;
     ref.name = f->str("name");

@@ -21,6 +21,7 @@ struct PublishedMoe {
 
 struct PublishedRecord {
   std::string id, kind, source, locator, notes;
+  std::string scope;  ///< what an energy or power figure covers (GPUs only, whole node, facility with PUE)
   std::optional<FrameworkRef> framework;  ///< the training software as the source states it
   // model
   std::optional<std::string> model_name, activation;

@@ -62,6 +62,31 @@ double to_metric(const std::string& metric, const Metrics& m, const PublishedRec
   if (metric == "tokens_per_s_per_gpu") return m.tokens_per_s / N;
   if (metric == "model_tflops_per_gpu") return m.model_tflops_per_gpu;
   if (metric == "mfu") return m.mfu;
+  if (metric == "avg_power_w_per_gpu" || metric == "energy_kwh_total") {
+    // What the figure covers, from the record's `scope` (schema: GPUs only, whole node, facility
+    // with PUE): the matching part of the energy model's breakdown (sim/metrics/energy_cost.hpp).
+    const auto& e = m.energy_cost.energy.per_iteration;
+    const std::string scope = lower(r.scope);
+    if (!m.energy_cost.valid || e.iteration_s <= 0) throw InputError(r.id + ": no energy prediction for this row");
+    double joules = 0;
+    if (scope.find("facility") != std::string::npos || scope.find("pue") != std::string::npos)
+      joules = e.total_j();
+    else if (scope.find("node") != std::string::npos || scope.find("system") != std::string::npos)
+      joules = e.gpu_j + e.host_j;
+    else if (scope.find("gpu") != std::string::npos)
+      joules = e.gpu_j;
+    else
+      throw InputError(r.id + ": $.scope", "what the figure covers: GPUs only, whole node or facility with PUE",
+                       "\"" + r.scope + "\"");
+    if (metric == "avg_power_w_per_gpu") return joules / e.iteration_s / N;
+    // The whole run: the iterations of the record's token count (measured.others.train_tokens).
+    const auto& o = r.others;
+    if (!o.is_object() || !o.contains("train_tokens") || !o["train_tokens"].is_number())
+      throw InputError(r.id + ": $.measured.others.train_tokens", "the run's token count (for energy_kwh_total)",
+                       "nothing");
+    const double tokens_per_iteration = static_cast<double>(sc.strategy.global_batch) * sc.workload.model.seq_len;
+    return joules * (o["train_tokens"].get<double>() / tokens_per_iteration) / 3.6e6;
+  }
   if (metric == "hardware_tflops_per_gpu") {
     // The SC'21 rows count with eq. (3), which assumes full recomputation (schema notes).
     if (r.notes.find("eq.(3)") != std::string::npos)
@@ -69,7 +94,8 @@ double to_metric(const std::string& metric, const Metrics& m, const PublishedRec
     return m.hardware_tflops_per_gpu;
   }
   throw InputError(r.id + ": $.measured.metric",
-                   "iteration_time_s, model_tflops_per_gpu, hardware_tflops_per_gpu, tokens_per_s_per_gpu or mfu",
+                   "iteration_time_s, model_tflops_per_gpu, hardware_tflops_per_gpu, tokens_per_s_per_gpu, mfu, "
+                   "avg_power_w_per_gpu or energy_kwh_total",
                    "\"" + metric + "\"");
 }
 

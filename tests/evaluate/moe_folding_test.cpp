@@ -11,19 +11,18 @@ namespace {
 Scenario moe(int tp, int ep, int etp) {
   nlohmann::json st = {{"tp", tp}, {"ep", ep}, {"sequence_parallel", tp > 1}, {"micro_batch", 1}};
   if (etp > 0) st["etp"] = etp;
-  const nlohmann::json j = {
-      {"cluster", {{"gpu", "H100-SXM5-80GB"}, {"nodes", 2}, {"gpus_per_node", 8}}},
-      {"workload",
-       {{"model",
-         {{"layers", 4},
-          {"hidden", 2048},
-          {"heads", 16},
-          {"seq_len", 4096},
-          {"vocab", 32000},
-          {"activation", "swiglu"},
-          {"moe", {{"experts", 16}, {"top_k", 2}, {"expert_ffn", 1024}}}}},
-        {"global_batch", 64}}},
-      {"strategy", st}};
+  const nlohmann::json j = {{"cluster", {{"gpu", "H100-SXM5-80GB"}, {"nodes", 2}, {"gpus_per_node", 8}}},
+                            {"workload",
+                             {{"model",
+                               {{"layers", 4},
+                                {"hidden", 2048},
+                                {"heads", 16},
+                                {"seq_len", 4096},
+                                {"vocab", 32000},
+                                {"activation", "swiglu"},
+                                {"moe", {{"experts", 16}, {"top_k", 2}, {"expert_ffn", 1024}}}}},
+                              {"global_batch", 64}}},
+                            {"strategy", st}};
   return parse_scenario(j, "test", ".");
 }
 
@@ -57,9 +56,7 @@ TEST(MoeFolding, EpBeyondDpTimesCpNeedsEtp) {
 // A folded expert layer keeps each rank's own tokens (no TP collectives around it) and whole-width
 // experts: per rank, the routed tokens halve with tp 2 and the expert weights are not split by TP.
 TEST(MoeFolding, FoldedExpertsRunWholeWidthOnTheRanksTokens) {
-  auto kernels = [](const Scenario& sc) {
-    return layer_forward(sc.workload.model, layer_shard(sc.strategy), 0);
-  };
+  auto kernels = [](const Scenario& sc) { return layer_forward(sc.workload.model, layer_shard(sc.strategy), 0); };
   auto find = [](const std::vector<Kernel>& v, const std::string& n) -> const Kernel* {
     for (const auto& k : v)
       if (k.name == n) return &k;
@@ -69,7 +66,7 @@ TEST(MoeFolding, FoldedExpertsRunWholeWidthOnTheRanksTokens) {
   const Kernel* fu = find(folded, "moe_expert_up");
   const Kernel* pu = find(plain, "moe_expert_up");
   ASSERT_TRUE(fu && pu);
-  EXPECT_EQ(fu->n, 2 * pu->n);                     // whole experts (x2 for SwiGLU's gate and up in both)
+  EXPECT_EQ(fu->n, 2 * pu->n);                          // whole experts (x2 for SwiGLU's gate and up in both)
   EXPECT_EQ(fu->m * fu->batch, pu->m * pu->batch / 2);  // the rank's half of the tokens
   EXPECT_EQ(find(folded, "tp_allgather_mlp"), nullptr);
   EXPECT_NE(find(plain, "tp_allgather_mlp"), nullptr);

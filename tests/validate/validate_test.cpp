@@ -341,3 +341,35 @@ TEST(Validate, FoldedExpertParallelRowIsPredicted) {
     }
   FAIL() << "row not found";
 }
+
+// Energy rows (schema: avg_power_w_per_gpu, energy_kwh_total, with a `scope`): the energy model's
+// GPU, node (GPU + host) or facility (with PUE) share, per GPU or over the run's tokens.
+TEST(Validate, EnergyMetricsFollowTheirScope) {
+  auto r = sc21_record("sc21_table1_1.7B");
+  r.metric = "avg_power_w_per_gpu";
+  r.value = 300;
+  auto power = [&](const std::string& scope) {
+    r.scope = scope;
+    const auto row = validate_record(r, {});
+    EXPECT_TRUE(row.predicted) << scope << ": " << row.skipped_reason;
+    return row.predicted.value_or(0);
+  };
+  const double gpu = power("GPUs only (nvidia-smi)"), node = power("whole node"), facility = power("facility with PUE");
+  EXPECT_GT(gpu, 60.0);   // above the A100's idle board power
+  EXPECT_LE(gpu, 400.0);  // at most its 400 W limit
+  EXPECT_GT(node, gpu);   // hosts, NICs' share added
+  EXPECT_GT(facility, node);
+  r.scope = "somewhere";
+  EXPECT_FALSE(validate_record(r, {}).predicted);
+  // The whole run needs its token count.
+  r.metric = "energy_kwh_total";
+  r.scope = "GPUs only";
+  const auto missing = validate_record(r, {});
+  EXPECT_NE(missing.skipped_reason.find("$.measured.others.train_tokens"), std::string::npos) << missing.skipped_reason;
+  r.others = {{"train_tokens", 1e9}};
+  const auto run = validate_record(r, {});
+  ASSERT_TRUE(run.predicted) << run.skipped_reason;
+  // kWh = W x GPUs x seconds per token x tokens / 3.6e6.
+  const double tokens_per_s = 512.0 * 2048 / run.iteration_time_s;
+  EXPECT_NEAR(*run.predicted, gpu * 32 * (1e9 / tokens_per_s) / 3.6e6, 1e-6 * *run.predicted);
+}
