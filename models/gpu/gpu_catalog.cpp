@@ -53,6 +53,12 @@ GpuSpec make(const char* name, double fp32, double tf32, double fp16, double fp8
 //  H200 SXM: NVIDIA H200 datasheet: H100 compute, 141 GB HBM3e, 4.8 TB/s, 700 W.
 //  B200: NVIDIA DGX B200 datasheet: 72 PF fp8 training per 8 GPUs (sparse) -> 4.5 PF fp8 dense,
 //        2.25 PF bf16 dense per GPU; 180 GB usable HBM3e at 8 TB/s; NVLink5 1.8 TB/s total; 1000 W.
+//  GB200: NVIDIA GB200 NVL72 datasheet, per rack of 72 Blackwell GPUs: FP8 720 PF, FP16/BF16
+//        360 PF and TF32 180 PF with sparsity -> per GPU dense 5 PF fp8, 2.5 PF bf16, 1.25 PF tf32;
+//        HBM3e 13.4 TB at 576 TB/s -> 186 GB at 8 TB/s; NVLink 130 TB/s -> 1.8 TB/s (900 GB/s per
+//        direction); same die as B200 (148 SMs, fp32 as B200). Power: the GB200 superchip (2 GPUs
+//        + 1 Grace) is configurable to 2.7 kW: 1200 W per GPU taken as its limit. No sustained-
+//        clock measurement (1.0, as B200).
 //  MI300X: AMD Instinct MI300X datasheet: 1307.4 TF bf16 dense, 2614.9 fp8, 163.4 fp32 matrix,
 //        192 GB HBM3 at 5.3 TB/s, Infinity Fabric 896 GB/s aggregate (448/dir), 750 W, 304 CUs.
 //
@@ -84,6 +90,7 @@ const std::vector<GpuSpec> kCatalog = {
     make("H800-SXM5-80GB", 66.9, 494.7, 989.4, 1978.9, 80, 3.35, 200, 64, 132, 71, 700, 0.81, 0.90),
     make("H200-SXM-141GB", 66.9, 494.7, 989.4, 1978.9, 141, 4.8, 450, 64, 132, 75, 700, 0.81, 0.90),
     make("B200", 80, 1100, 2250, 4500, 180, 8.0, 900, 64, 148, 140, 1000, 0.81, 0.90),
+    make("GB200", 80, 1250, 2500, 5000, 186, 8.0, 900, 64, 148, 140, 1200, 0.81, 0.90),
     make("MI300X", 163.4, 653.7, 1307.4, 2614.9, 192, 5.3, 448, 64, 304, 140, 750, 0.81, 0.85),
     // CPU-HOST: the hardware backend's CPU device (docs/hardware-backend.md): 2 cores x 2.5 GHz x 32 fp32 FLOP/cycle
     // (two 256-bit FMA pipes, AVX2; Intel/AMD optimisation manuals) = 0.16 TF; ~10 GB/s streaming; "hbm" = 16 GB RAM.

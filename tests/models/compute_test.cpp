@@ -84,3 +84,14 @@ TEST(ComputeModel, FlashAttentionV1RunsAtTheFlashAttention2PapersShareOfPeak) {
   // Half the causal work at 0.40 of the sustained peak.
   EXPECT_NEAR(v1_fwd - overhead, 0.5 * a.flops / (0.40 * cm.sustained_peak(trainsim::Precision::BF16)), 1e-12);
 }
+
+// GB200 (NVL72 datasheet, per GPU): dense 2.5 PF bf16 and 5 PF fp8, 186 GB HBM3e at 8 TB/s,
+// 900 GB/s NVLink per direction; its host is a Grace shared by two GPUs.
+TEST(GpuCatalog, Gb200FromTheNvl72Datasheet) {
+  const GpuSpec& g = gpu_by_name("GB200");
+  EXPECT_DOUBLE_EQ(g.peak_flops(Precision::BF16), 2.5e15);
+  EXPECT_DOUBLE_EQ(g.peak_flops(Precision::FP8), 5.0e15);
+  EXPECT_NEAR(g.hbm_bytes, 186e9, 1e9);
+  EXPECT_DOUBLE_EQ(g.hbm_bw, 8.0e12);
+  EXPECT_DOUBLE_EQ(g.nvlink_bw, 900e9);
+}
