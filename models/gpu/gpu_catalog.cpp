@@ -53,6 +53,8 @@ GpuSpec make(const char* name, double fp32, double tf32, double fp16, double fp8
 //  H200 SXM: NVIDIA H200 datasheet: H100 compute, 141 GB HBM3e, 4.8 TB/s, 700 W.
 //  B200: NVIDIA DGX B200 datasheet: 72 PF fp8 training per 8 GPUs (sparse) -> 4.5 PF fp8 dense,
 //        2.25 PF bf16 dense per GPU; 180 GB usable HBM3e at 8 TB/s; NVLink5 1.8 TB/s total; 1000 W.
+//  A800-SXM4-80GB: NVIDIA A800 datasheet: the A100 80GB's compute, memory and power with NVLink
+//        at 400 GB/s (200 per direction) instead of 600.
 //  GB200: NVIDIA GB200 NVL72 datasheet, per rack of 72 Blackwell GPUs: FP8 720 PF, FP16/BF16
 //        360 PF and TF32 180 PF with sparsity -> per GPU dense 5 PF fp8, 2.5 PF bf16, 1.25 PF tf32;
 //        HBM3e 13.4 TB at 576 TB/s -> 186 GB at 8 TB/s; NVLink 130 TB/s -> 1.8 TB/s (900 GB/s per
@@ -86,6 +88,7 @@ const std::vector<GpuSpec> kCatalog = {
     make("V100-PCIE-32GB", 14.0, 0, 112, 0, 32, 0.9, 0, 16, 80, 35, 250, 0.81, 0.85),
     make("A100-SXM4-40GB", 19.5, 156, 312, 0, 40, 1.555, 300, 32, 108, 55, 400, 0.81, 0.85),
     make("A100-SXM4-80GB", 19.5, 156, 312, 0, 80, 2.039, 300, 32, 108, 60, 400, 0.81, 0.85),
+    make("A800-SXM4-80GB", 19.5, 156, 312, 0, 80, 2.039, 200, 32, 108, 60, 400, 0.81, 0.85),
     make("H100-SXM5-80GB", 66.9, 494.7, 989.4, 1978.9, 80, 3.35, 450, 64, 132, 71, 700, 0.81, 0.90),
     make("H800-SXM5-80GB", 66.9, 494.7, 989.4, 1978.9, 80, 3.35, 200, 64, 132, 71, 700, 0.81, 0.90),
     make("H200-SXM-141GB", 66.9, 494.7, 989.4, 1978.9, 141, 4.8, 450, 64, 132, 75, 700, 0.81, 0.90),

@@ -49,7 +49,7 @@ HostSpec default_host_spec(const GpuSpec& gpu) {
   if (starts_with(n, "V100")) {
     h.cpu = "2x Intel Xeon Platinum 8168, 6x DDR4-2666 each (DGX-2)";
     h.memory_bw = dram_bw(2, 6, 2666);
-  } else if (starts_with(n, "A100")) {
+  } else if (starts_with(n, "A100") || starts_with(n, "A800")) {
     h.cpu = "2x AMD EPYC 7742, 8x DDR4-3200 each (DGX A100)";
     h.memory_bw = dram_bw(2, 8, 3200);
   } else if (starts_with(n, "GB200")) {

@@ -30,7 +30,7 @@ std::string lower(std::string s) {
 /// for A100; MLPerf DGX H100 system JSON: NDR 400 Gb/s; V100 era: EDR 100 Gb/s).
 double default_nic_gbps(const std::string& gpu) {
   if (gpu.rfind("V100", 0) == 0) return 100;
-  if (gpu.rfind("A100", 0) == 0) return 200;
+  if (gpu.rfind("A100", 0) == 0 || gpu.rfind("A800", 0) == 0) return 200;
   return 400;
 }
 
@@ -236,7 +236,15 @@ Scenario record_scenario(const PublishedRecord& r, std::vector<std::string>& fil
   if (!r.pp) fill("pp=1");
   if (r.ep) st["ep"] = *r.ep;
   if (r.etp) st["etp"] = *r.etp;
-  if (r.dp) st["dp"] = *r.dp;
+  if (r.dp) {
+    // A stated dp that does not make tp x pp x cp x dp the GPU count (some sources count expert
+    // data parallelism, or GPUs held back) is left to follow from the GPU count, and the row says so.
+    const long long world = static_cast<long long>(r.tp.value_or(1)) * r.pp.value_or(1) * r.cp.value_or(1) * *r.dp;
+    if (world == *r.gpus)
+      st["dp"] = *r.dp;
+    else
+      fill(fmt::format("dp=gpus/(tp x pp x cp) (the stated dp {} makes {} GPUs, not {})", *r.dp, world, *r.gpus));
+  }
   if (r.sequence_parallel) st["sequence_parallel"] = *r.sequence_parallel;
   if (r.zero)
     st["zero"] = *r.zero;
@@ -299,6 +307,12 @@ Scenario record_scenario(const PublishedRecord& r, std::vector<std::string>& fil
                          {"strategy", st}};
   if (json_out) *json_out = scen;
   Scenario sc = parse_scenario(scen, r.id, ".");
+  const Strategy& s = sc.strategy;
+  if (s.vp > 1 && sc.workload.model.layers % (s.pp * s.vp) != 0 && !res.profile->has("uneven_virtual_stages")) {
+    res.not_in_profile.push_back("vp: virtual stages that split the layers unevenly are not in " + res.profile->name +
+                                 " " + res.profile->version);
+    fill("NOT IN PROFILE " + res.profile->label() + ": " + res.not_in_profile.back());
+  }
   sc.framework = *res.profile;
   sc.framework_choice = res.choice;
   return sc;

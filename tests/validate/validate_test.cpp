@@ -373,3 +373,13 @@ TEST(Validate, EnergyMetricsFollowTheirScope) {
   const double tokens_per_s = 512.0 * 2048 / run.iteration_time_s;
   EXPECT_NEAR(*run.predicted, gpu * 32 * (1e9 / tokens_per_s) / 3.6e6, 1e-6 * *run.predicted);
 }
+
+// A stated dp that does not make the GPU count is derived from it instead, and the row says so.
+TEST(Validate, InconsistentStatedDpIsDerivedFromTheGpuCount) {
+  auto r = sc21_record("sc21_table2_ptdp_174.6B_384gpu");
+  r.dp = 16;  // tp 8 x pp 12 x 16 = 1536, not 384
+  const auto row = validate_record(r, {});
+  ASSERT_TRUE(row.predicted) << row.skipped_reason;
+  EXPECT_TRUE(has_fill(row, "the stated dp 16 makes 1536 GPUs, not 384"));
+  EXPECT_NE(row.strategy.find("dp4"), std::string::npos) << row.strategy;
+}
