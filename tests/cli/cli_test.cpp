@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -84,4 +85,25 @@ TEST(Cli, ValidateScenariosReproduceTheRow) {
   ASSERT_EQ(r.status, 0) << r.out;
   const double t = nlohmann::json::parse(r.out)["iteration_time_s"].get<double>();
   EXPECT_NEAR(t, rows[0]["iteration_time_s"].get<double>(), 1e-6 * t);
+}
+
+// calibrate --runs writes a profile whose efficiency factors a scenario then runs with; a training
+// log needs its scenario.
+TEST(Cli, CalibrateRunsWritesAProfileTheScenarioUses) {
+  const std::string dir = std::string(TRAINSIM_BINARY_DIR) + "/calibrate-cli";
+  std::filesystem::create_directories(dir);
+  auto c =
+      run("calibrate --runs " + kSrc + "/validation/published-runs.jsonl --only nemo2407_h100_LLAMA --engine fast " +
+          "--format json --out " + dir + "/p.json");
+  ASSERT_EQ(c.status, 0) << c.out;
+  const auto j = nlohmann::json::parse(c.out);
+  EXPECT_EQ(j["runs"].size(), 5u);  // the five Llama rows
+  EXPECT_LT(j["mape_leave_one_out_pct"].get<double>(), j["mape_before_pct"].get<double>());
+  std::ifstream in(dir + "/p.json");
+  const auto profile = nlohmann::json::parse(in);
+  EXPECT_TRUE(profile["efficiency"]["compute"].contains("H100-SXM5-80GB"));
+  std::ofstream(dir + "/train.log") << "elapsed time per iteration (ms): 1000.0\n";
+  auto l = run("calibrate --runs " + dir + "/train.log");
+  EXPECT_EQ(l.status, 2) << l.out;
+  EXPECT_NE(l.out.find("--scenario"), std::string::npos) << l.out;
 }
