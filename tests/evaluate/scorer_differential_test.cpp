@@ -3,7 +3,8 @@
 // DeepSeek-V3), each point drawn over tp, pp, cp, ep, interleaving, micro-batch, ZeRO stage and
 // recomputation, then its knobs: gradient and parameter-gather overlap, TP communication overlap,
 // p2p overlap, optimizer offload, hybrid sharding, DeepSpeed 0.3.x's ZeRO-3, FP32 FSDP parameters,
-// BF16 gradient reduction. Every point the engine accepts is scored by the closed form; memory is
+// BF16 gradient reduction, all-gather context parallelism, eager element-wise ops, folded expert
+// parallelism (etp 1). Every point the engine accepts is scored by the closed form; memory is
 // the same model on the same inputs (identical), iteration time within 3%.
 //
 // Known gap (issue #17's note): ZeRO-3 inside a pipeline (pp > 1) interleaves the per-unit gathers
@@ -37,7 +38,7 @@ std::vector<int> divisors_up_to(int n, int limit) {
 }
 
 /// A random strategy of the scenario's space with random knobs; false when it is not valid.
-bool draw(std::mt19937_64& rng, const Scenario& sc, Strategy& s) {
+bool draw(std::mt19937_64& rng, const Scenario& sc, Strategy& s, std::uint64_t point) {
   const TransformerConfig& m = sc.workload.model;
   s = sc.strategy;
   s.tp = pick(rng, divisors_up_to(m.heads, sc.cluster.gpus_per_node));
@@ -65,6 +66,11 @@ bool draw(std::mt19937_64& rng, const Scenario& sc, Strategy& s) {
   if (s.zero >= 3 && one_in(6)) s.zero_runtime = ZeroRuntime::DeepSpeed03;
   if (s.zero >= 3 && one_in(6)) s.fsdp_param_dtype = Precision::FP32;
   if (one_in(6)) s.grad_reduce_dtype = Precision::BF16;
+  // Knobs added later draw from their own stream, so the points above stay those measured before.
+  std::mt19937_64 later(point);
+  s.cp_all_gather = s.cp > 1 && later() % 2 == 0;
+  s.fused_elementwise = later() % 4 != 0;
+  s.etp = m.moe && s.tp > 1 && later() % 3 == 0 ? 1 : 0;
   try {
     resolve_strategy(s, m, sc.workload.global_batch, sc.cluster.gpus(), "differential");
     if (s.zero >= 1 && one_in(6) && (s.dp * s.cp) % 8 == 0 && s.dp * s.cp > 8) {
@@ -89,7 +95,7 @@ TEST_P(ScorerDifferential, RandomPointsAgreeWithTheAnalyticEngine) {
   while (points < kPoints && draws < 10000) {
     ++draws;
     Strategy s;
-    if (!draw(rng, base, s)) continue;
+    if (!draw(rng, base, s, static_cast<std::uint64_t>(draws))) continue;
     Scenario sc = base;
     sc.strategy = s;
     Prediction engine;
@@ -107,6 +113,9 @@ TEST_P(ScorerDifferential, RandomPointsAgreeWithTheAnalyticEngine) {
     reached["offload"] += s.optimizer_offload;
     reached["tp_comm_overlap"] += s.tp_comm_overlap;
     reached["full_recompute"] += s.recompute == Recompute::Full;
+    reached["cp_all_gather"] += s.cp_all_gather;
+    reached["eager"] += !s.fused_elementwise;
+    reached["etp"] += s.etp > 0;
     const FastScore fast = scorer.score(s);
     const double T = engine.metrics.iteration_time_s;
     const bool zero3_in_pipeline = s.zero >= 3 && s.pp > 1;
@@ -119,7 +128,9 @@ TEST_P(ScorerDifferential, RandomPointsAgreeWithTheAnalyticEngine) {
   EXPECT_EQ(points, kPoints) << "valid points drawn in " << draws << " draws";
   // The draw reaches every rule the workload has (cp: long sequences; ep: MoE).
   for (const auto& [rule, n] : reached) {
-    if ((rule == "cp" && base.workload.model.seq_len < 16384) || (rule == "ep" && !base.workload.model.moe)) continue;
+    if (((rule == "cp" || rule == "cp_all_gather") && base.workload.model.seq_len < 16384) ||
+        ((rule == "ep" || rule == "etp") && !base.workload.model.moe))
+      continue;
     EXPECT_GT(n, 0) << rule;
   }
   EXPECT_GT(zero3_pipelined, 3);  // and the known-gap family
