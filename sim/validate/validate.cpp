@@ -263,7 +263,8 @@ Scenario record_scenario(const PublishedRecord& r, std::vector<std::string>& fil
     // A batch that does not divide over the data-parallel replicas (times a stated micro-batch):
     // the nearest one that does, said in the row.
     const int model_parallel = r.tp.value_or(1) * r.pp.value_or(1) * r.cp.value_or(1);
-    const int dp = r.dp.value_or(*r.gpus / std::max(1, model_parallel));
+    const bool dp_consistent = r.dp && static_cast<long long>(model_parallel) * *r.dp == *r.gpus;
+    const int dp = dp_consistent ? *r.dp : *r.gpus / std::max(1, model_parallel);
     const std::int64_t unit = std::int64_t(std::max(1, dp)) * r.micro_batch.value_or(1);
     if (dp >= 1 && *r.global_batch % unit != 0) {
       const auto gb = std::max<std::int64_t>(unit, (*r.global_batch + unit / 2) / unit * unit);
