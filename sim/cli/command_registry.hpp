@@ -23,6 +23,8 @@ struct CommandInfo {
 };
 
 std::vector<CommandInfo>& command_registry();
+/// Levenshtein distance between two words (main.cpp's "did you mean" for a mistyped command).
+std::size_t edit_distance(const std::string& a, const std::string& b);
 
 struct RegisterCommand {
   RegisterCommand(std::string name, std::string help, Setup setup, int order = 100) {

@@ -24,7 +24,9 @@ Workload parse_workload(const JsonReader& r) {
 namespace {
 
 /// A part is inline (object) or a path; a path is looked up next to the scenario, then in the
-/// enclosing scenarios/ folder (so "clusters/dgx-a100.json" works from scenarios/*.json).
+/// enclosing scenarios/ folder (so "clusters/dgx-a100.json" works from scenarios/*.json), then as
+/// given, then in the shipped scenarios/ folder (so a scenario kept elsewhere can name
+/// "clusters/dgx-a100.json" too).
 std::pair<nlohmann::json, std::string> resolve_part(const JsonReader& r, const std::string& key,
                                                     const std::string& base_dir) {
   if (!r.present(key)) throw InputError(r.where(key), "an object or a path to a JSON file", "nothing (missing)");
@@ -36,8 +38,9 @@ std::pair<nlohmann::json, std::string> resolve_part(const JsonReader& r, const s
   if (p.is_absolute()) {
     tries.push_back(p);
   } else {
-    tries.push_back(fs::path(base_dir) / p);
-    for (fs::path d = fs::absolute(base_dir); !d.empty(); d = d.parent_path()) {
+    const fs::path base = base_dir.empty() ? fs::path(".") : fs::path(base_dir);
+    tries.push_back(base / p);
+    for (fs::path d = fs::absolute(base); !d.empty(); d = d.parent_path()) {
       if (d.filename() == "scenarios") {
         tries.push_back(d / p);
         break;
@@ -45,6 +48,7 @@ std::pair<nlohmann::json, std::string> resolve_part(const JsonReader& r, const s
       if (d == d.parent_path()) break;
     }
     tries.push_back(p);
+    tries.push_back(fs::path(default_frameworks_dir()).parent_path() / p);
   }
   for (const auto& t : tries)
     if (fs::is_regular_file(t)) return {read_json_file(t.string()), t.string()};

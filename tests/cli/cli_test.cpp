@@ -107,3 +107,21 @@ TEST(Cli, CalibrateRunsWritesAProfileTheScenarioUses) {
   EXPECT_EQ(l.status, 2) << l.out;
   EXPECT_NE(l.out.find("--scenario"), std::string::npos) << l.out;
 }
+
+// A mistyped command is named with the closest one (issue #21); a scenario named without a folder,
+// or kept outside scenarios/, finds the shipped clusters/ and workloads/ paths.
+TEST(Cli, MistypedCommandAndScenarioPathsOutsideScenarios) {
+  auto t = run("runn scenarios/default.json");
+  EXPECT_EQ(t.status, 2) << t.out;
+  EXPECT_NE(t.out.find("did you mean \"run\""), std::string::npos) << t.out;
+  auto here = run("run default.json --format json", "cd " + kSrc + "/scenarios && ");
+  EXPECT_EQ(here.status, 0) << here.out;
+  const std::string dir = std::string(TRAINSIM_BINARY_DIR) + "/elsewhere";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(kSrc + "/scenarios/default.json", dir + "/copy.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto elsewhere = run("run copy.json --format json", "cd " + dir + " && ");
+  EXPECT_EQ(elsewhere.status, 0) << elsewhere.out;
+  EXPECT_NEAR(nlohmann::json::parse(elsewhere.out)["iteration_time_s"].get<double>(),
+              nlohmann::json::parse(here.out)["iteration_time_s"].get<double>(), 1e-9);
+}
