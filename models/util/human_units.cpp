@@ -32,4 +32,16 @@ std::string human_bytes(double b) {
   return format("%.0f B", b);
 }
 
+std::string human_usd(double usd) {
+  if (!std::isfinite(usd)) return format("%g USD", usd);
+  if (std::fabs(usd) < 1e4) return format("%.2f USD", usd);
+  const long long whole = std::llround(std::fabs(usd));
+  std::string digits = std::to_string(whole), grouped;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) grouped += ',';
+    grouped += digits[i];
+  }
+  return (usd < 0 ? "-" : "") + grouped + " USD";
+}
+
 }  // namespace trainsim

@@ -8,5 +8,7 @@ namespace trainsim {
 std::string human_seconds(double s);
 /// "1.5 GB", "20.3 MB": bytes in the most readable decimal unit.
 std::string human_bytes(double b);
+/// "412,100,000 USD", "443.20 USD": money with thousands grouped (cents below 10,000).
+std::string human_usd(double usd);
 
 }  // namespace trainsim

@@ -1,5 +1,7 @@
 #include "sim/report/compare.hpp"
 
+#include "models/util/human_units.hpp"
+
 #include "sim/metrics/activity.hpp"
 
 #include <fmt/format.h>
@@ -176,8 +178,7 @@ void print_compare_text(const CompareResult& r, std::ostream& out) {
       human_seconds(b.iteration_time_with_io_s), red(r.iteration_time_reduction_pct));
   row("time to train (expected)", human_seconds(a.time_to_train_s), human_seconds(b.time_to_train_s),
       red(r.time_reduction_pct));
-  row("cost per training run (USD)", fmt::format("{:.4g}", a.cost_usd), fmt::format("{:.4g}", b.cost_usd),
-      red(r.cost_reduction_pct));
+  row("cost per training run (USD)", human_usd(a.cost_usd), human_usd(b.cost_usd), red(r.cost_reduction_pct));
   row("cost per 1M tokens (USD)", fmt::format("{:.4g}", a.usd_per_million_tokens),
       fmt::format("{:.4g}", b.usd_per_million_tokens), ratio(a.usd_per_million_tokens, b.usd_per_million_tokens));
   row("energy per run (MWh)", fmt::format("{:.4g}", a.energy_kwh / 1e3), fmt::format("{:.4g}", b.energy_kwh / 1e3),
@@ -193,7 +194,7 @@ void print_compare_text(const CompareResult& r, std::ostream& out) {
       ratio(a.time_to_train_2x_s, b.time_to_train_2x_s));
   row("  factor vs 1x", ratio(a.time_to_train_s, a.time_to_train_2x_s), ratio(b.time_to_train_s, b.time_to_train_2x_s),
       "");
-  row("cost per training run (USD)", fmt::format("{:.4g}", a.cost_2x_usd), fmt::format("{:.4g}", b.cost_2x_usd),
+  row("cost per training run (USD)", human_usd(a.cost_2x_usd), human_usd(b.cost_2x_usd),
       ratio(a.cost_2x_usd, b.cost_2x_usd));
   row("energy per run (MWh)", fmt::format("{:.4g}", a.energy_2x_kwh / 1e3),
       fmt::format("{:.4g}", b.energy_2x_kwh / 1e3), ratio(a.energy_2x_kwh, b.energy_2x_kwh));
@@ -201,11 +202,11 @@ void print_compare_text(const CompareResult& r, std::ostream& out) {
     const auto& in = *r.roi_inputs;
     out << fmt::format("\n  ROI of buying {} instead of renting {} ({}-year horizon):\n", r.roi_side == "a" ? "A" : "B",
                        r.roi_side == "a" ? "B" : "A", in.horizon_years);
-    out << fmt::format(
-        "    investment {:.4g} USD; each run saves {:.4g} USD (cloud cost - on-prem maintenance and energy);\n",
-        in.initial_investment_usd, in.savings_per_project_usd);
-    out << fmt::format("    {:.1f} runs per year -> net savings {:.4g} USD/year, payback {:.2f} years, ROI {:.0f}%\n",
-                       in.projects_per_year, r.roi->annual_net_savings_usd, r.roi->payback_years, r.roi->roi_percent);
+    out << fmt::format("    investment {}; each run saves {} (cloud cost - on-prem maintenance and energy);\n",
+                       human_usd(in.initial_investment_usd), human_usd(in.savings_per_project_usd));
+    out << fmt::format("    {:.1f} runs per year -> net savings {}/year, payback {:.2f} years, ROI {:.0f}%\n",
+                       in.projects_per_year, human_usd(r.roi->annual_net_savings_usd), r.roi->payback_years,
+                       r.roi->roi_percent);
   }
 }
 

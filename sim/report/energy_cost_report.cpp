@@ -1,5 +1,7 @@
 #include "sim/report/energy_cost_report.hpp"
 
+#include "models/util/human_units.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -157,16 +159,16 @@ void print_energy_cost_text(const EnergyCostReport& r, std::ostream& out) {
       c.model, c.model == "cloud" ? ", " + c.market : std::string(), c.usd_per_hour, c.usd_per_gpu_hour,
       c.run.usd_per_iteration, c.run.usd_per_million_tokens);
   if (e.iterations > 0)
-    out << fmt::format("    training run: {:.4g} USD failure-free, {:.4g} USD expected with failures\n",
-                       c.run.usd_per_run, c.usd_per_run_with_failures);
+    out << fmt::format("    training run: {} failure-free, {} expected with failures\n", human_usd(c.run.usd_per_run),
+                       human_usd(c.usd_per_run_with_failures));
   if (c.model == "on_prem")
     out << fmt::format(
-        "    capex {:.4g} USD; per hour: capital {:.2f}, maintenance {:.2f}, energy {:.2f} USD (utilisation {:.0f}%)\n",
-        c.capex_usd, c.onprem_capital_usd_per_hour, c.onprem_maintenance_usd_per_hour, c.onprem_energy_usd_per_hour,
-        100 * c.onprem_utilisation);
+        "    capex {}; per hour: capital {:.2f}, maintenance {:.2f}, energy {:.2f} USD (utilisation {:.0f}%)\n",
+        human_usd(c.capex_usd), c.onprem_capital_usd_per_hour, c.onprem_maintenance_usd_per_hour,
+        c.onprem_energy_usd_per_hour, 100 * c.onprem_utilisation);
   if (c.roi)
-    out << fmt::format("    ROI: {:.4g} USD net savings per year, payback {:.2f} years, ROI {:.1f}%\n",
-                       c.roi->annual_net_savings_usd, c.roi->payback_years, c.roi->roi_percent);
+    out << fmt::format("    ROI: {} net savings per year, payback {:.2f} years, ROI {:.1f}%\n",
+                       human_usd(c.roi->annual_net_savings_usd), c.roi->payback_years, c.roi->roi_percent);
 }
 
 }  // namespace trainsim

@@ -63,6 +63,13 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
   if (s.global_batch == 0) s.global_batch = workload_global_batch;
   if (s.global_batch == 0)
     throw InputError(w + "global_batch", "a global batch (in the workload or the strategy)", "nothing (missing)");
+  // The model's own constraints first: a tp that cannot split the heads is the error to report,
+  // not the data-parallel remainder it leaves.
+  if (m.heads % s.tp != 0)
+    throw InputError(w + "tp", "a divisor of the model's " + std::to_string(m.heads) + " attention heads",
+                     std::to_string(s.tp));
+  if (m.ffn % s.tp != 0)
+    throw InputError(w + "tp", "a divisor of the MLP size ffn = " + std::to_string(m.ffn), std::to_string(s.tp));
   const long long model_par = static_cast<long long>(s.tp) * s.pp * s.cp;
   if (s.dp == 0) {
     if (gpus % model_par != 0)
@@ -75,11 +82,7 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
     throw InputError(w + "dp", "tp x pp x dp x cp = the cluster's " + std::to_string(gpus) + " GPUs",
                      std::to_string(s.tp) + " x " + std::to_string(s.pp) + " x " + std::to_string(s.dp) + " x " +
                          std::to_string(s.cp) + " = " + std::to_string(model_par * s.dp));
-  if (m.heads % s.tp != 0)
-    throw InputError(w + "tp", "a divisor of the model's " + std::to_string(m.heads) + " attention heads",
-                     std::to_string(s.tp));
-  if (m.ffn % s.tp != 0)
-    throw InputError(w + "tp", "a divisor of the MLP size ffn = " + std::to_string(m.ffn), std::to_string(s.tp));
+
   if (m.seq_len % s.cp != 0)
     throw InputError(w + "cp", "a divisor of seq_len = " + std::to_string(m.seq_len), std::to_string(s.cp));
   if (s.global_batch % (s.micro_batch * s.dp) != 0)

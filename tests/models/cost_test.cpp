@@ -9,6 +9,7 @@
 #include "models/cost/roi.hpp"
 #include "models/cost/run_cost.hpp"
 #include "models/util/errors.hpp"
+#include "models/util/human_units.hpp"
 
 using namespace trainsim;
 using ::testing::HasSubstr;
@@ -118,4 +119,12 @@ TEST(CostJson, ErrorsNamePath) {
     EXPECT_THAT(e.what(), HasSubstr("$.cluster.cost.roi.savings_per_project_usd"));
     EXPECT_THAT(e.what(), HasSubstr("missing"));
   }
+}
+
+// Money in reports: thousands grouped, cents only for small sums (issue #21: "9.687e+06 USD").
+TEST(HumanUnits, MoneyIsGroupedNotScientific) {
+  EXPECT_EQ(trainsim::human_usd(9.687e6), "9,687,000 USD");
+  EXPECT_EQ(trainsim::human_usd(412064089.4), "412,064,089 USD");
+  EXPECT_EQ(trainsim::human_usd(443.2), "443.20 USD");
+  EXPECT_EQ(trainsim::human_usd(-12345.6), "-12,346 USD");
 }

@@ -30,6 +30,14 @@ TEST(ScenarioErrors, TpMustDivideHeads) {
   EXPECT_NE(msg.find("16 attention heads"), std::string::npos) << msg;
 }
 
+// A tp that cannot split the heads is reported as such, not as the data-parallel remainder it
+// leaves on the cluster (issue #21).
+TEST(ScenarioErrors, TpNotDividingHeadsIsReportedBeforeTheDpRemainder) {
+  auto msg = error_of([] { make_scenario({{"tp", 3}}); });
+  EXPECT_NE(msg.find("$.strategy.tp"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("attention heads"), std::string::npos) << msg;
+}
+
 TEST(ScenarioErrors, ParallelSizesMustMatchGpuCount) {
   auto msg = error_of([] { make_scenario({{"tp", 2}, {"pp", 2}, {"dp", 2}}); });
   EXPECT_NE(msg.find("$.strategy.dp"), std::string::npos) << msg;
