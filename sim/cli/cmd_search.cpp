@@ -67,7 +67,8 @@ Action setup(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   app.add_option("--top-k", x->top_k, "confirm this many best candidates with a full engine")
       ->check(CLI::Range(0, 1000));
-  app.add_option("--confirm-engine", x->confirm_engine, "analytic or simgrid (default: simgrid when built)")
+  app.add_option("--confirm-engine", x->confirm_engine,
+                 "analytic or simgrid (default: the scenario's options.engine, analytic unless it says otherwise)")
       ->check(CLI::IsMember({"analytic", "simgrid"}));
   app.add_option("--format", x->format, "text or json")->check(CLI::IsMember({"text", "json"}));
   return [x]() {

@@ -1,8 +1,9 @@
 #pragma once
 // search_strategies(): enumerate feasible strategies (StrategySpace), score them all with the
 // closed-form StrategyScorer, keep those whose memory fits and that meet the constraints, rank by
-// the objective, confirm the top K with a full engine (simgrid when built, else the analytic
-// replay), and mark the Pareto front over time, cost and energy.
+// the objective, confirm the top K with a full engine (confirm_engine; by default the scenario's
+// own, the analytic replay unless it names simgrid), and mark the Pareto front over time, cost
+// and energy.
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -25,7 +26,7 @@ struct SearchOptions {
   double deadline_s = 0;               ///< time to train must not exceed this (0: none)
   double budget_usd = 0;               ///< cost of the run must not exceed this (0: none)
   int top_k = 5;                       ///< candidates confirmed with `confirm_engine`
-  std::string confirm_engine;          ///< empty: "simgrid" when built, else "analytic"
+  std::string confirm_engine;          ///< empty: the scenario's own engine (options.engine, analytic by default)
   std::optional<StrategySpace> space;  ///< default_space() when not given
 };
 
