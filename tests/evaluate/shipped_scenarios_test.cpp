@@ -37,5 +37,17 @@ TEST(ShippedScenarios, EveryScenarioLoadsAndPredicts) {
   EXPECT_GE(checked, 38);  // 38 full scenarios shipped on 2026-11-25
 }
 
+// Shipped scenarios of published layouts that trained must fit (issue #18): Llama 3 405B's on
+// 16,384 H100 (TP 8, PP 16, no recomputation), run through the Llama 3 paper's stack
+// (meta-internal profile: FSDP sharding gradients and optimizer states) without dropout.
+TEST(ShippedScenarios, PublishedLayoutsFit) {
+  const Scenario sc = load_scenario(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/llama3-405b-16k.json");
+  ASSERT_TRUE(sc.framework);
+  EXPECT_EQ(sc.framework->name, "meta-internal");
+  const Metrics m = predict(sc, "analytic").metrics;
+  EXPECT_TRUE(m.memory.fits) << m.memory.why << ": " << m.memory.parts.total() / 1e9 << " GB";
+  EXPECT_GT(m.memory.parts.total(), 60e9);  // close to the 80 GB, as the paper's balancing suggests
+}
+
 }  // namespace
 }  // namespace trainsim
