@@ -103,7 +103,7 @@ Action setup(CLI::App& app) {
         std::cerr << "sweep: " << s.total << " points, " << s.already_done << " already in " << spec.output << ", "
                   << s.ran << " evaluated here"
                   << (comm.size > 1 ? " (rank 0 of " + std::to_string(comm.size) + ")" : "") << ", " << s.failed
-                  << " infeasible\n";
+                  << " infeasible, " << s.not_fitting << " predicted but not fitting in GPU memory\n";
         if (x->format == "csv") std::cout << results_to_csv(spec.output);
       }
     } catch (...) {

@@ -136,7 +136,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& opt, const 
   std::FILE* out = std::fopen(my_file.c_str(), "a");
   if (!out) throw InputError(my_file, "a writable results file", "cannot open for appending");
 
-  std::atomic<std::size_t> next{0}, ran{0}, failed{0};
+  std::atomic<std::size_t> next{0}, ran{0}, failed{0}, not_fitting{0};
   std::mutex write_mu;
   std::exception_ptr first_error;
   const std::size_t limit = opt.stop_after ? std::min(opt.stop_after, mine.size()) : mine.size();
@@ -160,6 +160,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& opt, const 
           std::fflush(out);  // flushed per point: a kill loses only points in flight
         }
         if (!r["ok"].get<bool>()) ++failed;
+        if (r["ok"].get<bool>() && !r["metrics"]["memory_gb"].value("fits", true)) ++not_fitting;
         ++ran;
         if (bar) bar->tick();
       } catch (...) {
@@ -179,6 +180,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepRunOptions& opt, const 
   if (first_error) std::rethrow_exception(first_error);
   sum.ran = ran;
   sum.failed = failed;
+  sum.not_fitting = not_fitting;
 
   if (comm.size > 1) {
     comm.barrier();

@@ -43,6 +43,7 @@ struct SweepSummary {
   std::size_t already_done = 0;  ///< found in the results file at the start
   std::size_t ran = 0;           ///< evaluated by this process now
   std::size_t failed = 0;        ///< of those, points whose scenario was invalid
+  std::size_t not_fitting = 0;   ///< of those, predicted points whose memory exceeds the GPU
 };
 
 /// The result object of one point: {"index", "key", "params", "ok", "metrics"} or {"ok": false, "error"}.

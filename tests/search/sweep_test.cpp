@@ -117,7 +117,26 @@ TEST(SweepRun, InvalidPointsAreRecordedWithTheFieldInTheError) {
     EXPECT_NE(j["error"].get<std::string>().find("strategy"), std::string::npos) << j["error"];
   }
   EXPECT_EQ(static_cast<std::size_t>(bad), sum.failed);
-  EXPECT_GE(bad, 12);  // every tp = 3 point (4 heads)
+  EXPECT_GE(bad, 12);              // every tp = 3 point (4 heads)
+  EXPECT_EQ(sum.not_fitting, 0u);  // the tiny model fits everywhere
+}
+
+// Points that are predicted but do not fit in GPU memory are counted apart (issue #21: a sweep
+// reported "0 infeasible" while plotting them).
+TEST(SweepRun, PointsThatDoNotFitAreCounted) {
+  SweepSpec s = parse_sweep(nlohmann::json::parse(R"({
+    "base": "tutorials/13b-dp64.json",
+    "grid": {"strategy.zero": [0, 3]}
+  })"),
+                            "fit-sweep.json", kSrc + "/scenarios");
+  s.output = std::string(TRAINSIM_BINARY_DIR) + "/sweep_fit.jsonl";
+  fs::remove(s.output);
+  SweepRunOptions o;
+  o.threads = 1;
+  const auto sum = run_sweep(s, o);
+  EXPECT_EQ(sum.ran, 2u);
+  EXPECT_EQ(sum.failed, 0u);
+  EXPECT_EQ(sum.not_fitting, 1u);  // plain DDP of a 13B model on 80 GB does not fit; ZeRO-3 does
 }
 
 TEST(SweepRun, InterruptedSweepResumesWithEveryPointExactlyOnce) {
