@@ -285,11 +285,7 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
 
 /// Weight-matrix elements of one layer on one rank (attention and MLP products; norms excluded).
 double layer_weight_elements(const TransformerConfig& c, const LayerShard& s, int layer) {
-  const ParamCount pc = count_parameters(c);
-  if (c.is_moe_layer(layer))
-    return static_cast<double>(pc.attention) / s.tp +
-           static_cast<double>(pc.moe_mlp) / (s.ep * (s.etp > 0 ? s.etp : s.tp));
-  return (static_cast<double>(pc.attention) + static_cast<double>(pc.mlp)) / s.tp;
+  return layer_matrix_params_per_rank(c, count_parameters(c), s.tp, s.ep, s.etp > 0 ? s.etp : s.tp, layer);
 }
 
 /// The extra memory traffic of a Llama-style layer (SwiGLU MLP, with RMSNorm and rotary embedding)

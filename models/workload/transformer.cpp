@@ -131,4 +131,11 @@ TransformerConfig parse_transformer(const JsonReader& r) {
   return c;
 }
 
+double layer_matrix_params_per_rank(const TransformerConfig& c, const ParamCount& pc, int tp, int ep, int etp,
+                                    int layer) {
+  if (c.is_moe_layer(layer))
+    return static_cast<double>(pc.attention) / tp + static_cast<double>(pc.moe_mlp) / (ep * etp);
+  return (static_cast<double>(pc.attention) + static_cast<double>(pc.mlp)) / tp;
+}
+
 }  // namespace trainsim

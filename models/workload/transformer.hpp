@@ -87,6 +87,13 @@ struct ParamCount {
 
 ParamCount count_parameters(const TransformerConfig& c);
 
+/// Weight-matrix parameters of one layer held by one rank (norms excluded): attention split over
+/// tp, a dense MLP over tp, an MoE layer's experts over etp x ep (MoE parallel folding; etp = tp
+/// unless folded). The one statement of the split, for the planner's parameter counts and the
+/// kernels' per-weight casts.
+double layer_matrix_params_per_rank(const TransformerConfig& c, const ParamCount& pc, int tp, int ep, int etp,
+                                    int layer);
+
 /// Model FLOPs of one training iteration (forward + backward, no recomputation), counting
 /// matrix products only, attention included: for a dense GPT this equals Narayanan et al.
 /// (SC'21) eq. (3) scaled by 3/4: 72·B·s·l·h²·(1 + s/6h) + 6·B·s·h·V.

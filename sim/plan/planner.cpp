@@ -43,11 +43,7 @@ LayerShard layer_shard(const Strategy& s) {
 }
 
 double layer_params_rank(const TransformerConfig& m, const ParamCount& pc, const Strategy& s, int layer) {
-  // Expert weights split over etp x ep (MoE parallel folding; etp = tp by default).
-  if (m.is_moe_layer(layer))
-    return static_cast<double>(pc.attention) / s.tp + static_cast<double>(pc.moe_mlp) / (s.ep * s.expert_tp()) +
-           static_cast<double>(pc.norms);
-  return (static_cast<double>(pc.attention) + static_cast<double>(pc.mlp)) / s.tp + static_cast<double>(pc.norms);
+  return layer_matrix_params_per_rank(m, pc, s.tp, s.ep, s.expert_tp(), layer) + static_cast<double>(pc.norms);
 }
 
 EdgeParams edge_params_rank(const TransformerConfig& m, const ParamCount& pc, const Strategy& s) {
