@@ -236,15 +236,16 @@ Scenario record_scenario(const PublishedRecord& r, std::vector<std::string>& fil
   if (!r.pp) fill("pp=1");
   if (r.ep) st["ep"] = *r.ep;
   if (r.etp) st["etp"] = *r.etp;
-  if (r.dp) {
-    // A stated dp that does not make tp x pp x cp x dp the GPU count (some sources count expert
-    // data parallelism, or GPUs held back) is left to follow from the GPU count, and the row says so.
-    const long long world = static_cast<long long>(r.tp.value_or(1)) * r.pp.value_or(1) * r.cp.value_or(1) * *r.dp;
-    if (world == *r.gpus)
-      st["dp"] = *r.dp;
-    else
-      fill(fmt::format("dp=gpus/(tp x pp x cp) (the stated dp {} makes {} GPUs, not {})", *r.dp, world, *r.gpus));
-  }
+  // A stated dp that does not make tp x pp x cp x dp the GPU count (some sources count expert data
+  // parallelism, or GPUs held back) is left to follow from the GPU count, and the row says so.
+  const int model_parallel = r.tp.value_or(1) * r.pp.value_or(1) * r.cp.value_or(1);
+  const bool dp_consistent = r.dp && static_cast<long long>(model_parallel) * *r.dp == *r.gpus;
+  const int dp = dp_consistent ? *r.dp : *r.gpus / std::max(1, model_parallel);
+  if (dp_consistent)
+    st["dp"] = *r.dp;
+  else if (r.dp)
+    fill(fmt::format("dp=gpus/(tp x pp x cp) (the stated dp {} makes {} GPUs, not {})", *r.dp,
+                     static_cast<long long>(model_parallel) * *r.dp, *r.gpus));
   if (r.sequence_parallel) st["sequence_parallel"] = *r.sequence_parallel;
   if (r.zero)
     st["zero"] = *r.zero;
@@ -262,9 +263,6 @@ Scenario record_scenario(const PublishedRecord& r, std::vector<std::string>& fil
   {
     // A batch that does not divide over the data-parallel replicas (times a stated micro-batch):
     // the nearest one that does, said in the row.
-    const int model_parallel = r.tp.value_or(1) * r.pp.value_or(1) * r.cp.value_or(1);
-    const bool dp_consistent = r.dp && static_cast<long long>(model_parallel) * *r.dp == *r.gpus;
-    const int dp = dp_consistent ? *r.dp : *r.gpus / std::max(1, model_parallel);
     const std::int64_t unit = std::int64_t(std::max(1, dp)) * r.micro_batch.value_or(1);
     if (dp >= 1 && *r.global_batch % unit != 0) {
       const auto gb = std::max<std::int64_t>(unit, (*r.global_batch + unit / 2) / unit * unit);
