@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "sim/cli/command_registry.hpp"
+#include "sim/cli/memory_fit.hpp"
 #include "sim/report/compare.hpp"
 
 namespace trainsim::cli {
@@ -16,6 +17,7 @@ struct CompareArgs {
   std::string engine;
   std::string format = "text";
   double tokens = 0;
+  bool allow_oom = false;
 };
 
 Action setup(CLI::App& app) {
@@ -27,6 +29,8 @@ Action setup(CLI::App& app) {
   app.add_option("--tokens", x->tokens,
                  "token budget of the training run for both (default: each workload's train_tokens)")
       ->check(CLI::PositiveNumber);
+  app.add_flag("--allow-oom", x->allow_oom,
+               "exit 0 when a side does not fit in GPU memory (default: exit status 3, docs/errors.md)");
   return [x]() {
     const Scenario sa = load_scenario(x->a);
     const Scenario sb = load_scenario(x->b);
@@ -37,7 +41,8 @@ Action setup(CLI::App& app) {
       std::cout << to_json(r).dump(2) << "\n";
     else
       print_compare_text(r, std::cout);
-    return 0;
+    return memory_fit_status({{"A (" + x->a + ")", &pa.metrics.memory}, {"B (" + x->b + ")", &pb.metrics.memory}},
+                             x->allow_oom, std::cerr);
   };
 }
 

@@ -33,6 +33,13 @@ Action setup(CLI::App& app) {
     for (const auto& p : out.plots)
       std::cout << "  " << p.name << (a->render ? ".svg/.png" : ".gp") << "  " << p.rows << " rows"
                 << (p.note.empty() ? "" : "  (" + p.note.substr(0, p.note.size() - 1) + ")") << "\n";
+    // A report is a document: scenarios that do not fit are marked in it and counted here.
+    if (!out.not_fitting.empty()) {
+      std::cout << out.not_fitting.size() << " of " << a->scenarios.size()
+                << " scenarios DO NOT FIT in GPU memory (marked in the report):";
+      for (const auto& f : out.not_fitting) std::cout << " " << f;
+      std::cout << "\n";
+    }
     return 0;
   };
 }

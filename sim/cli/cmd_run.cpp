@@ -1,4 +1,5 @@
-// trainsim run SCENARIO.json [--engine analytic|simgrid] [--format text|json|csv] [--trace FILE]
+// trainsim run SCENARIO.json [--engine analytic|simgrid] [--format text|json|csv] [--trace FILE] [--allow-oom]
+//   Exit status 3 when the configuration does not fit in GPU memory (sim/cli/memory_fit.hpp).
 //   [--inject-failures SEED [--iterations N]]   (simgrid engine: whole run with seeded failures)
 #include <cstdint>
 #include <fstream>
@@ -7,6 +8,7 @@
 #include <optional>
 
 #include "sim/cli/command_registry.hpp"
+#include "sim/cli/memory_fit.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/report/report.hpp"
 #include "sim/simgrid/link_report.hpp"
@@ -27,6 +29,7 @@ struct RunArgs {
   std::uint64_t failure_seed = 0;
   bool inject_failures = false;
   std::int64_t iterations = 0;  ///< 0: the workload's token budget
+  bool allow_oom = false;
 };
 
 /// Fails before the (possibly long) simulation when --inject-failures cannot be honoured.
@@ -46,6 +49,8 @@ Action setup(CLI::App& app) {
   app.add_option("--engine", a->engine, "analytic (default: the scenario's options.engine) or simgrid");
   app.add_option("--format", a->format, "text, json or csv")->check(CLI::IsMember({"text", "json", "csv"}));
   app.add_option("--trace", a->trace_file, "write a Chrome/Perfetto trace of the iteration to this file");
+  app.add_flag("--allow-oom", a->allow_oom,
+               "exit 0 when the configuration does not fit in GPU memory (default: exit status 3, docs/errors.md)");
   app.add_flag("--link-report", a->link_report,
                "print bytes and utilisation per link class and the 10 busiest links (simgrid engine)");
   app.add_flag(
@@ -101,7 +106,7 @@ Action setup(CLI::App& app) {
     if (failures && a->format == "text") print_failure_run_text(*failures, std::cout);
 #endif
     if (a->link_report) print_link_report(links.stats, std::cout);
-    return 0;
+    return memory_fit_status({{a->scenario, &p.metrics.memory}}, a->allow_oom, std::cerr);
   };
 }
 

@@ -31,6 +31,11 @@ void print_text(const SearchResult& r, std::ostream& os) {
       "{} over the constraints, {} feasible; scored in {:.3f} s ({:.0f} strategies/s)\n\n",
       to_string(r.objective), per, r.enumerated, r.invalid, r.over_memory, r.over_constraints, r.candidates.size(),
       r.scoring_seconds, r.enumerated / std::max(1e-9, r.scoring_seconds));
+  if (r.sizes_without_strategy > 0)
+    os << fmt::format(
+        "({} of the cluster sizes tried can run no strategy of this workload, e.g. dp above the global "
+        "batch)\n\n",
+        r.sizes_without_strategy);
   if (r.candidates.empty()) {
     os << "no feasible strategy: relax the constraints or add GPUs\n";
     return;
@@ -82,7 +87,7 @@ Action setup(CLI::App& app) {
     if (!x->deadline.empty()) opt.deadline_s = parse_duration(x->deadline, "--deadline");
     opt.budget_usd = x->budget;
     if (x->max_gpus > 0) {
-      const Scenario sc = parse_scenario(base, x->scenario, dir);
+      const Scenario sc = parse_scenario_unresolved(base, x->scenario, dir);
       const int gpn = sc.cluster.gpus_per_node;
       if (x->max_gpus < gpn)
         throw InputError("--max-gpus", "at least one node (" + std::to_string(gpn) + " GPUs)",

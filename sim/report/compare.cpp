@@ -53,6 +53,9 @@ CompareSide side(const Scenario& sc, const Prediction& p, double tokens) {
   s.model_tflops_per_gpu = m.model_tflops_per_gpu * stretch;
   s.job_pflops = s.model_tflops_per_gpu * m.gpus / 1e3;
   s.mfu = m.mfu * stretch;
+  s.memory_gb = m.memory.parts.total() / 1e9;
+  s.memory_capacity_gb = m.memory.capacity / 1e9;
+  s.fits = m.memory.fits;
   s.time_to_train_2x_s = r2.reliability.expected.wall_s;
   s.cost_2x_usd = r2.cost.usd_per_run_with_failures;
   s.energy_2x_kwh = r2.energy.run_kwh_with_failures;
@@ -127,6 +130,9 @@ nlohmann::json side_json(const CompareSide& s) {
           {"model_tflops_per_gpu", s.model_tflops_per_gpu},
           {"job_pflops", s.job_pflops},
           {"mfu", s.mfu},
+          {"memory_gb", s.memory_gb},
+          {"memory_capacity_gb", s.memory_capacity_gb},
+          {"fits", s.fits},
           {"doubled_dataset",
            {{"time_to_train_s", s.time_to_train_2x_s},
             {"cost_per_run_usd", s.cost_2x_usd},
@@ -174,6 +180,10 @@ void print_compare_text(const CompareResult& r, std::ostream& out) {
   };
   auto ratio = [](double x, double y) { return x > 0 ? fmt::format("x{:.3f}", y / x) : std::string("-"); };
   auto red = [](double pct) { return fmt::format("{:+.1f}%", -pct); };
+  auto memory = [](const CompareSide& x) {
+    return fmt::format("{:.1f}/{:.0f}{}", x.memory_gb, x.memory_capacity_gb, x.fits ? "" : " NO FIT");
+  };
+  row("memory per GPU (GB)", memory(a), memory(b), a.fits && b.fits ? "" : "DOES NOT FIT");
   row("time per iteration (with I/O)", human_seconds(a.iteration_time_with_io_s),
       human_seconds(b.iteration_time_with_io_s), red(r.iteration_time_reduction_pct));
   row("time to train (expected)", human_seconds(a.time_to_train_s), human_seconds(b.time_to_train_s),
@@ -208,6 +218,12 @@ void print_compare_text(const CompareResult& r, std::ostream& out) {
                        in.projects_per_year, human_usd(r.roi->annual_net_savings_usd), r.roi->payback_years,
                        r.roi->roi_percent);
   }
+  for (const auto* x : {&a, &b})
+    if (!x->fits)
+      out << fmt::format(
+          "\n  {} DOES NOT FIT in GPU memory ({:.1f} of {:.0f} GB): its times, cost and energy are what it would take "
+          "if it fitted.\n",
+          x == &a ? "A (the baseline)" : "B", x->memory_gb, x->memory_capacity_gb);
 }
 
 }  // namespace trainsim

@@ -29,6 +29,8 @@ struct CompareSide {
   double model_tflops_per_gpu = 0;  ///< achieved, model FLOPs
   double job_pflops = 0;            ///< achieved, whole job
   double mfu = 0;
+  double memory_gb = 0, memory_capacity_gb = 0;  ///< per GPU, at the peak stage
+  bool fits = true;  ///< false: the job would not start (its times are what it would take if it fitted)
   // The same with the token budget doubled.
   double time_to_train_2x_s = 0, cost_2x_usd = 0, energy_2x_kwh = 0;
 };

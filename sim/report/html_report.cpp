@@ -66,7 +66,10 @@ ReportOutput build_report(const ReportInputs& in) {
     const Explanation ex = explain(sc, p);
     std::string label = fs::path(file).stem().string();
     if (!labels.insert(label).second) label += "-" + std::to_string(i + 1);
-    bars.push_back({label, p.metrics});
+    const bool fits = p.metrics.memory.fits;
+    if (!fits) out.not_fitting.push_back(file);
+    // A configuration that would not start is marked wherever it is drawn or named.
+    bars.push_back({fits ? label : label + " (DOES NOT FIT)", p.metrics});
 
     const std::string tname = in.scenarios.size() == 1 ? "timeline" : fmt::format("timeline-{}", i + 1);
     PlotFiles tl = write_timeline(p, in.out_dir, tname, in.timeline);
@@ -78,6 +81,11 @@ ReportOutput build_report(const ReportInputs& in) {
     print_explain_text(ex, why);
     sections += fmt::format("<section>\n<h2>{}</h2>\n<p class=\"meta\">{} · {} GPUs · {}</p>\n", html_escape(sc.name),
                             html_escape(file), p.metrics.gpus, html_escape(p.metrics.strategy));
+    if (!fits)
+      sections += fmt::format(
+          "<p class=\"nofit\">DOES NOT FIT in GPU memory: {:.1f} of {:.1f} GB per GPU. The times below are what the "
+          "job would take if it fitted.</p>\n",
+          p.metrics.memory.parts.total() / 1e9, p.metrics.memory.capacity / 1e9);
     sections +=
         figure(tl,
                "Pipeline timeline: one row per pipeline stage (its rank with tp = cp = dp = 0); gaps are the bubble, "
@@ -134,7 +142,7 @@ body { font-family: sans-serif; max-width: 1400px; margin: 2em auto; padding: 0 
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 13px; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: 14px; color: #444; } .files, .meta { color: #777; font-size: 13px; }
-section { margin-bottom: 2.5em; }
+section { margin-bottom: 2.5em; } .nofit { color: #b00; font-weight: bold; }
 </style>
 </head>
 <body>

@@ -23,6 +23,7 @@ struct ReportInputs {
 struct ReportOutput {
   std::string index_html;  ///< path of index.html
   std::vector<PlotFiles> plots;
+  std::vector<std::string> not_fitting;  ///< scenario files whose configuration does not fit in GPU memory
 };
 
 /// Builds the report folder. Throws InputError when gnuplot is missing (checked before any work

@@ -125,7 +125,7 @@ void resolve_strategy(Strategy& s, const TransformerConfig& m, std::int64_t work
     throw InputError(w + o->field, o->expected, o->got);
 }
 
-Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, const std::string& base_dir) {
+Scenario parse_scenario_unresolved(const nlohmann::json& j, const std::string& origin, const std::string& base_dir) {
   JsonReader r(j, origin);
   r.reject_unknown({"name", "description", "cluster", "workload", "strategy", "framework", "options"});
   Scenario sc;
@@ -169,17 +169,26 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, cons
     sc.options.memory_overhead_bytes = o->opt_number("memory_overhead_gb", 0, 1e4).value_or(2.0) * 1e9;
   }
   if (sc.options.profile) apply_profile_to_cluster(*load_calibration_profile(*sc.options.profile), sc.cluster);
-  resolve_strategy(sc.strategy, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), origin + ": $");
+  sc.strategy_where = sorigin + ": " + spath;
+  return sc;
+}
+
+void resolve_scenario_strategy(const Scenario& sc, Strategy& s) {
+  resolve_strategy(s, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), sc.origin + ": $");
   // Megatron-LM's interleaved schedule needs pp x vp to divide the layers (--num-layers-per-virtual-
   // pipeline-stage) until Megatron-Core 0.13's custom pipeline layouts; the planner can split
   // unevenly, the framework decides whether the run could.
-  const Strategy& s = sc.strategy;
   if (sc.framework && s.vp > 1 && sc.workload.model.layers % (s.pp * s.vp) != 0 &&
       !sc.framework->has("uneven_virtual_stages"))
-    throw InputError(sorigin + ": " + spath + ".vp: " + std::to_string(s.pp) + " x " + std::to_string(s.vp) +
+    throw InputError(sc.strategy_where + ".vp: " + std::to_string(s.pp) + " x " + std::to_string(s.vp) +
                      " virtual stages over " + std::to_string(sc.workload.model.layers) +
                      " layers split them unevenly, " + "which is not in " + sc.framework->name + " " +
                      sc.framework->version + " (" + sc.framework->origin + ")");
+}
+
+Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, const std::string& base_dir) {
+  Scenario sc = parse_scenario_unresolved(j, origin, base_dir);
+  resolve_scenario_strategy(sc, sc.strategy);
   return sc;
 }
 

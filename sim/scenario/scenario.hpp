@@ -42,6 +42,8 @@ struct Scenario {
   std::optional<FrameworkProfile> framework;
   std::string framework_choice;
   std::vector<std::string> framework_fills;
+  /// File and JSON path of the strategy part, for errors about it ("a.json: $.strategy").
+  std::string strategy_where;
 };
 
 Workload parse_workload(const JsonReader& r);
@@ -50,6 +52,13 @@ Workload parse_workload(const JsonReader& r);
 Scenario load_scenario(const std::string& file);
 /// Same from an already parsed object; `base_dir` resolves part paths.
 Scenario parse_scenario(const nlohmann::json& j, const std::string& origin, const std::string& base_dir);
+
+/// parse_scenario without checking the strategy against the model and the cluster's size (left to
+/// resolve_scenario_strategy): search and size re-plan the layout for every cluster size they try.
+Scenario parse_scenario_unresolved(const nlohmann::json& j, const std::string& origin, const std::string& base_dir);
+/// resolve_strategy on the scenario's model and cluster, then the layout rules of its framework
+/// (uneven virtual stages); errors name the scenario's file and path.
+void resolve_scenario_strategy(const Scenario& sc, Strategy& s);
 
 /// The scenario object with its cluster, workload and strategy parts inlined (paths resolved as
 /// parse_scenario does), so fields can be overridden before parsing (trainsim sweep / search).

@@ -4,6 +4,7 @@
 
 #include "models/util/errors.hpp"
 #include "sim/evaluate/predict.hpp"
+#include "sim/search/scenario_at_size.hpp"
 #include "sim/search/sweep_spec.hpp"
 
 namespace trainsim {
@@ -23,7 +24,7 @@ SizingResult size_cluster(const nlohmann::json& base_json, const std::string& or
     params["cluster"] = d.cluster;
     const nlohmann::json design_json =
         apply_overrides(base_json, params, origin + ": sizing design " + d.label, base_dir);
-    const Scenario sc0 = parse_scenario(design_json, origin, base_dir);
+    const Scenario sc0 = parse_scenario_unresolved(design_json, origin, base_dir);  // layouts re-planned per size
     if (sc0.workload.train_tokens <= 0)
       throw InputError(origin + ": $.workload.train_tokens", "a token budget to size a cluster for", "none");
     SizingRow row;
@@ -42,9 +43,7 @@ SizingResult size_cluster(const nlohmann::json& base_json, const std::string& or
       const SearchResult r = search_strategies(design_json, origin, base_dir, opt);
       if (!r.best || r.best->time_s > deadline_s) continue;
       const Candidate& c = *r.best;
-      nlohmann::json gp;
-      gp["cluster.gpus"] = g;
-      Scenario sc = parse_scenario(apply_overrides(design_json, gp, origin, base_dir), origin, base_dir);
+      Scenario sc = scenario_at_size(design_json, g, origin, base_dir)->scenario;  // the best ran there
       sc.strategy = c.strategy;
       const Prediction p = predict(sc, "analytic");
       const auto& ec = p.metrics.energy_cost;

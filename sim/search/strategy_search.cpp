@@ -6,7 +6,7 @@
 #include "models/util/errors.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/metrics/energy_cost.hpp"
-#include "sim/search/sweep_spec.hpp"
+#include "sim/search/scenario_at_size.hpp"
 
 namespace trainsim {
 
@@ -98,15 +98,19 @@ SearchResult search_strategies(const nlohmann::json& base_json, const std::strin
   res.objective = opt.objective;
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<int> counts = opt.gpu_counts;
-  const Scenario base = parse_scenario(base_json, origin, base_dir);
+  // The scenario's strategy is a template (precision, overlaps, framework knobs); its layout is
+  // searched, so it need not run at every size tried (scenario_at_size).
+  const Scenario base = parse_scenario_unresolved(base_json, origin, base_dir);
   if (counts.empty()) counts.push_back(base.cluster.gpus());
   res.per_run = base.workload.train_tokens > 0;
 
   for (int gpus : counts) {
-    nlohmann::json params;
-    params["cluster.gpus"] = gpus;
-    const Scenario sc =
-        parse_scenario(apply_overrides(base_json, params, origin + ": --max-gpus", base_dir), origin, base_dir);
+    const auto sized = scenario_at_size(base_json, gpus, origin, base_dir);
+    if (!sized) {
+      ++res.sizes_without_strategy;
+      continue;
+    }
+    const Scenario& sc = sized->scenario;
     const StrategyScorer scorer(sc);
     const StrategySpace space = opt.space ? *opt.space : default_space(sc.workload.model, sc.cluster.gpus_per_node);
     enumerate_strategies(space, sc.workload.model, base.strategy, gpus, sc.strategy.global_batch,
@@ -148,9 +152,7 @@ SearchResult search_strategies(const nlohmann::json& base_json, const std::strin
   const int k = std::min<int>(opt.top_k, static_cast<int>(res.candidates.size()));
   for (int i = 0; i < k; ++i) {
     auto& c = res.candidates[i];
-    nlohmann::json params;
-    params["cluster.gpus"] = c.gpus;
-    Scenario sc = parse_scenario(apply_overrides(base_json, params, origin, base_dir), origin, base_dir);
+    Scenario sc = scenario_at_size(base_json, c.gpus, origin, base_dir)->scenario;  // a candidate ran there
     sc.strategy = c.strategy;
     const Prediction p = predict(sc, engine);
     c.confirmed_engine = engine;
@@ -192,6 +194,7 @@ nlohmann::json to_json(const SearchResult& r) {
   j["invalid"] = r.invalid;
   j["over_memory"] = r.over_memory;
   j["over_constraints"] = r.over_constraints;
+  j["sizes_without_strategy"] = r.sizes_without_strategy;
   j["feasible"] = r.candidates.size();
   // The best 200 and every Pareto point (thousands of candidates would bloat the output).
   j["candidates"] = nlohmann::json::array();

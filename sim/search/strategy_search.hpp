@@ -45,6 +45,8 @@ struct SearchResult {
   Objective objective = Objective::Time;
   bool per_run = false;  ///< objectives per training run (token budget) or per iteration
   std::size_t enumerated = 0, invalid = 0, over_memory = 0, over_constraints = 0;
+  /// GPU counts tried where no strategy of the space runs the workload (e.g. dp above the global batch).
+  std::size_t sizes_without_strategy = 0;
   double scoring_seconds = 0;         ///< wall time of enumeration + scoring (for the rate)
   std::vector<Candidate> candidates;  ///< feasible, best first by the objective
   std::optional<Candidate> best;      ///< best confirmed candidate

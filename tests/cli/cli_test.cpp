@@ -125,3 +125,30 @@ TEST(Cli, MistypedCommandAndScenarioPathsOutsideScenarios) {
   EXPECT_NEAR(nlohmann::json::parse(elsewhere.out)["iteration_time_s"].get<double>(),
               nlohmann::json::parse(here.out)["iteration_time_s"].get<double>(), 1e-9);
 }
+
+// #21 item 3 (feasibility everywhere): a configuration that does not fit is predicted, said and
+// exits with status 3 unless --allow-oom; compare says which side does not fit.
+TEST(Cli, DoesNotFitExitsWithStatusThreeUnlessAllowed) {
+  const std::string dp64 = kSrc + "/scenarios/tutorials/13b-dp64.json";  // plain DDP of a 13B model: 266 GB
+  auto r = run("run " + dp64);
+  EXPECT_EQ(r.status, 3) << r.out;
+  EXPECT_NE(r.out.find("DOES NOT FIT: " + dp64 + " needs 266."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("iteration"), std::string::npos) << r.out;  // the prediction is still printed
+  EXPECT_EQ(run("run " + dp64 + " --allow-oom").status, 0);
+  EXPECT_EQ(run("run " + kSrc + "/scenarios/tutorials/13b-dp64-zero3.json").status, 0);
+  auto c = run("compare " + dp64 + " " + kSrc + "/scenarios/tutorials/13b-dp64-zero3.json");
+  EXPECT_EQ(c.status, 3) << c.out;
+  EXPECT_NE(c.out.find("A (the baseline) DOES NOT FIT"), std::string::npos) << c.out;
+  EXPECT_EQ(c.out.find("B DOES NOT FIT"), std::string::npos) << c.out;
+  EXPECT_EQ(run("compare " + dp64 + " " + dp64 + " --allow-oom").status, 0);
+}
+
+// #21 defect 2: the capacity questions answer where the scenario's own layout cannot run.
+TEST(Cli, CapacityQuestionsReplanTheLayoutPerClusterSize) {
+  auto s = run("search " + kSrc + "/scenarios/default.json --objective cost --max-gpus 2048 --deadline 60d");
+  EXPECT_EQ(s.status, 0) << s.out;
+  EXPECT_NE(s.out.find("best (confirmed):"), std::string::npos) << s.out;
+  auto z = run("size " + kSrc + "/scenarios/default.json --deadline 30d");
+  EXPECT_EQ(z.status, 0) << z.out;
+  EXPECT_NE(z.out.find("smallest:"), std::string::npos) << z.out;
+}

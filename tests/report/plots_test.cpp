@@ -206,6 +206,21 @@ TEST(Plots, HtmlReportBundlesPictures) {
   }
 }
 
+// #21 item 3: a scenario that does not fit is marked in the breakdown and its section, and counted.
+TEST(Plots, HtmlReportMarksScenariosThatDoNotFit) {
+  ReportInputs in;
+  in.scenarios = {kSrc + "/scenarios/tutorials/13b-dp64.json", kSrc + "/scenarios/tutorials/13b-dp64-zero3.json"};
+  in.out_dir = out_dir("html-nofit");
+  in.render = false;
+  const ReportOutput out = build_report(in);
+  ASSERT_EQ(out.not_fitting.size(), 1u);
+  EXPECT_EQ(out.not_fitting[0], in.scenarios[0]);
+  const std::string html = slurp(out.index_html);
+  EXPECT_NE(html.find("DOES NOT FIT in GPU memory: 266."), std::string::npos);
+  EXPECT_NE(slurp(in.out_dir + "/breakdown.dat").find("13b-dp64 (DOES NOT FIT)"), std::string::npos);
+  EXPECT_EQ(slurp(in.out_dir + "/breakdown.dat").find("13b-dp64-zero3 (DOES NOT FIT)"), std::string::npos);
+}
+
 TEST(Plots, ScalingOneCurvePerOtherParameter) {
   // trainsim sweep output (scenarios/sweeps/llama2-7b-scaling.json, 8-32 GPUs): cluster.gpus on x,
   // one curve per cluster file.

@@ -7,6 +7,7 @@
 #include "models/util/errors.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/search/duration.hpp"
+#include "sim/search/scenario_at_size.hpp"
 #include "sim/search/sizing.hpp"
 #include "sim/search/strategy_search.hpp"
 
@@ -112,4 +113,61 @@ TEST(Sizing, SmallestClusterMeetsTheDeadlineAndHalfOfItDoesNot) {
     const SearchResult half = search_strategies(base, "hpc.json", kSrc + "/scenarios/compare", opt);
     for (const auto& c : half.candidates) EXPECT_GT(c.time_s, deadline);
   }
+}
+
+// #21 defect 2: the scenario's own layout (tp 8 x pp 16 = 128 GPUs per replica) cannot run on 8 to
+// 64 GPUs; the capacity questions re-plan it there instead of failing with "tp x pp x cp = 128 to
+// divide the 8 GPUs".
+TEST(ScenarioAtSize, KeepsTheLayoutWhereItRunsAndReplansWhereItCannot) {
+  const auto base = inlined("scenarios/default.json");
+  const auto own = scenario_at_size(base, 1024, "default.json", kSrc + "/scenarios");
+  ASSERT_TRUE(own.has_value());
+  EXPECT_FALSE(own->replanned);
+  EXPECT_EQ(own->scenario.strategy.tp, 8);
+  EXPECT_EQ(own->scenario.strategy.pp, 16);
+  const auto small = scenario_at_size(base, 8, "default.json", kSrc + "/scenarios");
+  ASSERT_TRUE(small.has_value());
+  EXPECT_TRUE(small->replanned);
+  const Strategy& s = small->scenario.strategy;
+  EXPECT_EQ(s.tp * s.pp * s.cp * s.dp, 8);
+  EXPECT_EQ(s.precision, own->scenario.strategy.precision);  // the template's other knobs are kept
+  // A global batch of 8 sequences cannot feed 65,536 GPUs: tp <= 8 and pp <= 64 leave dp >= 128.
+  nlohmann::json tiny = base;
+  tiny["workload"]["global_batch"] = 8;
+  EXPECT_FALSE(scenario_at_size(tiny, 65536, "default.json", kSrc + "/scenarios").has_value());
+}
+
+TEST(Sizing, AnswersWhereTheScenarioLayoutCannotRunAndTheAnswerFitsAndMeetsTheDeadline) {
+  const auto base = inlined("scenarios/default.json");
+  const double deadline = 30 * 86400.0;
+  const SizingResult r =
+      size_cluster(base, "default.json", kSrc + "/scenarios", {{"design", base.at("cluster")}}, deadline, 8192);
+  ASSERT_EQ(r.rows.size(), 1u);
+  const auto& row = r.rows[0];
+  ASSERT_TRUE(row.found);
+  // What `trainsim run` says of the answer: it fits in memory and trains within the deadline.
+  Scenario sc = scenario_at_size(base, row.gpus, "default.json", kSrc + "/scenarios")->scenario;
+  sc.strategy = row.strategy;
+  const Prediction p = predict(sc, "analytic");
+  EXPECT_TRUE(p.metrics.memory.fits);
+  EXPECT_LE(p.metrics.energy_cost.reliability.ideal_time_to_train_s, deadline);
+  EXPECT_NEAR(p.metrics.energy_cost.reliability.ideal_time_to_train_s, row.time_to_train_s, 0.03 * row.time_to_train_s);
+}
+
+TEST(StrategySearch, MaxGpusSearchesSizesTheScenarioLayoutDoesNotDivide) {
+  const auto base = inlined("scenarios/default.json");
+  SearchOptions opt;
+  opt.objective = Objective::Cost;
+  opt.deadline_s = 60 * 86400.0;
+  opt.top_k = 1;
+  opt.confirm_engine = "analytic";
+  for (int g = 8; g <= 2048; g *= 2) opt.gpu_counts.push_back(g);
+  const SearchResult r = search_strategies(base, "default.json", kSrc + "/scenarios", opt);
+  EXPECT_EQ(r.sizes_without_strategy, 0u);
+  ASSERT_TRUE(r.best.has_value());
+  EXPECT_LE(r.best->time_s, opt.deadline_s);
+  EXPECT_TRUE(r.best->score.memory.fits);
+  bool small_sizes_scored = false;  // 8..64 GPUs were enumerated, not skipped
+  for (const auto& c : r.candidates) small_sizes_scored |= c.gpus <= 64;
+  EXPECT_TRUE(small_sizes_scored || r.over_memory > 0);
 }
