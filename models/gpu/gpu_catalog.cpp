@@ -32,10 +32,20 @@ GpuSpec make(const char* name, double fp32, double tf32, double fp16, double fp8
   g.max_w = max_w;
   g.gemm_max_efficiency = gemm_eff;
   g.hbm_efficiency = hbm_eff;
-  // Same GH100 die and 700 W limit as the measured H100 (see "Sustained clock" below).
+  // Same GH100 die and 700 W limit as the measured H100; Blackwell by analogy (see "Sustained
+  // clock" below).
   const std::string n = name;
-  if (n.rfind("H100", 0) == 0 || n.rfind("H800", 0) == 0 || n.rfind("H200", 0) == 0)
+  if (n.rfind("H100", 0) == 0 || n.rfind("H800", 0) == 0 || n.rfind("H200", 0) == 0 || n == "B200" || n == "GB200")
     g.sustained_clock_ratio = kGh100SustainedClockRatio;
+  return g;
+}
+
+/// The published measurements a GPU's figures are checked against (GpuSpec::mamf_fraction ...).
+GpuSpec measured(GpuSpec g, double mamf_fraction, double best_mfu, double best_mfu_fp8, const char* source) {
+  g.mamf_fraction = mamf_fraction;
+  g.best_published_mfu = best_mfu;
+  g.best_published_mfu_fp8 = best_mfu_fp8;
+  g.measurements_source = source;
   return g;
 }
 
@@ -70,6 +80,20 @@ GpuSpec make(const char* name, double fp32, double tf32, double fp16, double fp8
 //        peak with the K term K/(K+128); the card runs at its 700 W cap and throttles clocks).
 //  Every other part: no measurement here, so the same measured ceiling is assumed (dense products
 //        on A100 and V100 also run at their power cap); `trainsim calibrate` replaces it.
+//  GB200: 0.774 = its measured MAMF fraction 0.729 (1822 of 2500 TF/s at 4096x9728x2048, Bekman's
+//        mamf-finder, stas00/ml-engineering compute/accelerator/README.md, 2025-09) divided by the
+//        model's shape terms at that shape (K/(K+128) = 0.941; whole tiles, all SMs busy).
+//  B200: 0.81 kept: its MAMF fraction 0.776 (1745 of 2250 at 1792x16128x3072, same table, 2025-07)
+//        divided by the shape terms (0.960) is 0.808. (H100's 794.5 of 989 at 2048x2048x13312 gives
+//        0.811 the same way, agreeing with the ceiling fitted to the project's own measurement.)
+//  MI300X: 0.544 = AMD's maximum achievable bf16 rate, 708 of 1307.4 TF/s at 4096x4864x32896
+//        (hipBLASLt, realistic "trig_float" data, ~1 s per product at 750 W, median clock 1207 MHz;
+//        "Measuring Max-Achievable FLOPs - Part 2", ROCm blog, 2025-02-28) / shape terms 0.996.
+//        Bekman's mamf-finder gives 668.4 (0.511, ROCm 6.3): the ROCm stack of the run matters.
+//  A100: 0.81 kept: steady-state cuBLAS after 10,000 warm-up products reaches 256.5 TF/s at
+//        16384^3 with random data (0.822; Azure/AI-benchmarking-guide, ND A100 v4 results), i.e.
+//        0.829 before the K term; the model's 8192^3 rate (249 TF/s) is within 3% of the 258 TF/s
+//        measured there by H. He (thonking.ai, 2024). Bekman's 271.2 (0.869) is a short-burst figure.
 // Sustained clock (sustained_clock_ratio): H100/H800/H200 (same GH100 die, 700 W limit):
 //        shared/reference/h100-measured.md measured the 8192^3 bf16 products above in short bursts
 //        (median of 50 after 10 warm-ups, ~0.1 s); sustained products ran at 698-708 W with the SM
@@ -79,22 +103,68 @@ GpuSpec make(const char* name, double fp32, double tf32, double fp16, double fp8
 //        132 SMs x 4 tensor cores x 1024 FLOP/clock deliver at 1372.5 MHz (the 989.4 TF/s
 //        datasheet peak is that product at 1830 MHz).
 //        A100: 1.0: its ceiling (249 TF/s at 8192^3) already sits at the 258 TF/s that cuBLAS
-//        sustains at the 400 W cap (H. He, thonking.ai 2024; docs/validation.md). Others: 1.0,
-//        no measurement (a calibration profile replaces the datasheet model).
+//        sustains at the 400 W cap (H. He, thonking.ai 2024; docs/validation.md).
+//        MI300X: 1.0: AMD's figure above is already measured at the sustained clock (1207 of
+//        2100 MHz during ~1 s products).
+//        B200, GB200: the GH100 ratio, by analogy (no clock measured under load was found):
+//        their ceilings come from the same kind of figure as H100's (mamf-finder, after a 30 s
+//        warm-up, products timed one by one), and they too run dense tensor work at their board
+//        power limit (DGX B200: 1000 W maximum, 700 W default set point, NVIDIA DGX B200 user
+//        guide, power capping; Meta's Triton benchmarks cap B200 at 750 W and GB200 at 1200 W).
+//        Published B200 training MFU (35-38% on one node, ml-engineering "when to upgrade GPUs")
+//        lies below H100's (47-48%), so leaving Blackwell at its burst rate would rank it 3.3x an
+//        H100 where same-method products give 2.2x (1745 / 794.5). Replace with a calibration
+//        profile from a real run. V100: 1.0, no measurement.
+// Published measurements (measured(): MAMF fraction, best published training MFU bf16 / fp8):
+//  A100: MAMF 0.869 (Bekman, above); MFU 0.64: MosaicML llm-foundry benchmark table
+//        (scripts/train/benchmarking/README.md, MPT-7B, 8x A100 80GB, seq 2048, 64.23%).
+//  H100/H800/H200: MAMF 0.803 (Bekman); MFU 0.48: Megatron-Core README weak scaling ("MFU
+//        increases from 41% to 47-48%", up to 6,144 H100), H200 47% (Llama-3.1-8B, ml-engineering);
+//        fp8 0.45: NeMo 24.07 performance summary, GPT3-175B on 512 H100 with vboost, 895 of 1979.
+//  B200: MAMF 0.776; MFU 0.38 (Llama-3.1-8B long context, 852 of 2250, ml-engineering); fp8
+//        0.35 (Megatron-Bridge 25.11 performance summary, Llama3-8B FP8-CS, 1576 of 4500).
+//  GB200: MAMF 0.729; fp8 0.41 (Megatron-Bridge 25.11, Llama3.1-405B, 2053 of 5000); no bf16 figure.
+//  MI300X: MAMF 0.542 (AMD); no published training MFU at scale.
+//  V100: MAMF 0.66 (83 of 125 TF/s fp16, Markidis et al., arXiv:1803.04014); MFU 0.48 (Megatron-LM
+//        v1, 62.4 TF/s on one DGX-2H V100, nv-adlr.github.io/MegatronLMV1, 2020).
 // Idle power: H100 measured; others ~0.15-0.2 of TDP as nvidia-smi typically reports at idle.
 // hbm_efficiency: H100 device-to-device copy measured 3.0 TB/s of 3.35 (0.90); 0.85 assumed elsewhere.
+constexpr const char* kV100Measured = "Markidis et al. arXiv:1803.04014 (matmul); Megatron-LM v1 blog 2020 (MFU)";
+constexpr const char* kA100Measured =
+    "stas00/ml-engineering MAMF table (matmul); MosaicML llm-foundry benchmarks, MPT-7B on 8 GPUs (MFU)";
+constexpr const char* kGh100Measured =
+    "stas00/ml-engineering MAMF table (matmul); Megatron-Core README weak scaling (MFU); NeMo 24.07 performance "
+    "summary, GPT3-175B FP8 (fp8 MFU)";
+constexpr const char* kB200Measured =
+    "stas00/ml-engineering MAMF table and 'when to upgrade GPUs' (matmul, MFU); Megatron-Bridge 25.11 performance "
+    "summary (fp8 MFU)";
+constexpr const char* kGb200Measured =
+    "stas00/ml-engineering MAMF table (matmul); Megatron-Bridge 25.11 performance summary, Llama3.1-405B (fp8 MFU)";
+constexpr const char* kMi300xMeasured = "AMD ROCm blog 'Measuring Max-Achievable FLOPs - Part 2', 2025 (matmul)";
+
 const std::vector<GpuSpec> kCatalog = {
-    make("V100-SXM2-32GB", 15.7, 0, 125, 0, 32, 0.9, 150, 16, 80, 45, 300, 0.81, 0.85),
-    make("V100-PCIE-32GB", 14.0, 0, 112, 0, 32, 0.9, 0, 16, 80, 35, 250, 0.81, 0.85),
-    make("A100-SXM4-40GB", 19.5, 156, 312, 0, 40, 1.555, 300, 32, 108, 55, 400, 0.81, 0.85),
-    make("A100-SXM4-80GB", 19.5, 156, 312, 0, 80, 2.039, 300, 32, 108, 60, 400, 0.81, 0.85),
-    make("A800-SXM4-80GB", 19.5, 156, 312, 0, 80, 2.039, 200, 32, 108, 60, 400, 0.81, 0.85),
-    make("H100-SXM5-80GB", 66.9, 494.7, 989.4, 1978.9, 80, 3.35, 450, 64, 132, 71, 700, 0.81, 0.90),
-    make("H800-SXM5-80GB", 66.9, 494.7, 989.4, 1978.9, 80, 3.35, 200, 64, 132, 71, 700, 0.81, 0.90),
-    make("H200-SXM-141GB", 66.9, 494.7, 989.4, 1978.9, 141, 4.8, 450, 64, 132, 75, 700, 0.81, 0.90),
-    make("B200", 80, 1100, 2250, 4500, 180, 8.0, 900, 64, 148, 140, 1000, 0.81, 0.90),
-    make("GB200", 80, 1250, 2500, 5000, 186, 8.0, 900, 64, 148, 140, 1200, 0.81, 0.90),
-    make("MI300X", 163.4, 653.7, 1307.4, 2614.9, 192, 5.3, 448, 64, 304, 140, 750, 0.81, 0.85),
+    measured(make("V100-SXM2-32GB", 15.7, 0, 125, 0, 32, 0.9, 150, 16, 80, 45, 300, 0.81, 0.85), 0.66, 0.48, 0,
+             kV100Measured),
+    measured(make("V100-PCIE-32GB", 14.0, 0, 112, 0, 32, 0.9, 0, 16, 80, 35, 250, 0.81, 0.85), 0.66, 0.48, 0,
+             kV100Measured),
+    measured(make("A100-SXM4-40GB", 19.5, 156, 312, 0, 40, 1.555, 300, 32, 108, 55, 400, 0.81, 0.85), 0.869, 0.64, 0,
+             kA100Measured),
+    measured(make("A100-SXM4-80GB", 19.5, 156, 312, 0, 80, 2.039, 300, 32, 108, 60, 400, 0.81, 0.85), 0.869, 0.64, 0,
+             kA100Measured),
+    measured(make("A800-SXM4-80GB", 19.5, 156, 312, 0, 80, 2.039, 200, 32, 108, 60, 400, 0.81, 0.85), 0.869, 0.64, 0,
+             kA100Measured),
+    measured(make("H100-SXM5-80GB", 66.9, 494.7, 989.4, 1978.9, 80, 3.35, 450, 64, 132, 71, 700, 0.81, 0.90), 0.803,
+             0.48, 0.45, kGh100Measured),
+    measured(make("H800-SXM5-80GB", 66.9, 494.7, 989.4, 1978.9, 80, 3.35, 200, 64, 132, 71, 700, 0.81, 0.90), 0.803,
+             0.48, 0.45, kGh100Measured),
+    measured(make("H200-SXM-141GB", 66.9, 494.7, 989.4, 1978.9, 141, 4.8, 450, 64, 132, 75, 700, 0.81, 0.90), 0.803,
+             0.48, 0.45, kGh100Measured),
+    measured(make("B200", 80, 1100, 2250, 4500, 180, 8.0, 900, 64, 148, 140, 1000, 0.81, 0.90), 0.776, 0.38, 0.35,
+             kB200Measured),
+    measured(make("GB200", 80, 1250, 2500, 5000, 186, 8.0, 900, 64, 148, 140, 1200, 0.774, 0.90), 0.729, 0, 0.41,
+             kGb200Measured),
+    measured(make("MI300X", 163.4, 653.7, 1307.4, 2614.9, 192, 5.3, 448, 64, 304, 140, 750, 0.544, 0.85), 0.542, 0, 0,
+             kMi300xMeasured),
     // CPU-HOST: the hardware backend's CPU device (docs/hardware-backend.md): 2 cores x 2.5 GHz x 32 fp32 FLOP/cycle
     // (two 256-bit FMA pipes, AVX2; Intel/AMD optimisation manuals) = 0.16 TF; ~10 GB/s streaming; "hbm" = 16 GB RAM.
     make("CPU-HOST", 0.16, 0.16, 0.16, 0, 16, 0.010, 0, 10, 2, 10, 65, 0.81, 0.90),

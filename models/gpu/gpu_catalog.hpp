@@ -33,6 +33,15 @@ struct GpuSpec {
   /// seconds, the board reaches its power limit and the SM clock drops (1.0: the ceiling was
   /// measured at the power limit already). Memory-bound kernels are not clock-bound.
   double sustained_clock_ratio = 1.0;
+  /// Published measurements the figures above are checked against (0: none found):
+  /// the maximum achievable dense bf16/fp16 matrix-product rate as a fraction of the datasheet peak
+  /// (MAMF: Bekman's mamf-finder, AMD's MAF), and the highest model-FLOPs utilisation a published
+  /// training run reached on this GPU (bf16/fp16, and fp8 against the fp8 peak). `trainsim run`
+  /// warns when a prediction lies above the published MFU or when there is none to check it with.
+  double mamf_fraction = 0;
+  double best_published_mfu = 0;
+  double best_published_mfu_fp8 = 0;
+  std::string measurements_source;  ///< where the three figures above come from
 
   double peak_flops(Precision p) const;  ///< FLOP/s, dense
 };

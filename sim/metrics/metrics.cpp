@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
 #include <map>
 #include <sstream>
 
@@ -139,7 +140,37 @@ Metrics iteration_metrics(const Scenario& sc, const TransformerConfig& model, co
   m.hfu = r.hfu;
   m.time_to_train_s = r.time_to_train_s;
   m.gpu_hours = r.gpu_hours;
+  m.warnings = plausibility_warnings(sc.cluster.gpu, s.precision, m.mfu, sc.options.profile.has_value());
   return m;
+}
+
+std::vector<std::string> plausibility_warnings(const GpuSpec& gpu, Precision p, double mfu, bool calibrated) {
+  std::vector<std::string> w;
+  if (gpu.measurements_source.empty()) return w;
+  const bool fp8 = p == Precision::FP8;
+  const double best = fp8 ? gpu.best_published_mfu_fp8 : gpu.best_published_mfu;
+  const std::string prec = fp8 ? "fp8" : "16-bit";
+  // No {fmt} here: this library is also built on the GPU machine, which lacks it.
+  auto pct = [](double x, int digits) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(digits) << 100 * x << "%";
+    return o.str();
+  };
+  const std::string src = " (" + gpu.measurements_source + ")";
+  // The fp8 MAMF is not in the catalog: the 16-bit one bounds only 16-bit runs.
+  if (!fp8 && gpu.mamf_fraction > 0 && mfu > gpu.mamf_fraction)
+    w.push_back("MFU " + pct(mfu, 1) + " is above the largest matrix-product rate measured on " + gpu.name + ", " +
+                pct(gpu.mamf_fraction, 1) + " of peak" + src +
+                ": no training run can sustain it; check the model's efficiencies");
+  else if (best > 0 && mfu > 1.10 * best)
+    w.push_back("MFU " + pct(mfu, 1) + " is more than 10% above the best published " + prec + " training run on " +
+                gpu.name + ", " + pct(best, 0) + src +
+                ": check the strategy and the model's efficiencies, or calibrate with a real run (trainsim calibrate)");
+  if (best <= 0 && !calibrated)
+    w.push_back("no published " + prec + " training run on " + gpu.name +
+                " gives an MFU to check this prediction against; its matrix-product ceiling comes from " +
+                gpu.measurements_source + "; calibrate with a real run (trainsim calibrate)");
+  return w;
 }
 
 Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace) {

@@ -3,6 +3,7 @@
 // Chowdhery et al. 2022 conventions), the time breakdown of the critical stage, memory per GPU and
 // time-to-train. Computed from a Plan and a Trace, so every engine (and a measured run) shares it.
 #include <string>
+#include <vector>
 
 #include "models/memory/memory_model.hpp"
 #include "sim/metrics/energy_cost.hpp"
@@ -46,7 +47,15 @@ struct Metrics {
   std::int64_t micro_batches = 0;
   /// Storage stall, energy, failures/goodput and cost (sim/metrics/energy_cost.hpp; issue #5).
   EnergyCostReport energy_cost;
+  /// Why the prediction deserves a second look (plausibility_warnings); printed by `trainsim run`.
+  std::vector<std::string> warnings;
 };
+
+/// Warnings on a predicted MFU against what was measured on the GPU (GpuSpec::best_published_mfu,
+/// mamf_fraction): above the best published training run by more than 10%, above the largest
+/// matrix-product rate measured, or no published run to check it with. None for a device
+/// without published figures (the hardware backend's CPU) or a calibrated scenario (`calibrated`).
+std::vector<std::string> plausibility_warnings(const GpuSpec& gpu, Precision p, double mfu, bool calibrated);
 
 /// Memory of every stage; the report keeps the largest.
 MemoryReport memory_report(const Scenario& sc, const Plan& plan);

@@ -18,6 +18,7 @@ nlohmann::json to_json(const Metrics& m) {
   j["gpus"] = m.gpus;
   j["strategy"] = m.strategy;
   if (!m.framework.empty()) j["framework"] = m.framework;
+  j["warnings"] = m.warnings;
   j["micro_batches"] = m.micro_batches;
   j["iteration_time_s"] = m.iteration_time_s;
   j["tokens_per_s"] = m.tokens_per_s;
@@ -89,6 +90,7 @@ void print_text(const Metrics& m, std::ostream& out) {
     out << fmt::format("\n  training {:.3g} tokens: {} wall-clock, {:.3g} GPU-hours\n", m.train_tokens,
                        human_seconds(m.time_to_train_s), m.gpu_hours);
   print_energy_cost_text(m.energy_cost, out);  // storage, energy, reliability, cost (issue #5)
+  for (const auto& w : m.warnings) out << "\n  warning: " << w << "\n";
 }
 
 std::vector<std::pair<std::string, std::string>> flatten(const nlohmann::json& j) {

@@ -14,8 +14,8 @@
 namespace trainsim {
 
 struct SizedScenario {
-  Scenario scenario;        ///< on the requested GPUs, with a resolved strategy
-  bool replanned = false;   ///< the scenario's own layout could not run there and was replaced
+  Scenario scenario;       ///< on the requested GPUs, with a resolved strategy
+  bool replanned = false;  ///< the scenario's own layout could not run there and was replaced
 };
 
 /// `base_json` (parts inlined) with cluster.gpus = `gpus` (0: the cluster as it is). Its strategy

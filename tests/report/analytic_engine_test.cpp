@@ -282,3 +282,24 @@ TEST(AnalyticEngine, OverlappedParameterGatherShortensTheIteration) {
   EXPECT_GT(saved, 0.5 * gather);
   EXPECT_LE(saved, gather * 1.0001);
 }
+
+// #21 item 2: a prediction above the best published MFU on its GPU, or on a GPU without one,
+// says so; the published GPT-3 run (36% MFU on A100) does not.
+TEST(PlausibilityWarnings, AboveThePublishedMfuOrWithoutOneIsSaid) {
+  const std::string dir = std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/";
+  const Metrics ddp = predict(load_scenario(dir + "tutorials/13b-dp64-zero3.json")).metrics;
+  ASSERT_GT(ddp.mfu, 0.64 * 1.1);  // data-parallel 13B on A100 at ~72% MFU: above llm-foundry's best 64%
+  ASSERT_EQ(ddp.warnings.size(), 1u);
+  EXPECT_NE(ddp.warnings[0].find("above the best published 16-bit training run on A100-SXM4-80GB, 64%"),
+            std::string::npos)
+      << ddp.warnings[0];
+  EXPECT_TRUE(predict(load_scenario(dir + "default.json")).metrics.warnings.empty());
+  const GpuSpec& mi = gpu_by_name("MI300X");
+  const auto none = plausibility_warnings(mi, Precision::BF16, 0.30, false);
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_NE(none[0].find("no published 16-bit training run on MI300X"), std::string::npos);
+  EXPECT_TRUE(plausibility_warnings(mi, Precision::BF16, 0.30, /*calibrated=*/true).empty());
+  const auto over = plausibility_warnings(mi, Precision::BF16, 0.60, true);  // above AMD's measured 54%
+  ASSERT_EQ(over.size(), 1u);
+  EXPECT_NE(over[0].find("above the largest matrix-product rate measured on MI300X"), std::string::npos);
+}
