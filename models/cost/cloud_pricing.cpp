@@ -5,10 +5,6 @@
 namespace trainsim {
 
 namespace {
-// AWS EC2 p5.48xlarge (8x H100 SXM 80GB), Linux on-demand, us-east-1: 98.32 USD/h on the AWS
-// price list through 2024 (AWS cut P5 on-demand prices by up to 45 % in June 2025: re-check before
-// use) -> 98.32 / 8 = 12.29 USD per GPU-hour.
-constexpr double kOnDemandUsdPerGpuHour = 98.32 / 8.0;
 // Reserved: 40 % off. Assumed for a 1-year commitment; AWS Savings Plans advertise "up to 72 %"
 // for 3-year all-upfront terms (aws.amazon.com/savingsplans, 2024).
 constexpr double kReservedDiscount = 0.40;
@@ -35,7 +31,6 @@ const char* to_string(CloudMarket m) {
 
 CloudPricing default_cloud_pricing() {
   CloudPricing p;
-  p.on_demand_usd_per_gpu_hour = kOnDemandUsdPerGpuHour;
   p.reserved_discount = kReservedDiscount;
   p.spot_discount = kSpotDiscount;
   p.spot_preemptions_per_node_hour = kSpotPreemptionsPerNodeHour;
@@ -44,19 +39,36 @@ CloudPricing default_cloud_pricing() {
 }
 
 CloudPricing parse_cloud_pricing(const JsonReader& r) {
-  r.reject_unknown({"market", "on_demand_usd_per_gpu_hour", "reserved_discount", "spot_discount",
-                    "spot_preemptions_per_node_hour", "spot_restart_s"});
+  r.reject_unknown({"market", "class", "provider", "instance", "as_of", "on_demand_usd_per_gpu_hour",
+                    "reserved_discount", "spot_discount", "spot_preemptions_per_node_hour", "spot_restart_s"});
   CloudPricing p = default_cloud_pricing();
   if (auto m = r.opt_choice("market", {"on_demand", "reserved", "spot"}))
     p.market = *m == "spot" ? CloudMarket::Spot : *m == "reserved" ? CloudMarket::Reserved : CloudMarket::OnDemand;
-  p.on_demand_usd_per_gpu_hour =
-      r.opt_number("on_demand_usd_per_gpu_hour", 0, 1e4).value_or(p.on_demand_usd_per_gpu_hour);
+  if (auto price = r.opt_number("on_demand_usd_per_gpu_hour", 0, 1e4)) {
+    p.on_demand_usd_per_gpu_hour = *price;
+    p.price_stated = true;
+    p.price_source = "stated";
+  }
+  p.offer.price_class =
+      r.opt_choice("class", {"hyperscaler_on_demand", "hyperscaler_capacity_block", "neocloud_on_demand"})
+          .value_or(p.offer.price_class);
+  p.offer.provider = r.opt_str("provider").value_or("");
+  p.offer.instance = r.opt_str("instance").value_or("");
+  p.offer.as_of = r.opt_str("as_of").value_or("");
   p.reserved_discount = r.opt_number("reserved_discount", 0, 0.99).value_or(p.reserved_discount);
   p.spot_discount = r.opt_number("spot_discount", 0, 0.99).value_or(p.spot_discount);
   p.spot_preemptions_per_node_hour =
       r.opt_number("spot_preemptions_per_node_hour", 0, 100).value_or(p.spot_preemptions_per_node_hour);
   p.spot_restart_s = r.opt_number("spot_restart_s", 0, 1e6).value_or(p.spot_restart_s);
   return p;
+}
+
+void price_cloud_from_catalog(CloudPricing& p, const std::string& gpu, const std::string& where) {
+  if (p.price_stated) return;
+  const CloudOffer& o = select_cloud_offer(price_catalog(), gpu, p.offer, where);
+  p.on_demand_usd_per_gpu_hour = o.usd_per_gpu_hour;
+  p.price_source = o.provider + (o.instance.empty() ? "" : " " + o.instance) + ", " + o.price_class + ", " + o.date +
+                   (o.gpu != gpu ? " (priced as " + o.gpu + ")" : "") + " (" + o.source + ")";
 }
 
 double preemption_time_multiplier(double preemptions_per_s, double lost_work_s, double restart_s) {

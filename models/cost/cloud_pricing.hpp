@@ -2,6 +2,7 @@
 // Cloud GPU pricing: on-demand, reserved (committed-use discount) and spot (discount, but
 // preemptions cost lost work and restart time, which stretches the run and raises the
 // effective price). See docs/energy-cost-storage-failures.md#cost.
+#include "models/cost/price_catalog.hpp"
 #include "models/util/json_reader.hpp"
 
 namespace trainsim {
@@ -11,19 +12,28 @@ const char* to_string(CloudMarket m);
 
 struct CloudPricing {
   CloudMarket market = CloudMarket::OnDemand;
+  /// From the price catalog (models/cost/price_catalog.hpp) unless the scenario states it.
   double on_demand_usd_per_gpu_hour = 0;
-  double reserved_discount = 0;               ///< fraction off on-demand, [0, 1)
-  double spot_discount = 0;                   ///< fraction off on-demand, [0, 1)
+  bool price_stated = false;
+  OfferQuery offer;              ///< which catalog offer to rent ("class", "provider", "instance", "as_of")
+  std::string price_source;      ///< the offer chosen (provider, instance, date, source) or "stated"
+  double reserved_discount = 0;  ///< fraction off on-demand, [0, 1)
+  double spot_discount = 0;      ///< fraction off on-demand, [0, 1)
   double spot_preemptions_per_node_hour = 0;  ///< per instance (node)
   double spot_restart_s = 0;                  ///< re-acquire instances, relaunch, reload checkpoint
 };
 
-/// Cited defaults (AWS p5.48xlarge, see cloud_pricing.cpp).
+/// Cited defaults for the discounts and preemptions (see cloud_pricing.cpp); the price itself
+/// comes from the catalog (price_cloud_from_catalog).
 CloudPricing default_cloud_pricing();
 
-/// Reads a "cloud" object: market ("on_demand" | "reserved" | "spot"), on_demand_usd_per_gpu_hour,
-/// reserved_discount, spot_discount, spot_preemptions_per_node_hour, spot_restart_s; all optional.
+/// Reads a "cloud" object: market ("on_demand" | "reserved" | "spot"), the catalog offer ("class",
+/// "provider", "instance", "as_of") or on_demand_usd_per_gpu_hour, reserved_discount,
+/// spot_discount, spot_preemptions_per_node_hour, spot_restart_s; all optional.
 CloudPricing parse_cloud_pricing(const JsonReader& r);
+
+/// Fills an unstated on-demand price from the catalog offer for `gpu` (errors name `where`).
+void price_cloud_from_catalog(CloudPricing& p, const std::string& gpu, const std::string& where);
 
 /// Wall-time stretch from preemptions: 1 / (1 - lambda * (lost_work_s + restart_s)), with
 /// lambda the job's preemption rate (1/s). First-order renewal argument: each preemption wastes

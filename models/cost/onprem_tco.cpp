@@ -1,15 +1,13 @@
 #include "models/cost/onprem_tco.hpp"
 
+#include "models/cost/price_catalog.hpp"
 #include "models/util/errors.hpp"
 
 namespace trainsim {
 
 namespace {
 constexpr double kHoursPerYear = 8766.0;  // 365.25 x 24
-// Node: 270,000 USD, SemiAnalysis' estimate of the DGX H100 sale price ("AI Server Cost Analysis -
-// Memory Is The Biggest Loser", May 2023; also used by Epoch AI's training-cost-trends notebook).
-// Reported DGX H100 list prices range 200-400 kUSD (2023-2024 press).
-constexpr double kCapexPerNode = 270000.0;
+// Node prices are data: scenarios/prices/onprem-node-prices.json (price_nodes_from_catalog).
 // Switch: 36,000 USD for a 64-port 400 Gb/s NDR InfiniBand switch (FS.com listing, Aug 2024;
 // NVIDIA-branded QM9700 about 50 kUSD at the same date), cables and optics not included.
 constexpr double kCapexPerSwitch = 36000.0;
@@ -31,7 +29,6 @@ constexpr double kUtilisation = 0.80;
 
 OnPremTco default_onprem_tco() {
   OnPremTco t;
-  t.capex_per_node_usd = kCapexPerNode;
   t.capex_per_switch_usd = kCapexPerSwitch;
   t.capex_per_storage_server_usd = kCapexPerStorageServer;
   t.amortisation_years = kAmortisationYears;
@@ -45,7 +42,11 @@ OnPremTco parse_onprem_tco(const JsonReader& r) {
   r.reject_unknown({"capex_per_node_usd", "capex_per_switch_usd", "capex_per_storage_server_usd", "amortisation_years",
                     "power_usd_per_kwh", "maintenance_fraction_per_year", "utilisation"});
   OnPremTco t = default_onprem_tco();
-  t.capex_per_node_usd = r.opt_number("capex_per_node_usd", 0, 1e9).value_or(t.capex_per_node_usd);
+  if (auto capex = r.opt_number("capex_per_node_usd", 0, 1e9)) {
+    t.capex_per_node_usd = *capex;
+    t.capex_stated = true;
+    t.capex_source = "stated";
+  }
   t.capex_per_switch_usd = r.opt_number("capex_per_switch_usd", 0, 1e9).value_or(t.capex_per_switch_usd);
   t.capex_per_storage_server_usd =
       r.opt_number("capex_per_storage_server_usd", 0, 1e9).value_or(t.capex_per_storage_server_usd);
@@ -55,6 +56,14 @@ OnPremTco parse_onprem_tco(const JsonReader& r) {
       r.opt_number("maintenance_fraction_per_year", 0, 2).value_or(t.maintenance_fraction_per_year);
   t.utilisation = r.opt_number("utilisation", 0.01, 1).value_or(t.utilisation);
   return t;
+}
+
+void price_nodes_from_catalog(OnPremTco& t, const std::string& gpu, int gpus_per_node, const std::string& where) {
+  if (t.capex_stated) return;
+  const NodePrice& n = default_node_price(price_catalog(), gpu, where);
+  t.capex_per_node_usd = n.usd / n.gpus * gpus_per_node;
+  t.capex_source = n.node + (n.gpus != gpus_per_node ? " (per GPU x " + std::to_string(gpus_per_node) + ")" : "") +
+                   ", " + n.kind + ", " + n.date + " (" + n.source + ")";
 }
 
 double onprem_capex_usd(const OnPremTco& t, int nodes, int switches, int storage_servers) {

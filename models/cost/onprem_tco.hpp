@@ -7,7 +7,10 @@
 namespace trainsim {
 
 struct OnPremTco {
+  /// From the price catalog's default server for the GPU, scaled to the GPUs per node, unless stated.
   double capex_per_node_usd = 0;
+  bool capex_stated = false;
+  std::string capex_source;  ///< the server price used (node, kind, date, source) or "stated"
   double capex_per_switch_usd = 0;
   double capex_per_storage_server_usd = 0;
   double amortisation_years = 0;
@@ -22,8 +25,13 @@ struct OnPremHourly {
   double total_usd() const { return capital_usd + maintenance_usd + energy_usd; }
 };
 
-/// Cited defaults (DGX H100 class node, NDR switch; see onprem_tco.cpp).
+/// Cited defaults (NDR switch, storage server, amortisation, power, maintenance, utilisation; see
+/// onprem_tco.cpp); the node price comes from the catalog (price_nodes_from_catalog).
 OnPremTco default_onprem_tco();
+
+/// Fills an unstated node price from the catalog's default server for `gpu`, per GPU times
+/// `gpus_per_node` (a GB200 NVL72 rack's price per 4-GPU tray); errors name `where`.
+void price_nodes_from_catalog(OnPremTco& t, const std::string& gpu, int gpus_per_node, const std::string& where);
 
 /// Reads an "on_prem" object: capex_per_node_usd, capex_per_switch_usd,
 /// capex_per_storage_server_usd, amortisation_years, power_usd_per_kwh,

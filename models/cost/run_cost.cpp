@@ -4,11 +4,24 @@
 
 namespace trainsim {
 
-CostSpec parse_cost(const JsonReader& r) {
-  r.reject_unknown({"model", "cloud", "on_prem", "roi"});
+CostSpec default_cost() {
   CostSpec c;
   c.cloud = default_cloud_pricing();
   c.on_prem = default_onprem_tco();
+  return c;
+}
+
+void price_cost_from_catalog(CostSpec& c, const std::string& gpu, int gpus_per_node, const std::string& where) {
+  // Only the model in use needs a price: an on-prem cluster of a GPU no cloud rents is fine.
+  if (c.model == CostModel::Cloud)
+    price_cloud_from_catalog(c.cloud, gpu, where + ".cloud");
+  else
+    price_nodes_from_catalog(c.on_prem, gpu, gpus_per_node, where + ".on_prem");
+}
+
+CostSpec parse_cost(const JsonReader& r) {
+  r.reject_unknown({"model", "cloud", "on_prem", "roi"});
+  CostSpec c = default_cost();
   if (auto m = r.opt_choice("model", {"cloud", "on_prem"}))
     c.model = *m == "on_prem" ? CostModel::OnPrem : CostModel::Cloud;
   if (auto cr = r.opt_object("cloud")) c.cloud = parse_cloud_pricing(*cr);

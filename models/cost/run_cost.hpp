@@ -21,7 +21,13 @@ struct CostSpec {
 
 /// Reads the cluster's "cost" object: model ("cloud" | "on_prem", default "cloud"), "cloud"
 /// (parse_cloud_pricing), "on_prem" (parse_onprem_tco), "roi" (parse_roi_inputs); all optional.
+/// Prices are not filled (price_cost_from_catalog does, once the GPU is known).
 CostSpec parse_cost(const JsonReader& r);
+/// The defaults of a cluster without a cost part (cloud, the catalog's offer).
+CostSpec default_cost();
+/// Fills the price the cost model uses and did not state, from the price catalog for the
+/// cluster's GPU (the cloud offer, or the server price scaled to `gpus_per_node`).
+void price_cost_from_catalog(CostSpec& c, const std::string& gpu, int gpus_per_node, const std::string& where);
 
 struct RunCost {
   double usd_per_iteration = 0;

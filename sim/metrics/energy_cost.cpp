@@ -184,18 +184,19 @@ EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy
   en.co2_kg_with_failures = co2_kg(en.run_kwh_with_failures, power.carbon_g_per_kwh);
 
   // 4. Cost.
-  CostSpec cost;
-  cost.cloud = default_cloud_pricing();
-  cost.on_prem = default_onprem_tco();
+  CostSpec cost = default_cost();
   if (auto r = cr.opt_object("cost")) cost = parse_cost(*r);
+  price_cost_from_catalog(cost, c.gpu.name, c.gpus_per_node, cr.where("cost"));
   auto& co = rep.cost;
   if (cost.model == CostModel::Cloud) {
     co.model = "cloud";
     co.market = to_string(cost.cloud.market);
+    co.price_source = cost.cloud.price_source;
     const double interval = std::isfinite(rl.expected.interval_s) ? rl.expected.interval_s : 0.0;
     co.usd_per_hour = cloud_cluster_usd_per_hour(cost.cloud, gpus, nodes, interval);
   } else {
     co.model = "on_prem";
+    co.price_source = cost.on_prem.capex_source;
     const int sw = en.counts.switches, ss = en.counts.storage_servers;
     co.capex_usd = onprem_capex_usd(cost.on_prem, nodes, sw, ss);
     const OnPremHourly h = onprem_cost_per_hour(cost.on_prem, nodes, sw, ss, en.per_iteration.average_power_w);

@@ -63,6 +63,7 @@ struct ReliabilityReport {
 
 struct CostReport {
   std::string model, market;  ///< "cloud" | "on_prem"; cloud market
+  std::string price_source;   ///< the catalog offer or server price used, with its date and source, or "stated"
   double usd_per_hour = 0;    ///< the job's share of the cluster, per wall-clock hour
   double usd_per_gpu_hour = 0;
   RunCost run;                           ///< per iteration, failure-free run, per million tokens

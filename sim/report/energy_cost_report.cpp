@@ -93,6 +93,7 @@ void add_energy_cost_json(const EnergyCostReport& r, nlohmann::json& j) {
 
   const auto& c = r.cost;
   nlohmann::json cj = {{"model", c.model},
+                       {"price_source", c.price_source},
                        {"usd_per_hour", c.usd_per_hour},
                        {"usd_per_gpu_hour", c.usd_per_gpu_hour},
                        {"usd_per_iteration", c.run.usd_per_iteration},
@@ -158,6 +159,8 @@ void print_energy_cost_text(const EnergyCostReport& r, std::ostream& out) {
       "\n  cost ({}{}): {:.2f} USD/h ({:.3f} USD per GPU-hour), {:.4g} USD per iteration, {:.4g} USD per 1M tokens\n",
       c.model, c.model == "cloud" ? ", " + c.market : std::string(), c.usd_per_hour, c.usd_per_gpu_hour,
       c.run.usd_per_iteration, c.run.usd_per_million_tokens);
+  if (!c.price_source.empty())
+    out << "    " << (c.model == "cloud" ? "price" : "node price") << ": " << c.price_source << "\n";
   if (e.iterations > 0)
     out << fmt::format("    training run: {} failure-free, {} expected with failures\n", human_usd(c.run.usd_per_run),
                        human_usd(c.usd_per_run_with_failures));

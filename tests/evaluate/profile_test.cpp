@@ -86,7 +86,11 @@ TEST(CalibrationProfile, ScenarioOptionsProfileIsUsedByPredict) {
   std::ofstream(file) << p.to_json().dump();
   nlohmann::json j = {
       {"name", "profile hook"},
-      {"cluster", {{"gpu", "CPU-HOST"}, {"nodes", 1}, {"gpus_per_node", 1}}},
+      {"cluster",
+       {{"gpu", "CPU-HOST"},
+        {"nodes", 1},
+        {"gpus_per_node", 1},
+        {"cost", {{"cloud", {{"on_demand_usd_per_gpu_hour", 0.085}}}}}}},
       {"workload",
        {{"model", {{"layers", 2}, {"hidden", 256}, {"heads", 4}, {"ffn", 1024}, {"vocab", 1024}, {"seq_len", 128}}},
         {"global_batch", 2}}},

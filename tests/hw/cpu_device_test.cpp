@@ -15,7 +15,11 @@ static auto* const kMpiEnv = ::testing::AddGlobalTestEnvironment(new test::MpiEn
 TEST(CpuDevice, RunsTinyPlanOnOneRank) {
   nlohmann::json j = {
       {"name", "tiny one rank"},
-      {"cluster", {{"gpu", "CPU-HOST"}, {"nodes", 1}, {"gpus_per_node", 1}}},
+      {"cluster",
+       {{"gpu", "CPU-HOST"},
+        {"nodes", 1},
+        {"gpus_per_node", 1},
+        {"cost", {{"cloud", {{"on_demand_usd_per_gpu_hour", 0.085}}}}}}},
       {"workload",
        {{"model", {{"layers", 2}, {"hidden", 64}, {"heads", 2}, {"ffn", 256}, {"vocab", 512}, {"seq_len", 32}}},
         {"global_batch", 2}}},

@@ -6,6 +6,7 @@
 
 #include "models/cost/cloud_pricing.hpp"
 #include "models/cost/onprem_tco.hpp"
+#include "models/cost/price_catalog.hpp"
 #include "models/cost/roi.hpp"
 #include "models/cost/run_cost.hpp"
 #include "models/util/errors.hpp"
@@ -17,6 +18,7 @@ using ::testing::HasSubstr;
 // AWS p5.48xlarge 98.32 USD/h for 8 H100 (price list 2024) -> 12.29 USD per GPU-hour.
 TEST(Cloud, OnDemandAndReservedDefaults) {
   CloudPricing p = default_cloud_pricing();
+  p.on_demand_usd_per_gpu_hour = 12.29;
   EXPECT_NEAR(p.on_demand_usd_per_gpu_hour, 12.29, 1e-9);
   EXPECT_NEAR(cloud_cluster_usd_per_hour(p, 64, 8, 3600), 786.56, 1e-6);
   p.market = CloudMarket::Reserved;  // 40 % off
@@ -30,6 +32,7 @@ TEST(Cloud, SpotMultiplier) {
   EXPECT_NEAR(spot_effective_multiplier(0.6, 0.1 / 3600, 1800, 600), 3.0 / 7.0, 1e-12);
   EXPECT_NEAR(preemption_time_multiplier(0.1 / 3600, 1800, 600), 15.0 / 14.0, 1e-12);
   CloudPricing p = default_cloud_pricing();
+  p.on_demand_usd_per_gpu_hour = 12.29;
   p.market = CloudMarket::Spot;
   p.spot_preemptions_per_node_hour = 0.1 / 10;  // 10 nodes -> 0.1 per job-hour
   EXPECT_NEAR(cloud_effective_usd_per_gpu_hour(p, 10, 3600), 12.29 * 3.0 / 7.0, 1e-9);
@@ -42,6 +45,7 @@ TEST(Cloud, SpotMultiplier) {
 // 128.1086 USD/h (0.2 = 1/5 years); energy 100 kW x 0.08 USD/kWh = 8 USD/h.
 TEST(OnPrem, TcoAmortisation) {
   OnPremTco t = default_onprem_tco();
+  t.capex_per_node_usd = 270000.0;  // DGX H100, SemiAnalysis 2023 (the catalog's default H100 server)
   EXPECT_NEAR(onprem_capex_usd(t, 16, 2, 1), 4492000.0, 1e-6);
   OnPremHourly h = onprem_cost_per_hour(t, 16, 2, 1, 100000.0);
   EXPECT_NEAR(h.capital_usd, 128.1086, 1e-3);
@@ -87,10 +91,12 @@ TEST(CostJson, ParsesNestedObjects) {
   EXPECT_EQ(c.model, CostModel::OnPrem);
   EXPECT_EQ(c.cloud.market, CloudMarket::Spot);
   EXPECT_NEAR(c.cloud.spot_discount, 0.7, 1e-12);
-  EXPECT_NEAR(c.cloud.on_demand_usd_per_gpu_hour, 12.29, 1e-9);
   EXPECT_NEAR(c.on_prem.amortisation_years, 4.0, 1e-12);
   EXPECT_NEAR(c.on_prem.utilisation, 0.9, 1e-12);
-  EXPECT_NEAR(c.on_prem.capex_per_node_usd, 270000.0, 1e-9);
+  // Prices come from the catalog once the GPU is known: the on-prem model prices the server.
+  price_cost_from_catalog(c, "H100-SXM5-80GB", 8, "$.cluster.cost");
+  EXPECT_NEAR(c.on_prem.capex_per_node_usd, 270000.0, 1e-9);  // DGX H100, SemiAnalysis (2023)
+  EXPECT_THAT(c.on_prem.capex_source, HasSubstr("DGX H100"));
   ASSERT_TRUE(c.roi.has_value());
   EXPECT_NEAR(roi(*c.roi).payback_years, 5.0, 1e-12);
 }
@@ -127,4 +133,50 @@ TEST(HumanUnits, MoneyIsGroupedNotScientific) {
   EXPECT_EQ(trainsim::human_usd(412064089.4), "412,064,089 USD");
   EXPECT_EQ(trainsim::human_usd(443.2), "443.20 USD");
   EXPECT_EQ(trainsim::human_usd(-12345.6), "-12,346 USD");
+}
+
+// #21 "prices as data": each GPU type gets its own dated price from scenarios/prices/, not one
+// H100 list price for every GPU; a stated price wins; a query with no offer names the field.
+TEST(PriceCatalog, EachGpuIsPricedFromItsOwnDatedOffer) {
+  const PriceCatalog& cat = price_catalog();
+  ASSERT_GT(cat.offers.size(), 40u);
+  for (const auto& o : cat.offers) {
+    EXPECT_FALSE(o.source.empty()) << o.gpu << " " << o.provider;
+    EXPECT_GE(o.date.size(), 4u) << o.gpu << " " << o.provider;
+  }
+  auto price = [&](const std::string& gpu, OfferQuery q) {
+    return select_cloud_offer(cat, gpu, q, "$.cost.cloud").usd_per_gpu_hour;
+  };
+  OfferQuery aws;
+  aws.provider = "aws";
+  // AWS p5 (H100): 98.32 USD/h per 8 GPUs on the 2025-03 page, cut in June 2025.
+  OfferQuery before = aws;
+  before.as_of = "2025-05";
+  EXPECT_NEAR(price("H100-SXM5-80GB", before), 12.29, 1e-9);
+  EXPECT_LT(price("H100-SXM5-80GB", aws), 12.29 * 0.6);
+  EXPECT_NEAR(price("A100-SXM4-80GB", before), 5.12, 1e-9);  // p4de 40.96 / 8
+  // The H800 is priced as the H100 it derives from; a neocloud H100 is cheaper than AWS's.
+  EXPECT_NEAR(price("H800-SXM5-80GB", before), 12.29, 1e-9);
+  OfferQuery neo;
+  neo.price_class = "neocloud_on_demand";
+  EXPECT_LT(price("H100-SXM5-80GB", neo), price("H100-SXM5-80GB", aws));
+  OfferQuery none = aws;
+  none.instance = "p9.nonexistent";
+  try {
+    price("H100-SXM5-80GB", none);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("$.cost.cloud"));
+    EXPECT_THAT(e.what(), HasSubstr("on_demand_usd_per_gpu_hour"));
+  }
+  // A stated price is kept; an unstated one is filled with its source.
+  CostSpec stated = parse_cost(
+      JsonReader(nlohmann::json::parse(R"({"cloud": {"on_demand_usd_per_gpu_hour": 2.5}})"), "<inline>", "$.cost"));
+  price_cost_from_catalog(stated, "B200", 8, "$.cost");
+  EXPECT_NEAR(stated.cloud.on_demand_usd_per_gpu_hour, 2.5, 1e-12);
+  EXPECT_EQ(stated.cloud.price_source, "stated");
+  CostSpec gb = default_cost();
+  gb.model = CostModel::OnPrem;
+  price_cost_from_catalog(gb, "GB200", 4, "$.cost");  // a 4-GPU tray of a ~3 M USD NVL72 rack
+  EXPECT_NEAR(gb.on_prem.capex_per_node_usd, 3e6 / 72 * 4, 1.0);
 }

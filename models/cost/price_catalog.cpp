@@ -1,0 +1,108 @@
+#include "models/cost/price_catalog.hpp"
+
+#include <cstdlib>
+#include <mutex>
+
+#include "models/util/errors.hpp"
+#include "models/util/json_reader.hpp"
+
+#ifndef TRAINSIM_PRICES_DIR
+#define TRAINSIM_PRICES_DIR "scenarios/prices"
+#endif
+
+namespace trainsim {
+
+std::string default_prices_dir() {
+  if (const char* d = std::getenv("TRAINSIM_PRICES_DIR"); d && *d) return d;
+  return TRAINSIM_PRICES_DIR;
+}
+
+namespace {
+
+PriceCatalog read_catalog(const std::string& dir) {
+  PriceCatalog c;
+  c.dir = dir;
+  const std::string cloud_file = dir + "/cloud-gpu-prices.json";
+  const nlohmann::json cj = read_json_file(cloud_file);
+  const JsonReader cr(cj, cloud_file);
+  for (const auto& o : cr.array("offers")) {
+    CloudOffer x;
+    x.gpu = o.str("gpu");
+    x.provider = o.str("provider");
+    x.instance = o.opt_str("instance").value_or("");
+    x.price_class = o.str("class");
+    x.date = o.str("date");
+    x.source = o.str("source");
+    x.usd_per_gpu_hour = o.number("usd_per_gpu_hour", 0, 1e4);
+    x.nic_gbps_per_instance = o.opt_number("nic_gbps_per_instance", 0, 1e6).value_or(0);
+    c.offers.push_back(std::move(x));
+  }
+  if (auto a = cr.opt_object("aliases"))
+    for (const auto& [gpu, v] : a->json().items()) c.aliases[gpu] = a->object(gpu).str("priced_as");
+
+  const std::string node_file = dir + "/onprem-node-prices.json";
+  const nlohmann::json nj = read_json_file(node_file);
+  const JsonReader nr(nj, node_file);
+  for (const auto& n : nr.array("nodes")) {
+    NodePrice x;
+    x.gpu = n.str("gpu");
+    x.node = n.str("node");
+    x.date = n.str("date");
+    x.kind = n.opt_str("kind").value_or("");
+    x.source = n.str("source");
+    x.gpus = static_cast<int>(n.integer("gpus", 1, 1 << 20));
+    x.usd = n.number("usd", 0, 1e12);
+    c.nodes.push_back(std::move(x));
+  }
+  if (auto d = nr.opt_object("defaults"))
+    for (const auto& [gpu, v] : d->json().items()) c.node_defaults[gpu] = d->str(gpu);
+  return c;
+}
+
+}  // namespace
+
+const PriceCatalog& price_catalog(const std::string& dir) {
+  static std::mutex mu;
+  static std::map<std::string, PriceCatalog> read;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = read.find(dir);
+  if (it == read.end()) it = read.emplace(dir, read_catalog(dir)).first;
+  return it->second;
+}
+
+const CloudOffer& select_cloud_offer(const PriceCatalog& c, const std::string& gpu, const OfferQuery& q,
+                                     const std::string& where) {
+  const auto alias = c.aliases.find(gpu);
+  const std::string priced = alias != c.aliases.end() ? alias->second : gpu;
+  const CloudOffer* best = nullptr;
+  std::string there;  // what the catalog has for this GPU, for the error
+  for (const auto& o : c.offers) {
+    if (o.gpu != priced) continue;
+    there += (there.empty() ? "" : ", ") + o.provider + " " + o.price_class + " " + o.date;
+    if (o.price_class != q.price_class || (!q.provider.empty() && o.provider != q.provider) ||
+        (!q.instance.empty() && o.instance != q.instance))
+      continue;
+    // ISO dates compare as strings; an offer dated by year only ("2026") sorts after that year's
+    // months, which is what its source says (valid in that year).
+    if (!q.as_of.empty() && o.date > q.as_of) continue;
+    if (!best || o.date > best->date) best = &o;
+  }
+  if (best) return *best;
+  throw InputError(where, "an offer for " + priced + " in the price catalog (" + c.dir + "/cloud-gpu-prices.json: " +
+                              (there.empty() ? std::string("none for this GPU") : there) +
+                              "), or on_demand_usd_per_gpu_hour",
+                   "none for class " + q.price_class + (q.provider.empty() ? "" : ", provider " + q.provider) +
+                       (q.instance.empty() ? "" : ", instance " + q.instance) +
+                       (q.as_of.empty() ? "" : ", as of " + q.as_of));
+}
+
+const NodePrice& default_node_price(const PriceCatalog& c, const std::string& gpu, const std::string& where) {
+  const auto d = c.node_defaults.find(gpu);
+  if (d != c.node_defaults.end())
+    for (const auto& n : c.nodes)
+      if (n.node == d->second) return n;
+  throw InputError(where, "a server price for " + gpu + " in " + c.dir + "/onprem-node-prices.json, or capex_per_node_usd",
+                   "none");
+}
+
+}  // namespace trainsim

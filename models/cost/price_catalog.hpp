@@ -1,0 +1,53 @@
+#pragma once
+// The price catalog: dated cloud GPU offers (per GPU-hour, by GPU type, provider and provider
+// class) and server purchase prices, each with its source, read from scenarios/prices/ (data,
+// not code: add a newer dated offer when prices change). A cluster's cost part picks from it
+// (cloud_pricing.hpp, onprem_tco.hpp) or states its own figures.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace trainsim {
+
+struct CloudOffer {
+  std::string gpu, provider, instance, price_class, date, source;
+  double usd_per_gpu_hour = 0;
+  double nic_gbps_per_instance = 0;  ///< scale-out network of the instance (0: not in the source)
+};
+
+struct NodePrice {
+  std::string gpu, node, date, kind, source;
+  int gpus = 0;
+  double usd = 0;
+};
+
+struct PriceCatalog {
+  std::string dir;
+  std::vector<CloudOffer> offers;
+  std::map<std::string, std::string> aliases;  ///< GPU -> the GPU it is priced as (export variants)
+  std::vector<NodePrice> nodes;
+  std::map<std::string, std::string> node_defaults;  ///< GPU -> node name of its default price
+};
+
+/// $TRAINSIM_PRICES_DIR, else the source tree's scenarios/prices.
+std::string default_prices_dir();
+/// Reads cloud-gpu-prices.json and onprem-node-prices.json from `dir` (cached); input errors name
+/// the file and JSON path.
+const PriceCatalog& price_catalog(const std::string& dir = default_prices_dir());
+
+/// Which cloud offer a cluster rents: a provider class, optionally one provider and instance,
+/// and the date the price should be valid at (latest offer on or before it; empty: latest).
+struct OfferQuery {
+  std::string price_class = "hyperscaler_on_demand";
+  std::string provider, instance, as_of;
+};
+
+/// The latest offer for `gpu` (or the GPU it is priced as) matching `q`; InputError naming
+/// `where` and the offers there are when none matches.
+const CloudOffer& select_cloud_offer(const PriceCatalog& c, const std::string& gpu, const OfferQuery& q,
+                                     const std::string& where);
+/// The default purchase price of a server of `gpu`; InputError naming `where` when the catalog has none.
+const NodePrice& default_node_price(const PriceCatalog& c, const std::string& gpu, const std::string& where);
+
+}  // namespace trainsim
