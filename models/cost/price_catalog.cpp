@@ -88,9 +88,9 @@ const CloudOffer& select_cloud_offer(const PriceCatalog& c, const std::string& g
     if (!best || o.date > best->date) best = &o;
   }
   if (best) return *best;
-  throw InputError(where, "an offer for " + priced + " in the price catalog (" + c.dir + "/cloud-gpu-prices.json: " +
-                              (there.empty() ? std::string("none for this GPU") : there) +
-                              "), or on_demand_usd_per_gpu_hour",
+  throw InputError(where,
+                   "an offer for " + priced + " in the price catalog (" + c.dir + "/cloud-gpu-prices.json: " +
+                       (there.empty() ? std::string("none for this GPU") : there) + "), or on_demand_usd_per_gpu_hour",
                    "none for class " + q.price_class + (q.provider.empty() ? "" : ", provider " + q.provider) +
                        (q.instance.empty() ? "" : ", instance " + q.instance) +
                        (q.as_of.empty() ? "" : ", as of " + q.as_of));
@@ -101,8 +101,8 @@ const NodePrice& default_node_price(const PriceCatalog& c, const std::string& gp
   if (d != c.node_defaults.end())
     for (const auto& n : c.nodes)
       if (n.node == d->second) return n;
-  throw InputError(where, "a server price for " + gpu + " in " + c.dir + "/onprem-node-prices.json, or capex_per_node_usd",
-                   "none");
+  throw InputError(
+      where, "a server price for " + gpu + " in " + c.dir + "/onprem-node-prices.json, or capex_per_node_usd", "none");
 }
 
 }  // namespace trainsim

@@ -1,4 +1,6 @@
 // trainsim report SCENARIO.json [MORE.json ...] [--sweep RESULTS.jsonl] [--search SEARCH.json] --out DIR
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 
@@ -28,6 +30,7 @@ Action setup(CLI::App& app) {
   app.add_flag("--all-ranks", a->timeline.all_ranks, "timeline: every traced rank instead of one per pipeline stage");
   app.add_flag("!--no-render", a->render, "write data files and gnuplot scripts only (do not run gnuplot)");
   return [a]() {
+    a->progress = isatty(STDERR_FILENO) != 0;
     const ReportOutput out = build_report(*a);
     std::cout << "wrote " << out.index_html << "\n";
     for (const auto& p : out.plots)

@@ -6,6 +6,7 @@
 // constraints, confirms the top K with a full engine and prints the best and the Pareto front over
 // time, cost and energy (sim/search/strategy_search.hpp, docs/sweeps-and-search.md).
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -84,6 +85,7 @@ Action setup(CLI::App& app) {
     opt.objective = parse_objective(x->objective);
     opt.top_k = x->top_k;
     opt.confirm_engine = x->confirm_engine;
+    opt.progress = isatty(STDERR_FILENO) != 0;
     if (!x->deadline.empty()) opt.deadline_s = parse_duration(x->deadline, "--deadline");
     opt.budget_usd = x->budget;
     if (x->max_gpus > 0) {

@@ -4,6 +4,7 @@
 // for each cluster design (the scenario's and every --cluster file) and GPU type (--gpu), with the
 // best strategy, cost, energy and the storage bandwidth it needs (sim/search/sizing.hpp).
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -77,7 +78,8 @@ Action setup(CLI::App& app) {
         designs.push_back({name + " / " + g, cc});
       }
     }
-    const SizingResult r = size_cluster(base, x->scenario, dir, designs, deadline, x->max_gpus);
+    const SizingResult r =
+        size_cluster(base, x->scenario, dir, designs, deadline, x->max_gpus, isatty(STDERR_FILENO) != 0);
     if (x->format == "json")
       std::cout << to_json(r).dump(2) << "\n";
     else

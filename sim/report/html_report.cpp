@@ -4,10 +4,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 
 #include "models/util/errors.hpp"
+#include "models/util/progress.hpp"
 #include "sim/report/explain.hpp"
 #include "sim/report/report.hpp"
 
@@ -59,7 +61,10 @@ ReportOutput build_report(const ReportInputs& in) {
   nlohmann::json report_json = {{"scenarios", nlohmann::json::array()}};
   std::vector<BreakdownBar> bars;
   std::set<std::string> labels;
+  std::unique_ptr<ProgressBar> bar;
+  if (in.progress) bar = std::make_unique<ProgressBar>(in.scenarios.size(), stderr, true, "report:", "scenarios", 1.0);
   for (size_t i = 0; i < in.scenarios.size(); ++i) {
+    if (bar) bar->tick();
     const std::string& file = in.scenarios[i];
     const Scenario sc = load_scenario(file);
     const Prediction p = predict(sc, in.engine.empty() ? sc.options.engine : in.engine);
@@ -99,6 +104,7 @@ ReportOutput build_report(const ReportInputs& in) {
                                         {"timeline", tname}});
   }
 
+  if (bar) bar->finish();
   std::string summary;
   PlotFiles bd = write_breakdown(bars, in.out_dir, "breakdown");
   if (in.render) render(in.out_dir, bd);

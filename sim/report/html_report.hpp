@@ -17,7 +17,8 @@ struct ReportInputs {
   std::string scaling_x;               ///< sweep parameter on the x axis (empty: automatic)
   std::string out_dir;
   TimelineOptions timeline;
-  bool render = true;  ///< run gnuplot (false: data and scripts only)
+  bool render = true;     ///< run gnuplot (false: data and scripts only)
+  bool progress = false;  ///< scenarios predicted, on stderr (a terminal), after 1 s
 };
 
 struct ReportOutput {

@@ -1,8 +1,10 @@
 #include "sim/search/sizing.hpp"
 
 #include <cmath>
+#include <memory>
 
 #include "models/util/errors.hpp"
+#include "models/util/progress.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/search/scenario_at_size.hpp"
 #include "sim/search/sweep_spec.hpp"
@@ -16,10 +18,13 @@ double checkpoint_bandwidth_for_overhead(double state_bytes, double mtbf_s, doub
 }
 
 SizingResult size_cluster(const nlohmann::json& base_json, const std::string& origin, const std::string& base_dir,
-                          const std::vector<SizingDesign>& designs, double deadline_s, int max_gpus) {
+                          const std::vector<SizingDesign>& designs, double deadline_s, int max_gpus, bool progress) {
   SizingResult res;
   res.deadline_s = deadline_s;
+  std::unique_ptr<ProgressBar> bar;
+  if (progress) bar = std::make_unique<ProgressBar>(designs.size(), stderr, true, "size:", "designs", 1.0);
   for (const auto& d : designs) {
+    if (bar) bar->tick();
     nlohmann::json params;
     params["cluster"] = d.cluster;
     const nlohmann::json design_json =
@@ -61,6 +66,7 @@ SizingResult size_cluster(const nlohmann::json& base_json, const std::string& or
     }
     res.rows.push_back(row);
   }
+  if (bar) bar->finish();
   for (std::size_t i = 0; i < res.rows.size(); ++i) {
     const auto& r = res.rows[i];
     if (!r.found) continue;

@@ -36,9 +36,11 @@ struct SizingResult {
 };
 
 /// `base_json`: a scenario with parts inlined; its workload must have train_tokens. GPU counts
-/// tried: gpus_per_node × 2^k up to max_gpus; each confirmed with the analytic engine.
+/// tried: gpus_per_node × 2^k up to max_gpus; each confirmed with the analytic engine. `progress`:
+/// the sizes tried on stderr (a terminal), after 1 s.
 SizingResult size_cluster(const nlohmann::json& base_json, const std::string& origin, const std::string& base_dir,
-                          const std::vector<SizingDesign>& designs, double deadline_s, int max_gpus);
+                          const std::vector<SizingDesign>& designs, double deadline_s, int max_gpus,
+                          bool progress = false);
 
 /// Checkpoint write bandwidth (bytes/s) that keeps the checkpoint overhead at Daly's optimum at
 /// most `overhead`: with interval τ ≈ √(2δM) the overhead δ/τ ≈ √(δ / 2M) (Daly, FGCS 2006), so

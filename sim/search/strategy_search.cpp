@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 
 #include "models/util/errors.hpp"
+#include "models/util/progress.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/metrics/energy_cost.hpp"
 #include "sim/search/scenario_at_size.hpp"
@@ -104,7 +106,11 @@ SearchResult search_strategies(const nlohmann::json& base_json, const std::strin
   if (counts.empty()) counts.push_back(base.cluster.gpus());
   res.per_run = base.workload.train_tokens > 0;
 
+  std::unique_ptr<ProgressBar> scoring;
+  if (opt.progress)
+    scoring = std::make_unique<ProgressBar>(counts.size(), stderr, true, "search: scoring", "sizes", 1.0);
   for (int gpus : counts) {
+    if (scoring) scoring->tick();
     const auto sized = scenario_at_size(base_json, gpus, origin, base_dir);
     if (!sized) {
       ++res.sizes_without_strategy;
@@ -149,7 +155,12 @@ SearchResult search_strategies(const nlohmann::json& base_json, const std::strin
   // Confirm the top K with a full engine; the best is the best confirmed one.
   std::string engine = opt.confirm_engine;
   if (engine.empty()) engine = base.options.engine;  // the scenario's own engine (analytic by default)
+  if (scoring) scoring->finish();
   const int k = std::min<int>(opt.top_k, static_cast<int>(res.candidates.size()));
+  std::unique_ptr<ProgressBar> confirming;
+  if (opt.progress && k > 0)
+    confirming = std::make_unique<ProgressBar>(k, stderr, true, "search: confirming with the " + engine + " engine",
+                                               "candidates", 1.0);
   for (int i = 0; i < k; ++i) {
     auto& c = res.candidates[i];
     Scenario sc = scenario_at_size(base_json, c.gpus, origin, base_dir)->scenario;  // a candidate ran there
@@ -158,7 +169,9 @@ SearchResult search_strategies(const nlohmann::json& base_json, const std::strin
     c.confirmed_engine = engine;
     c.confirmed_iteration_time_s = p.metrics.iteration_time_s;
     set_objectives(c, p.metrics.energy_cost, res.per_run);
+    if (confirming) confirming->tick();
   }
+  if (confirming) confirming->finish();
   for (int i = 0; i < k; ++i)
     if (!res.best || objective_value(res.candidates[i], opt.objective) < objective_value(*res.best, opt.objective))
       res.best = res.candidates[i];

@@ -28,6 +28,7 @@ struct SearchOptions {
   int top_k = 5;                       ///< candidates confirmed with `confirm_engine`
   std::string confirm_engine;          ///< empty: the scenario's own engine (options.engine, analytic by default)
   std::optional<StrategySpace> space;  ///< default_space() when not given
+  bool progress = false;               ///< progress of scoring and confirmation on stderr (a terminal), after 1 s
 };
 
 struct Candidate {

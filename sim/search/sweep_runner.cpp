@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "models/util/errors.hpp"
+#include "models/util/progress.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/report/report.hpp"
-#include "sim/search/progress.hpp"
 
 namespace fs = std::filesystem;
 

@@ -312,6 +312,7 @@ void FlowScheduler::finish_op(int rep, int i, double t) {
   d.trace.events.push_back(std::move(e));
   d.trace.iteration_time = std::max(d.trace.iteration_time, t);
   --remaining_;
+  if (progress_) progress_->tick();
   for (int s : d.stages[r.stage].succ[i])
     if (--r.pending[s] == 0) start_op(rep, s, t);
 }
@@ -343,6 +344,7 @@ void FlowScheduler::task_done(int id, double t) {
 
 void FlowScheduler::run(const SgPlatform& platform) {
   platform_ = &platform;
+  if (opt_.progress) progress_ = std::make_unique<ProgressBar>(remaining_, stderr, true, "simgrid:", "ops", 2.0);
   for (int rep = 0; rep < static_cast<int>(reps_.size()); ++rep) {
     const auto& pend = reps_[rep].pending;
     for (int i = 0; i < static_cast<int>(pend.size()); ++i)
@@ -385,6 +387,7 @@ void FlowScheduler::run(const SgPlatform& platform) {
     }
     if (--tasks_[task].flows_left == 0) at(t + tasks_[task].residual, task);
   }
+  if (progress_) progress_->finish();
   if (remaining_ != 0)
     throw InternalError("simgrid engine: the plan deadlocks (" + std::to_string(remaining_) + " ops never ran)");
 }

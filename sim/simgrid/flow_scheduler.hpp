@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/util/progress.hpp"
 #include "sim/cost/op_costs.hpp"
 #include "sim/simgrid/comm_mapping.hpp"
 #include "sim/simgrid/sg_platform.hpp"
@@ -111,7 +112,8 @@ class FlowScheduler {
   struct Active;
   std::unique_ptr<Active> active_;
   std::size_t remaining_ = 0;
-  int storage_job_ = -1;  ///< job whose storage traffic is simulated
+  std::unique_ptr<ProgressBar> progress_;  ///< SimOptions::progress
+  int storage_job_ = -1;                   ///< job whose storage traffic is simulated
   StorageLoad storage_;
   double load_end_ = 0, checkpoint_end_ = 0;
 };

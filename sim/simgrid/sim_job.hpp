@@ -43,6 +43,9 @@ struct SimOptions {
   /// hashed per-pair paths with their collisions (only meaningful with fold = false).
   bool fluid_ecmp = true;
   bool link_stats = true;  ///< compute per-link peak utilisation (a sweep over all flows)
+  /// Draw a progress bar of the ops simulated on stderr when a run lasts more than 2 s (the CLI
+  /// sets it when stderr is a terminal).
+  bool progress = false;
 };
 
 struct SimResult {
