@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "hw-backend/calibrate/calibrate.hpp"
 #include "hw-backend/exec/compare.hpp"
@@ -25,9 +27,61 @@ namespace {
 
 const char* kUsage =
     "usage: mpirun -n N trainsim-hw run SCENARIO.json [--device cpu|cuda] [--iterations K] [--warmup W]\n"
-    "                 [--compare] [--profile FILE] [--trace FILE] [--out FILE.json] [--timeout S]\n"
+    "                 [--compare] [--profile FILE] [--trace FILE] [--out FILE.json] [--format text|json] [--timeout "
+    "S]\n"
     "                 [--fail-rank R --fail-op I [--fail-mode abort|hang]] [--no-verify]\n"
-    "       mpirun -n N trainsim-hw calibrate --device cpu|cuda --out PROFILE.json [--reps R] [--quick]\n";
+    "       mpirun -n N trainsim-hw calibrate --device cpu|cuda --out PROFILE.json [--reps R] [--quick]\n"
+    "run prints a summary (--format json: the whole result document; --out also writes it to a file).\n"
+    "Exit status: 0 ok, 2 input error, 1 internal error (docs/hardware-backend.md).\n";
+
+/// The options each command knows: anything else is an input error naming it.
+const std::vector<std::string> kRunOptions = {"--device",  "--iterations", "--warmup",   "--compare", "--profile",
+                                              "--trace",   "--out",        "--format",   "--timeout", "--fail-rank",
+                                              "--fail-op", "--fail-mode",  "--no-verify"};
+const std::vector<std::string> kCalibrateOptions = {"--device", "--out", "--reps", "--quick", "--timeout"};
+
+void check_options(const Args& a, const std::vector<std::string>& known, const std::string& cmd) {
+  for (const auto& [k, v] : a.options)
+    if (std::find(known.begin(), known.end(), k) == known.end())
+      throw InputError(k, "an option of trainsim-hw " + cmd + " (trainsim-hw --help)", "an unknown option");
+}
+
+/// What a person reads after a run: the measured iteration, throughput and checks, and the
+/// prediction beside it when --compare.
+void print_run_text(const nlohmann::json& j, std::ostream& out) {
+  char line[256];
+  std::snprintf(line, sizeof line, "trainsim-hw %s on %s (%s), %d ranks\n", j["scenario"].get<std::string>().c_str(),
+                j["device"].get<std::string>().c_str(), j["device_name"].get<std::string>().c_str(),
+                j["ranks"].get<int>());
+  out << line;
+  std::snprintf(line, sizeof line, "  iteration time  %.6f s (median of %d, after %d warm-up)   %.0f tokens/s\n",
+                j["iteration_time_s"].get<double>(), j["iterations"].get<int>(), j["warmup"].get<int>(),
+                j["tokens_per_s"].get<double>());
+  out << line;
+  std::snprintf(line, sizeof line, "  collective checks: %ld passed, %ld failed\n", j["checks"]["passed"].get<long>(),
+                j["checks"]["failed"].get<long>());
+  out << line;
+  if (j.contains("energy_j_per_iteration")) {
+    std::snprintf(line, sizeof line, "  energy  %.1f J per iteration (NVML)\n",
+                  j["energy_j_per_iteration"].get<double>());
+    out << line;
+  }
+  if (!j.contains("compare")) return;
+  for (const char* which : {"default_models", "calibrated"}) {
+    if (!j["compare"].contains(which)) continue;
+    const auto& c = j["compare"][which];
+    std::snprintf(line, sizeof line, "  predicted (%s): iteration %.6f s, %+.1f%%\n",
+                  std::string(which) == "calibrated" ? "calibrated profile" : "default models",
+                  c["iteration"]["predicted_s"].get<double>(), c["iteration"]["error_pct"].get<double>());
+    out << line;
+    for (const char* cls : {"gemm", "attention", "memory", "collective", "p2p"}) {
+      const auto& r = c["classes"][cls];
+      std::snprintf(line, sizeof line, "    %-10s predicted %.6f s, measured %.6f s\n", cls,
+                    r["predicted_s"].get<double>(), r["measured_s"].get<double>());
+      out << line;
+    }
+  }
+}
 
 void write_json(const nlohmann::json& j, const std::string& file) {
   if (file.empty()) {
@@ -45,6 +99,9 @@ double median(std::vector<double> v) {
 }
 
 int cmd_run(const Args& a, int rank, int size) {
+  check_options(a, kRunOptions, "run");
+  const std::string format = a.get("--format", "text");
+  if (format != "text" && format != "json") throw InputError("--format", "text or json", "\"" + format + "\"");
   if (a.positional.empty()) throw InputError("run", "a scenario file", "nothing");
   Scenario sc = load_scenario(a.positional[0]);
   if (a.has("--profile")) sc = with_profile(sc, a.get("--profile"));
@@ -102,7 +159,11 @@ int cmd_run(const Args& a, int rank, int size) {
     if (!out) throw InputError("--trace", "a writable file", "\"" + a.get("--trace") + "\"");
     write_chrome_trace(m.traces.back(), out);
   }
-  write_json(j, a.get("--out"));
+  if (a.has("--out")) write_json(j, a.get("--out"));
+  if (format == "json")
+    write_json(j, "");
+  else
+    print_run_text(j, std::cout);
   if (a.has("--out"))
     std::fprintf(stderr, "trainsim-hw: %d ranks, %d iterations, median %.4f s, checks %ld ok -> %s\n", m.ranks,
                  ropts.iterations, median(m.iteration_times), m.verify.checked - m.verify.failed,
@@ -111,6 +172,7 @@ int cmd_run(const Args& a, int rank, int size) {
 }
 
 int cmd_calibrate(const Args& a, int rank) {
+  check_options(a, kCalibrateOptions, "calibrate");
   DeviceOptions dopts;
   dopts.timeout_s = a.get_double("--timeout", 120);
   auto dev = make_device(a.get("--device", "cpu"), MPI_COMM_WORLD, dopts);
@@ -131,7 +193,10 @@ int main(int argc, char** argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   int status = 0;
   try {
-    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    // --help anywhere (trainsim-hw run --help) prints the usage: it is not an option's value.
+    const bool help = std::any_of(argv + 1, argv + argc,
+                                  [](const char* x) { return std::string(x) == "--help" || std::string(x) == "-h"; });
+    if (argc < 2 || help) {
       if (rank == 0) std::fputs(kUsage, argc < 2 ? stderr : stdout);
       status = argc < 2 ? 2 : 0;
     } else {

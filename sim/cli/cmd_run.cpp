@@ -34,6 +34,10 @@ struct RunArgs {
 
 /// Fails before the (possibly long) simulation when --inject-failures cannot be honoured.
 void check_failure_options(const RunArgs& a, const std::string& engine) {
+  // The analytic engine has no storage flows to put a checkpoint among (#21: it was silently ignored).
+  if (a.checkpoint_in_iteration && engine != "simgrid")
+    throw InputError("--checkpoint-in-iteration", "--engine simgrid (the checkpoint is written as flows on the fabric)",
+                     "engine " + engine);
   if (!a.inject_failures) return;
 #ifndef TRAINSIM_HAVE_SIMGRID
   throw InputError("--inject-failures", "a trainsim built with SimGrid", "a build without the simgrid engine");

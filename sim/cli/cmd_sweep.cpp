@@ -71,7 +71,8 @@ Action setup(CLI::App& app) {
                  "analytic (plan + replay), fast (closed form) or simgrid; default: the sweep file's")
       ->check(CLI::IsMember({"analytic", "fast", "simgrid"}));
   app.add_option("--out", x->out,
-                 "results file (JSON lines); default: the sweep file's output or <sweep>.results.jsonl");
+                 "results file (JSON lines); default: the sweep file's output, else <sweep stem>.results.jsonl in the "
+                 "working directory");
   app.add_option("--format", x->format, "jsonl (default) or csv: also print the whole results file as CSV on stdout")
       ->check(CLI::IsMember({"jsonl", "csv"}));
   app.add_flag("--no-progress", x->no_progress, "no progress bar");

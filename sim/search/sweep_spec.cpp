@@ -108,10 +108,9 @@ SweepPoint SweepSpec::point(std::size_t index) const {
 SweepSpec load_sweep(const std::string& file) {
   const auto j = read_json_file(file);
   SweepSpec spec = parse_sweep(j, file, fs::path(file).parent_path().string());
-  if (spec.output.empty()) {
-    fs::path p = file;
-    spec.output = (p.parent_path() / (p.stem().string() + ".results.jsonl")).string();
-  }
+  // Results are the user's, not the sweep's: by default in the working directory, so that running
+  // a shipped sweep does not write into scenarios/ (#21 item 8).
+  if (spec.output.empty()) spec.output = fs::path(file).stem().string() + ".results.jsonl";
   return spec;
 }
 

@@ -152,3 +152,22 @@ TEST(Cli, CapacityQuestionsReplanTheLayoutPerClusterSize) {
   EXPECT_EQ(z.status, 0) << z.out;
   EXPECT_NE(z.out.find("smallest:"), std::string::npos) << z.out;
 }
+
+// #21 item 8: flags an engine cannot honour are errors, and results land where the user works.
+TEST(Cli, CheckpointInIterationNeedsTheSimgridEngineAndSweepsWriteToTheWorkingDirectory) {
+  auto c = run("run " + kSrc + "/scenarios/default.json --checkpoint-in-iteration");
+  EXPECT_EQ(c.status, 2) << c.out;
+  EXPECT_NE(c.out.find("--checkpoint-in-iteration: expected --engine simgrid"), std::string::npos) << c.out;
+  const std::string dir = std::string(TRAINSIM_BINARY_DIR) + "/sweep-cwd";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string sweep = dir + "/tiny.json";
+  std::ofstream(sweep) << R"({"base": ")" << kSrc
+                       << R"(/scenarios/tiny-cpu.json", "points": [{"strategy.micro_batch": 1}]})";
+  const std::string work = dir + "/work";
+  std::filesystem::create_directories(work);
+  auto s = run("sweep " + sweep + " --no-progress", "cd " + work + " && ");
+  EXPECT_EQ(s.status, 0) << s.out;
+  EXPECT_TRUE(std::filesystem::exists(work + "/tiny.results.jsonl"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/tiny.results.jsonl"));
+}

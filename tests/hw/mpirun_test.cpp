@@ -39,9 +39,14 @@ TEST(MpirunCpu, FourRanksTinyScenario) {
   const std::string out = tmp("run.json");
   std::remove(out.c_str());
   const std::string cmd = kMpirun + kBin + " run " + kScenario + " --iterations 2 --warmup 1 --compare --out " + out +
-                          " 2> " + tmp("run.err");
+                          " > " + tmp("run.txt") + " 2> " + tmp("run.err");
   const int rc = exit_code(std::system(cmd.c_str()));
   ASSERT_EQ(rc, 0) << slurp(tmp("run.err"));
+  // stdout: the summary a person reads (#21: the output was JSON only); the file: the document.
+  const std::string text = slurp(tmp("run.txt"));
+  EXPECT_NE(text.find("4 ranks"), std::string::npos) << text;
+  EXPECT_NE(text.find("iteration time"), std::string::npos) << text;
+  EXPECT_NE(text.find("predicted (default models)"), std::string::npos) << text;
   const auto j = nlohmann::json::parse(slurp(out));
   EXPECT_EQ(j["ranks"], 4);
   EXPECT_EQ(j["iteration_times_s"].size(), 2u);
@@ -85,4 +90,18 @@ TEST(MpirunCpu, HungRankIsCaughtByTheWatchdog) {
   EXPECT_NE(msg.find("timed out"), std::string::npos) << msg;
   EXPECT_NE(msg.find("rank 1: injected hang at op 3"), std::string::npos) << msg;
   EXPECT_FALSE(processes_left(marker));
+}
+
+// #21 item 8: `trainsim-hw run --help` printed "--help: expected a value"; unknown options were
+// silently ignored.
+TEST(HwCli, HelpAndUnknownOptions) {
+  const std::string env =
+      "unset $(env | sed -n 's/^\\(OMPI_[^=]*\\|PMIX_[^=]*\\|OPAL_[^=]*\\)=.*/\\1/p') 2>/dev/null; ";
+  const std::string help = tmp("help.txt");
+  EXPECT_EQ(exit_code(std::system((env + kBin + " run --help > " + help + " 2>&1").c_str())), 0) << slurp(help);
+  EXPECT_NE(slurp(help).find("usage: mpirun -n N trainsim-hw run"), std::string::npos) << slurp(help);
+  const std::string bad = tmp("bad.txt");
+  EXPECT_EQ(exit_code(std::system((env + kBin + " run " + kScenario + " --iteration 2 > " + bad + " 2>&1").c_str())),
+            2);
+  EXPECT_NE(slurp(bad).find("--iteration: expected an option of trainsim-hw run"), std::string::npos) << slurp(bad);
 }
