@@ -4,7 +4,7 @@ namespace trainsim {
 
 double layer_activation_bytes(const TransformerConfig& c, const LayerShard& s, Recompute r) {
   const double sb = static_cast<double>(c.seq_len) / s.cp * static_cast<double>(s.micro_batch);
-  const double h = static_cast<double>(c.hidden), kv = static_cast<double>(c.kv_dim());
+  const double h = static_cast<double>(c.hidden);
   const double eb = activation_bytes(s.precision);
   const double t = s.tp;
   const double mask = s.dropout ? 1.0 : 0.0;  // dropout masks are 1 byte per element
@@ -28,8 +28,16 @@ double layer_activation_bytes(const TransformerConfig& c, const LayerShard& s, R
                              : static_cast<double>(c.ffn);
   const double mlp_act = c.activation == Activation::SwiGLU ? (2.0 * eb + gb) * sb * inner  // gate, up, product
                                                             : (eb + gb) * sb * inner;       // gelu input, down input
-  const double q = static_cast<double>(c.q_dim());                      // = h unless head_dim says otherwise
-  double in_region = eb * sb * (q + 2.0 * kv) + gb * sb * q + mlp_act;  // = 24 sbh for GPT (Q, K, V, proj input, MLP)
+  const double q = static_cast<double>(c.q_dim());  // = h unless head_dim (or MLA) says otherwise
+  const double o = static_cast<double>(c.attn_out_width());
+  // Q, K, V, projection input, MLP: 24 sbh for GPT. kv_width = 2 kv for (GQA) MHA.
+  double in_region = eb * sb * (q + static_cast<double>(c.kv_width())) + gb * sb * o + mlp_act;
+  if (c.mla) {
+    // MLA's latents, inputs of the up projections, kept on every TP rank (down products duplicated).
+    out_region += gb * sb * static_cast<double>(c.mla->q_lora_rank + c.mla->kv_lora_rank);
+    // Selective recomputation of an MLA model rebuilds Q, K and V from the latents (layer_recompute).
+    if (r == Recompute::Selective) in_region -= eb * sb * (q + static_cast<double>(c.kv_width()));
+  }
   // Attention scores: softmax output (2), dropout mask (1), dropout output (2) per element: 5as^2b.
   const double scores_elems = static_cast<double>(c.heads) * sb * static_cast<double>(c.seq_len);
   double scores = 0;

@@ -27,10 +27,10 @@ const char* to_string(AttentionImpl a) {
 namespace {
 
 struct Dims {
-  double T;                               ///< tokens this rank holds in the tensor-parallel region: b * s / cp
-  double Tsp;                             ///< tokens per rank outside it (T / tp with sequence parallelism)
-  double h, q, kv, f, s_kv, heads_local;  ///< q: query / attention-output width (heads x head_dim)
-  double eb;                              ///< bytes per activation element
+  double T;                                       ///< tokens this rank holds in the tensor-parallel region: b * s / cp
+  double Tsp;                                     ///< tokens per rank outside it (T / tp with sequence parallelism)
+  double h, q, kv, kv2, o, f, s_kv, heads_local;  ///< q: query / attention-output width (heads x head_dim)
+  double eb;                                      ///< bytes per activation element
   std::int64_t Ti, hi, tpi;
 };
 
@@ -57,6 +57,8 @@ Dims dims(const TransformerConfig& c, const LayerShard& s) {
   d.tpi = s.tp;
   d.q = static_cast<double>(c.q_dim());
   d.kv = static_cast<double>(c.kv_dim());
+  d.kv2 = static_cast<double>(c.kv_width());  // K and V together (MLA: heads x (qk + v))
+  d.o = static_cast<double>(c.attn_out_width());
   d.f = static_cast<double>(c.ffn);
   d.s_kv = static_cast<double>(c.seq_len);  // keys seen per query across the ring (context parallel)
   d.heads_local = static_cast<double>(c.heads) / s.tp;
@@ -126,12 +128,12 @@ void bias_grad(std::vector<Kernel>& v, const TransformerConfig& c, const LayerSh
 void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s, const Dims& d,
                     bool backward) {
   const std::int64_t b_heads = s.micro_batch * c.heads / s.tp;
-  const std::int64_t sq = c.seq_len / s.cp, hd = c.head_dim();
+  const std::int64_t sq = c.seq_len / s.cp, hd = c.qk_head_dim(), hv = c.v_head_dim();
   const std::int64_t skv = c.seq_len;  // with ring attention every query meets all keys in cp steps
   if (s.cp > 1) {
     // Ring attention (Liu et al. 2023; Megatron context parallelism): K and V blocks travel
     // around the CP ring, cp-1 steps, overlapped with the block computations.
-    const double kv_block = act_bytes(d, d.T * 2.0 * d.kv / s.tp);
+    const double kv_block = act_bytes(d, d.T * d.kv2 / s.tp);
     v.push_back(collective_kernel(backward ? "cp_ring_kv_grad" : "cp_ring_kv", CollectiveKind::AllGather, GroupRole::CP,
                                   kv_block * s.cp * (backward ? 2.0 : 1.0)));
   }
@@ -147,12 +149,15 @@ void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const La
     a.batch = b_heads;
     a.causal = true;
     a.precision = attention_precision(s.precision);
-    // Forward: QK^T and PV, 4 s_q s_kv d per head; backward recomputes QK^T and runs 4 products
-    // more (Dao 2023, FlashAttention-2, Sec. 3): 2.5x the forward.
-    const double fwd = 4.0 * static_cast<double>(sq) * static_cast<double>(skv) * static_cast<double>(hd) *
+    // Forward: QK^T and PV, 2 s_q s_kv (d_qk + d_v) per head (4 s_q s_kv d when both are d);
+    // backward recomputes QK^T and runs 4 products more (Dao 2023, FlashAttention-2, Sec. 3): 2.5x.
+    const double fwd = 2.0 * static_cast<double>(sq) * static_cast<double>(skv) * static_cast<double>(hd + hv) *
                        static_cast<double>(b_heads);
     a.flops = backward ? 2.5 * fwd : fwd;
-    a.bytes = act_bytes(d, (backward ? 8.0 : 4.0) * d.T * d.q / s.tp);
+    // Q, K, V read and the output written (their gradients too in the backward): 4 T q for MHA as
+    // before; MLA's per-head widths differ.
+    a.bytes = c.mla ? act_bytes(d, (backward ? 2.0 : 1.0) * d.T * (d.q + d.kv2 + d.o) / s.tp)
+                    : act_bytes(d, (backward ? 8.0 : 4.0) * d.T * d.q / s.tp);
     v.push_back(a);
     return;
   }
@@ -162,23 +167,22 @@ void attention_core(std::vector<Kernel>& v, const TransformerConfig& c, const La
     // Fused scale-mask-softmax: read and write the scores; dropout: read scores, write probs + mask.
     v.push_back(memory_kernel("attn_softmax", 2.0 * scores * d.eb, s.precision));
     if (s.dropout) v.push_back(memory_kernel("attn_dropout", 2.0 * scores * d.eb + scores, s.precision));
-    v.push_back(gemm_kernel("attn_context_pv", sq, hd, skv, b_heads, attention_precision(s.precision), d.eb));
+    v.push_back(gemm_kernel("attn_context_pv", sq, hv, skv, b_heads, attention_precision(s.precision), d.eb));
     // The context comes out as [b*heads, s, d] and is put back in [s, b, h] order by
     // permute(...).contiguous() (Megatron-LM CoreAttention, unfused path): read and write.
-    v.push_back(memory_kernel("attn_context_copy", 2.0 * act_bytes(d, d.T * d.q / s.tp), s.precision));
+    v.push_back(memory_kernel("attn_context_copy", 2.0 * act_bytes(d, d.T * d.o / s.tp), s.precision));
   } else {
     const Precision ap = attention_precision(s.precision);
-    v.push_back(memory_kernel("attn_context_copy_bwd", 2.0 * act_bytes(d, d.T * d.q / s.tp), s.precision));
-    v.push_back(gemm_kernel("attn_context_dgrad_p", sq, skv, hd, b_heads, ap, d.eb));
-    v.push_back(gemm_kernel("attn_context_dgrad_v", skv, hd, sq, b_heads, ap, d.eb));
+    v.push_back(memory_kernel("attn_context_copy_bwd", 2.0 * act_bytes(d, d.T * d.o / s.tp), s.precision));
+    v.push_back(gemm_kernel("attn_context_dgrad_p", sq, skv, hv, b_heads, ap, d.eb));
+    v.push_back(gemm_kernel("attn_context_dgrad_v", skv, hv, sq, b_heads, ap, d.eb));
     if (s.dropout) v.push_back(memory_kernel("attn_dropout_bwd", 2.0 * scores * d.eb + scores, s.precision));
     v.push_back(memory_kernel("attn_softmax_bwd", 3.0 * scores * d.eb, s.precision));
     v.push_back(gemm_kernel("attn_scores_dgrad_q", sq, hd, skv, b_heads, ap, d.eb));
     v.push_back(gemm_kernel("attn_scores_dgrad_k", skv, hd, sq, b_heads, ap, d.eb));
     // Q, K and V are views of the QKV product's output (split along the last dimension); the
     // split's backward concatenates their three gradients into one tensor: read and write.
-    v.push_back(
-        memory_kernel("attn_qkv_grad_concat", 2.0 * act_bytes(d, d.T * (d.q + 2.0 * d.kv) / s.tp), s.precision));
+    v.push_back(memory_kernel("attn_qkv_grad_concat", 2.0 * act_bytes(d, d.T * (d.q + d.kv2) / s.tp), s.precision));
   }
 }
 
@@ -308,11 +312,45 @@ void eager_elementwise(std::vector<Kernel>& v, const TransformerConfig& c, const
   const double inner =
       c.activation != Activation::SwiGLU || c.is_moe_layer(layer) ? 0.0 : static_cast<double>(c.ffn) / s.tp;
   const double norms = c.norm == NormKind::RMSNorm ? 2.0 * 16.0 * d.Tsp * d.h : 0.0;
-  const double rope = c.learned_positions ? 0.0 : 8.0 * d.T * (d.q + d.kv) / s.tp;
+  const double k_width = c.mla ? static_cast<double>(c.q_dim()) : d.kv;  // MLA: keys as wide as queries
+  const double rope = c.learned_positions ? 0.0 : 8.0 * d.T * (d.q + k_width) / s.tp;
   const double units = norms + rope + 2.0 * d.T * inner;
   if (units <= 0) return;
   v.push_back(memory_kernel(backward ? "eager_elementwise_bwd" : "eager_elementwise",
                             act_bytes(d, units) * (backward ? 2.0 : 1.0), s.precision));
+}
+
+/// The products from the layer's normed input to Q, K and V. Multi-head attention: one fused QKV
+/// product (column-parallel) and its bias. Multi-head latent attention (MlaConfig): the query and
+/// key-value down projections, duplicated on every tensor-parallel rank (Megatron-Core builds them
+/// as TELinear with parallel_mode "duplicated"), then the column-parallel up projections. The
+/// backward runs the same products' data and weight gradients in reverse order.
+void attention_in_projections(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s, const Dims& d,
+                              bool backward) {
+  if (!c.mla) {
+    const double qkv = (d.q + d.kv2) / s.tp;
+    if (backward) bias_grad(v, c, s, d, "qkv_bias_grad", d.T, qkv);
+    linear(v, "qkv", d.Ti, static_cast<std::int64_t>(qkv), c.hidden, s, d.eb, backward, !backward);
+    if (!backward) bias_add(v, c, s, d, "qkv_bias_add", qkv);
+    return;
+  }
+  const MlaConfig& m = *c.mla;
+  const std::int64_t q_local = c.q_dim() / s.tp;
+  const std::int64_t kv_up_local = c.heads * (m.qk_nope_head_dim + m.v_head_dim) / s.tp;
+  auto q_products = [&] {
+    if (m.q_lora_rank > 0) {
+      linear(v, "mla_q_down", d.Ti, m.q_lora_rank, c.hidden, s, d.eb, backward, !backward);
+      linear(v, "mla_q_up", d.Ti, q_local, m.q_lora_rank, s, d.eb, backward);
+    } else {
+      linear(v, "mla_q", d.Ti, q_local, c.hidden, s, d.eb, backward, !backward);
+    }
+  };
+  auto kv_products = [&] {
+    linear(v, "mla_kv_down", d.Ti, m.kv_lora_rank + m.qk_rope_head_dim, c.hidden, s, d.eb, backward, !backward);
+    linear(v, "mla_kv_up", d.Ti, kv_up_local, m.kv_lora_rank, s, d.eb, backward);
+  };
+  q_products();
+  kv_products();
 }
 
 }  // namespace
@@ -323,10 +361,9 @@ std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& 
   const auto p = s.precision;
   v.push_back(norm("input_norm", d, p));
   tp_enter(v, c, s, d, "tp_allgather_attn", UbSite::QkvFprop);
-  linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.q + 2 * d.kv) / s.tp), c.hidden, s, d.eb, false, true);
-  bias_add(v, c, s, d, "qkv_bias_add", (d.q + 2 * d.kv) / s.tp);
+  attention_in_projections(v, c, s, d, false);
   attention_core(v, c, s, d, false);
-  linear(v, "attn_out", d.Ti, c.hidden, c.q_dim() / s.tp, s, d.eb, false);
+  linear(v, "attn_out", d.Ti, c.hidden, c.attn_out_width() / s.tp, s, d.eb, false);
   tp_exit(v, c, s, d, "tp_allreduce_attn", UbSite::ProjFprop);
   v.push_back(dropout_residual("attn_residual", d, p, s.dropout));
   v.push_back(norm("post_attn_norm", d, p));
@@ -359,11 +396,10 @@ std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard&
   v.push_back(dropout_residual("attn_residual_bwd", d, p, s.dropout));
   bias_grad(v, c, s, d, "attn_out_bias_grad", d.Tsp, d.h);
   tp_enter(v, c, s, d, "tp_allgather_attn_grad", UbSite::ProjDgrad);
-  linear(v, "attn_out", d.Ti, c.hidden, c.q_dim() / s.tp, s, d.eb, true);
+  linear(v, "attn_out", d.Ti, c.hidden, c.attn_out_width() / s.tp, s, d.eb, true);
   attention_core(v, c, s, d, true);
-  bias_grad(v, c, s, d, "qkv_bias_grad", d.T, (d.q + 2 * d.kv) / s.tp);
   tp_regather_input(v, s, d, "tp_allgather_attn_input_bwd", UbSite::QkvDgrad);
-  linear(v, "qkv", d.Ti, static_cast<std::int64_t>((d.q + 2 * d.kv) / s.tp), c.hidden, s, d.eb, true);
+  attention_in_projections(v, c, s, d, true);
   tp_exit(v, c, s, d, "tp_allreduce_attn_grad", UbSite::QkvWgrad);
   v.push_back(memory_kernel("input_norm_bwd", 2.0 * norm("", d, p).bytes, p));
   if (s.fp32_weights_autocast)
@@ -386,6 +422,16 @@ std::vector<Kernel> layer_recompute(const TransformerConfig& c, const LayerShard
   // context parallelism its K/V ring, before the flash backward.
   std::vector<Kernel> v;
   const Dims d = dims(c, s);
+  if (c.mla) {
+    // Multi-head latent attention: the up projections are recomputed from the latents instead
+    // (DeepSeek-V3 report, arXiv:2412.19437, Sec. 3.2.3 "Recomputation of RMSNorm and MLA
+    // Up-Projection"; Megatron-Bridge's DeepSeek recipes: recompute_modules ["mla_up_proj"]).
+    const MlaConfig& m = *c.mla;
+    if (m.q_lora_rank > 0) linear(v, "mla_q_up", d.Ti, c.q_dim() / s.tp, m.q_lora_rank, s, d.eb, false);
+    linear(v, "mla_kv_up", d.Ti, c.heads * (m.qk_nope_head_dim + m.v_head_dim) / s.tp, m.kv_lora_rank, s, d.eb, false);
+    for (auto& k : v) k.name = "recompute_" + k.name;
+    return v;
+  }
   attention_core(v, c, s, d, false);
   for (auto& k : v) k.name = "recompute_" + k.name;
   if (s.attention == AttentionImpl::Unfused)

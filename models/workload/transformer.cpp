@@ -17,14 +17,33 @@ std::int64_t ParamCount::layer_total(const TransformerConfig& c, int layer) cons
   return attention + norms + (c.is_moe_layer(layer) ? moe_mlp : mlp);
 }
 
+std::int64_t attention_matrix_params(const TransformerConfig& c) {
+  const std::int64_t h = c.hidden;
+  if (c.mla) {
+    // MLA (arXiv:2405.04434 Sec. 2.1; DeepSeek-V3 config.json names): q down h x q_lora and up
+    // q_lora x heads*qk (or h x heads*qk without a query latent), kv down h x (kv_lora + rope),
+    // kv up kv_lora x heads*(nope + v), output heads*v x h.
+    const auto& m = *c.mla;
+    const std::int64_t q = c.q_dim(), heads = c.heads;
+    const std::int64_t q_proj =
+        m.q_lora_rank > 0 ? checked_mul(h, m.q_lora_rank, "attention") + checked_mul(m.q_lora_rank, q, "attention")
+                          : checked_mul(h, q, "attention");
+    return q_proj + checked_mul(h, m.kv_lora_rank + m.qk_rope_head_dim, "attention") +
+           checked_mul(m.kv_lora_rank, heads * (m.qk_nope_head_dim + m.v_head_dim), "attention") +
+           checked_mul(c.attn_out_width(), h, "attention");
+  }
+  // Q (h x q), K and V (h x kv each), output (q x h). q = h unless the model states a head_dim
+  // with heads x head_dim != hidden.
+  return checked_add(checked_mul(h, c.q_dim() + c.kv_width(), "attention"), checked_mul(c.q_dim(), h, "attention"),
+                     "attention");
+}
+
 ParamCount count_parameters(const TransformerConfig& c) {
   const std::int64_t h = c.hidden, f = c.ffn, kv = c.kv_dim(), q = c.q_dim();
   const int b = c.bias ? 1 : 0;
   ParamCount p;
-  // Attention: Q (h x q), K and V (h x kv each), output (q x h); biases on QKV and output. q = h
-  // unless the model states a head_dim with heads x head_dim != hidden.
-  p.attention = checked_add(checked_mul(h, q + 2 * kv, "attention"), checked_mul(q, h, "attention"), "attention") +
-                b * (q + 2 * kv + h);
+  // Attention matrices, biases on QKV and output (MHA only), and MLA's RMSNorms on its two latents.
+  p.attention = attention_matrix_params(c) + (c.mla ? c.mla->q_lora_rank + c.mla->kv_lora_rank : b * (q + 2 * kv + h));
   // MLP: gelu/relu: up h x f, down f x h (+ biases f and h); SwiGLU: gate, up, down (no bias).
   auto mlp_params = [&](std::int64_t inner) {
     return checked_mul(c.mlp_matrices(), checked_mul(h, inner, "mlp"), "mlp") + b * (inner + h);
@@ -62,14 +81,16 @@ double model_flops_per_iteration(const TransformerConfig& c, std::int64_t global
   const double tokens = static_cast<double>(global_batch) * s;
   const ParamCount p = count_parameters(c);
   double fwd = 0;
-  const double kv = static_cast<double>(c.kv_dim()), q = static_cast<double>(c.q_dim());
-  const double attn_linear = h * (q + 2 * kv) + q * h;
+  const double attn_linear = static_cast<double>(attention_matrix_params(c));
+  // Scores (QK^T, qk wide) and weighted values (v wide) per head: 4 s q for MHA.
+  const double attn_core =
+      2.0 * s * static_cast<double>(c.heads) * static_cast<double>(c.qk_head_dim() + c.v_head_dim());
   for (int l = 0; l < c.layers; ++l) {
     double mlp_linear = c.is_moe_layer(l) ? static_cast<double>(c.moe->top_k + c.moe->shared_experts) *
                                                     c.mlp_matrices() * h * static_cast<double>(c.moe->expert_ffn) +
                                                 h * c.moe->experts
                                           : static_cast<double>(c.mlp_matrices()) * h * static_cast<double>(c.ffn);
-    fwd += 2.0 * (attn_linear + mlp_linear) + 4.0 * s * q;
+    fwd += 2.0 * (attn_linear + mlp_linear) + attn_core;
   }
   fwd += 2.0 * h * static_cast<double>(c.vocab);  // logits
   (void)p;
@@ -83,7 +104,7 @@ double narayanan_eq3_flops(const TransformerConfig& c, std::int64_t global_batch
 }
 
 TransformerConfig parse_transformer(const JsonReader& r) {
-  r.reject_unknown({"name", "layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "vocab", "seq_len",
+  r.reject_unknown({"name", "layers", "hidden", "heads", "kv_heads", "head_dim", "mla", "ffn", "vocab", "seq_len",
                     "activation", "norm", "bias", "position", "tied_embeddings", "moe", "params_b", "source"});
   TransformerConfig c;
   c.name = r.opt_str("name").value_or("model");
@@ -106,6 +127,16 @@ TransformerConfig parse_transformer(const JsonReader& r) {
       r.opt_choice("position", {"learned", "rotary", "alibi"}).value_or(llama ? "rotary" : "learned") == "learned";
   c.tied_embeddings = r.opt_boolean("tied_embeddings").value_or(!llama);
   c.head_dim_override = r.opt_integer("head_dim", 1, 1'000'000).value_or(0);
+  if (auto m = r.opt_object("mla")) {
+    m->reject_unknown({"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"});
+    MlaConfig x;
+    x.q_lora_rank = m->opt_integer("q_lora_rank", 0, 1'000'000).value_or(0);
+    x.kv_lora_rank = m->integer("kv_lora_rank", 1, 1'000'000);
+    x.qk_nope_head_dim = m->integer("qk_nope_head_dim", 1, 1'000'000);
+    x.qk_rope_head_dim = m->integer("qk_rope_head_dim", 0, 1'000'000);
+    x.v_head_dim = m->integer("v_head_dim", 1, 1'000'000);
+    c.mla = x;
+  }
   if (c.head_dim_override == 0 && c.hidden % c.heads != 0)
     throw InputError(r.where("heads"), "a divisor of hidden = " + std::to_string(c.hidden) + " (or a head_dim)",
                      std::to_string(c.heads));

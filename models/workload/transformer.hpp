@@ -33,6 +33,18 @@ struct MoeConfig {
   double busiest_rank_load() const { return capacity_factor > 0 ? capacity_factor : load_skew; }
 };
 
+/// Multi-head latent attention (DeepSeek-V2/V3; DeepSeek-AI, arXiv:2405.04434, Sec. 2.1): the
+/// input is projected down to a query latent and a key-value latent (plus a shared rotary key) and
+/// back up per head; QK heads are qk_nope + qk_rope wide, V heads v_head_dim. In Megatron-Core the
+/// down projections are duplicated on every tensor-parallel rank (TELinear parallel_mode
+/// "duplicated", megatron/core/transformer/multi_latent_attention.py) and the up projections are
+/// column-parallel.
+struct MlaConfig {
+  std::int64_t q_lora_rank = 0;  ///< 0: queries projected directly from the input (DeepSeek-V2-Lite)
+  std::int64_t kv_lora_rank = 0;
+  std::int64_t qk_nope_head_dim = 0, qk_rope_head_dim = 0, v_head_dim = 0;
+};
+
 struct TransformerConfig {
   std::string name;
   int layers = 0;
@@ -53,9 +65,18 @@ struct TransformerConfig {
   /// 0: hidden / heads.
   std::int64_t head_dim_override = 0;
 
+  /// Multi-head latent attention instead of (grouped-query) multi-head attention.
+  std::optional<MlaConfig> mla;
+
   std::int64_t head_dim() const { return head_dim_override > 0 ? head_dim_override : hidden / heads; }
-  std::int64_t q_dim() const { return head_dim() * heads; }  ///< query (and attention output) width
-  std::int64_t kv_dim() const { return head_dim() * kv_heads; }
+  /// Per-head widths of queries/keys and of values (different under MLA: 192 and 128 for DeepSeek-V3).
+  std::int64_t qk_head_dim() const { return mla ? mla->qk_nope_head_dim + mla->qk_rope_head_dim : head_dim(); }
+  std::int64_t v_head_dim() const { return mla ? mla->v_head_dim : head_dim(); }
+  std::int64_t q_dim() const { return qk_head_dim() * heads; }   ///< query width
+  std::int64_t kv_dim() const { return head_dim() * kv_heads; }  ///< K (and V) width of (GQA) MHA
+  /// Width of the keys and values together after projection: 2 kv_dim, or heads x (qk + v) under MLA.
+  std::int64_t kv_width() const { return mla ? heads * (qk_head_dim() + v_head_dim()) : 2 * kv_dim(); }
+  std::int64_t attn_out_width() const { return v_head_dim() * heads; }  ///< input of the output projection
   int mlp_matrices() const { return activation == Activation::SwiGLU ? 3 : 2; }
   bool is_moe_layer(int layer) const {
     return moe && layer >= moe->first_dense_layers && ((layer + 1) % moe->moe_every == 0);
@@ -86,6 +107,8 @@ struct ParamCount {
 };
 
 ParamCount count_parameters(const TransformerConfig& c);
+/// Weight elements of one layer's attention products (input projections and output projection).
+std::int64_t attention_matrix_params(const TransformerConfig& c);
 
 /// Weight-matrix parameters of one layer held by one rank (norms excluded): attention split over
 /// tp, a dense MLP over tp, an MoE layer's experts over etp x ep (MoE parallel folding; etp = tp

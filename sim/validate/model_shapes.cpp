@@ -33,7 +33,25 @@ const std::pair<const char*, PublishedModelShape> kShapes[] = {
     {"nemotron340b", {96, 96, 8, 18432, 73728, 256000, "relu", false, false, kNemotron}},
 };
 
+// MLA dimensions from each model's released config.json (q_lora_rank, kv_lora_rank,
+// qk_nope_head_dim, qk_rope_head_dim, v_head_dim). DeepSeek-V3 also in Megatron-Bridge's
+// DeepSeekV3ModelProvider (src/megatron/bridge/models/deepseek/deepseek_provider.py, 2025);
+// DeepSeek-V2-Lite projects queries without a latent (q_lora_rank null).
+const std::pair<const char*, PublishedMlaShape> kMlaShapes[] = {
+    {"deepseekv3", {1536, 512, 128, 64, 128, "deepseek-ai/DeepSeek-V3 config.json"}},
+    {"deepseekv2", {1536, 512, 128, 64, 128, "deepseek-ai/DeepSeek-V2 config.json"}},
+    {"deepseekv2lite", {0, 512, 128, 64, 128, "deepseek-ai/DeepSeek-V2-Lite config.json"}},
+    {"kimik2", {1536, 512, 128, 64, 128, "moonshotai/Kimi-K2-Instruct config.json"}},
+};
+
 }  // namespace
+
+std::optional<PublishedMlaShape> published_mla_shape(const std::string& name) {
+  const std::string k = key(name);
+  for (const auto& [n, shape] : kMlaShapes)
+    if (k == n) return shape;
+  return std::nullopt;
+}
 
 std::optional<PublishedModelShape> published_model_shape(const std::string& name) {
   const std::string k = key(name);

@@ -20,4 +20,12 @@ struct PublishedModelShape {
 /// The shape for a model name as published (case, spaces, '-' and '_' ignored), or nullopt.
 std::optional<PublishedModelShape> published_model_shape(const std::string& name);
 
+/// Multi-head latent attention dimensions of a model family's released configuration (the schema
+/// marks such a record `model.attention: "mla"` and leaves the dimensions to its notes).
+struct PublishedMlaShape {
+  std::int64_t q_lora_rank = 0, kv_lora_rank = 0, qk_nope_head_dim = 0, qk_rope_head_dim = 0, v_head_dim = 0;
+  const char* source = "";
+};
+std::optional<PublishedMlaShape> published_mla_shape(const std::string& name);
+
 }  // namespace trainsim

@@ -191,6 +191,22 @@ Scenario record_scenario(const PublishedRecord& r, std::vector<std::string>& fil
     model["bias"] = shape->bias;
     model["tied_embeddings"] = shape->tied_embeddings;
   }
+  if (r.attention_kind && *r.attention_kind == "mla") {
+    // Multi-head latent attention: its dimensions are the model family's released configuration.
+    if (const auto m = published_mla_shape(r.model_name.value_or(""))) {
+      model["mla"] = {{"q_lora_rank", m->q_lora_rank},
+                      {"kv_lora_rank", m->kv_lora_rank},
+                      {"qk_nope_head_dim", m->qk_nope_head_dim},
+                      {"qk_rope_head_dim", m->qk_rope_head_dim},
+                      {"v_head_dim", m->v_head_dim}};
+      fill(fmt::format("mla: q_lora {}, kv_lora {}, qk {}+{}, v {} ({})", m->q_lora_rank, m->kv_lora_rank,
+                       m->qk_nope_head_dim, m->qk_rope_head_dim, m->v_head_dim, m->source));
+    } else {
+      fill(
+          "WARNING: attention=mla but the model is not in the catalog of MLA configurations: multi-head attention "
+          "of the same width assumed");
+    }
+  }
   if (r.moe) {
     // Mixture of experts (schema: experts, top_k, expert_ffn, shared_experts, moe_layers).
     if (!r.moe->experts) throw InputError("model.moe.experts is null");

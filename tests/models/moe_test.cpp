@@ -39,12 +39,14 @@ TEST(Moe, MixtralWorkloadMatchesPublishedCounts) {
 TEST(Moe, DeepSeekV3LikeWorkloadMatchesPublishedCounts) {
   const auto c = shipped("deepseek-v3.json");
   const auto p = count_parameters(c);
-  // DeepSeek-V3 report: 671B total (without the MTP module), 37B activated per token. MLA is
-  // approximated by same-width multi-head attention (+18.5M per layer, the workload's description).
+  // DeepSeek-V3 report: 671B total (without the MTP module), 37B activated per token.
   EXPECT_NEAR(p.total / 671e9, 1.0, 0.005);
-  // "Activated" excludes the 1.85B embedding and output matrices, which every count here includes.
-  const double embeddings = 2.0 * 129280 * 7168;
-  EXPECT_NEAR((p.active - embeddings) / 37e9, 1.0, 0.03);
+  EXPECT_NEAR(p.active / 37e9, 1.0, 0.02);  // 37.55B with the embedding and output matrices
+  // Multi-head latent attention from config.json, by hand: q down 7168 x 1536, q up 1536 x 128*192,
+  // kv down 7168 x (512 + 64), kv up 512 x 128*(128 + 128), output 128*128 x 7168, and the RMSNorms
+  // of the two latents (1536 + 512).
+  const std::int64_t mla = 7168LL * 1536 + 1536LL * 128 * 192 + 7168LL * 576 + 512LL * 128 * 256 + 128LL * 128 * 7168;
+  EXPECT_EQ(p.attention, mla + 1536 + 512);
   EXPECT_FALSE(c.is_moe_layer(2));  // first_k_dense_replace = 3
   EXPECT_TRUE(c.is_moe_layer(3));
   EXPECT_EQ(c.moe_layers(), 58);
@@ -122,6 +124,50 @@ TEST(Moe, RoutedExpertsAreAGroupedGemmOverTheLocalExperts) {
   EXPECT_DOUBLE_EQ(up->flops, 2.0 * c.seq_len * 2 * 2 * c.moe->expert_ffn * c.hidden);
   // Each expert's weights are read once: 4 experts' worth.
   EXPECT_GE(up->bytes, 4.0 * 2 * c.moe->expert_ffn * c.hidden * 2);
+}
+
+}  // namespace
+}  // namespace trainsim
+
+namespace trainsim {
+namespace {
+
+// Multi-head latent attention (#19 item 4): FLOPs and kernels follow the released dimensions; the
+// down projections run whole on every tensor-parallel rank (Megatron-Core: parallel_mode
+// "duplicated"), the up projections are split.
+TEST(Mla, FlopsAndTensorParallelProducts) {
+  const auto c = shipped("deepseek-v3.json");
+  ASSERT_TRUE(c.mla.has_value());
+  EXPECT_EQ(c.qk_head_dim(), 192);
+  EXPECT_EQ(c.v_head_dim(), 128);
+  // Attention core per token and layer, forward: 2 s heads (192 + 128) = 335.5 MFLOP at 4K tokens,
+  // against 4 s h = 117.4 MFLOP for multi-head attention of the hidden width.
+  TransformerConfig mha = c;
+  mha.mla.reset();
+  const double tokens = 4096.0 * 8;
+  const double diff = (model_flops_per_iteration(c, 8) - model_flops_per_iteration(mha, 8)) / (3.0 * tokens);
+  const double attn_linear_diff =
+      2.0 * (static_cast<double>(attention_matrix_params(c)) - static_cast<double>(attention_matrix_params(mha)));
+  EXPECT_NEAR(diff / c.layers, attn_linear_diff + 2.0 * 4096 * 128 * (192 + 128) - 4.0 * 4096 * 7168, 1.0);
+  LayerShard s;
+  s.tp = 2;
+  s.micro_batch = 1;
+  const auto fwd = layer_forward(c, s, 0);
+  auto product = [&](const std::string& name) {
+    for (const auto& k : fwd)
+      if (k.name == name) return k;
+    ADD_FAILURE() << name;
+    return Kernel{};
+  };
+  EXPECT_EQ(product("mla_q_down").n, 1536);  // duplicated: the whole latent on each rank
+  EXPECT_EQ(product("mla_q_up").n, 128 * 192 / 2);
+  EXPECT_EQ(product("mla_kv_down").n, 512 + 64);
+  EXPECT_EQ(product("mla_kv_up").n, 128 * 256 / 2);
+  EXPECT_EQ(product("attn_out").k, 128 * 128 / 2);
+  // Selective recomputation of an MLA layer re-runs the two up projections only.
+  const auto re = layer_recompute(c, s, 0, Recompute::Selective);
+  ASSERT_EQ(re.size(), 2u);
+  EXPECT_EQ(re[0].name, "recompute_mla_q_up");
 }
 
 }  // namespace
