@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <set>
 
@@ -68,16 +69,25 @@ double to_metric(const std::string& metric, const Metrics& m, const PublishedRec
     const auto& e = m.energy_cost.energy.per_iteration;
     const std::string scope = lower(r.scope);
     if (!m.energy_cost.valid || e.iteration_s <= 0) throw InputError(r.id + ": no energy prediction for this row");
-    double joules = 0;
-    if (scope.find("facility") != std::string::npos || scope.find("pue") != std::string::npos)
-      joules = e.total_j();
-    else if (scope.find("node") != std::string::npos || scope.find("system") != std::string::npos)
-      joules = e.gpu_j + e.host_j;
-    else if (scope.find("gpu") != std::string::npos)
-      joules = e.gpu_j;
-    else
+    // The coverage the scope names first decides ("node-level: ... excludes the switches and
+    // facility/PUE" covers nodes): a later mention is usually what the figure leaves out.
+    enum class Cover { Gpu, Node, Facility };
+    std::optional<Cover> cover;
+    std::size_t first = std::string::npos;
+    for (const auto& [word, c] : std::vector<std::pair<std::string, Cover>>{{"facility", Cover::Facility},
+                                                                            {"pue", Cover::Facility},
+                                                                            {"node", Cover::Node},
+                                                                            {"system", Cover::Node},
+                                                                            {"gpu", Cover::Gpu}}) {
+      const std::size_t at = scope.find(word);
+      if (at < first) first = at, cover = c;
+    }
+    if (!cover)
       throw InputError(r.id + ": $.scope", "what the figure covers: GPUs only, whole node or facility with PUE",
                        "\"" + r.scope + "\"");
+    const double joules = *cover == Cover::Facility ? e.total_j()
+                          : *cover == Cover::Node   ? e.gpu_j + e.host_j
+                                                    : e.gpu_j;
     if (metric == "avg_power_w_per_gpu") return joules / e.iteration_s / N;
     // The whole run: the iterations of the record's token count (measured.others.train_tokens).
     const auto& o = r.others;

@@ -359,6 +359,8 @@ TEST(Validate, EnergyMetricsFollowTheirScope) {
   EXPECT_LE(gpu, 400.0);  // at most its 400 W limit
   EXPECT_GT(node, gpu);   // hosts, NICs' share added
   EXPECT_GT(facility, node);
+  // The coverage named first decides: what a scope says it leaves out does not count.
+  EXPECT_DOUBLE_EQ(power("node-level: whole servers; excludes the switches and facility/PUE"), node);
   r.scope = "somewhere";
   EXPECT_FALSE(validate_record(r, {}).predicted);
   // The whole run needs its token count.
@@ -372,6 +374,22 @@ TEST(Validate, EnergyMetricsFollowTheirScope) {
   // kWh = W x GPUs x seconds per token x tokens / 3.6e6.
   const double tokens_per_s = 512.0 * 2048 / run.iteration_time_s;
   EXPECT_NEAR(*run.predicted, gpu * 32 * (1e9 / tokens_per_s) / 3.6e6, 1e-6 * *run.predicted);
+}
+
+// #21 item 8 (energy checked against measurements): MLPerf Training v4.0 GPT-3 175B on 512 H100
+// (SMC power submission, validation/added-runs.jsonl): measured node-level power 856.4 W per GPU
+// and 10.63 s per step. Predicted 971 W (+13.4%) and 10.04 s (-5.6%).
+TEST(Validate, MlperfMeasuredNodePowerAndStepTime) {
+  const auto recs = load_published_records(std::string(TRAINSIM_SOURCE_DIR) + "/validation/added-runs.jsonl");
+  int found = 0;
+  for (const auto& r : recs) {
+    if (r.id.rfind("mlperf_t40_smc_gpt3", 0) != 0) continue;
+    ++found;
+    const auto row = validate_record(r, {});
+    ASSERT_TRUE(row.predicted) << r.id << ": " << row.skipped_reason;
+    EXPECT_LT(std::abs(*row.predicted / r.value - 1.0), r.metric == "iteration_time_s" ? 0.10 : 0.15) << r.id;
+  }
+  EXPECT_EQ(found, 2);
 }
 
 // A stated dp that does not make the GPU count is derived from it instead, and the row says so.
