@@ -171,3 +171,48 @@ TEST(Cli, CheckpointInIterationNeedsTheSimgridEngineAndSweepsWriteToTheWorkingDi
   EXPECT_TRUE(std::filesystem::exists(work + "/tiny.results.jsonl"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/tiny.results.jsonl"));
 }
+
+// #21 item 6: the configuration a team is about to launch becomes a scenario it can predict.
+TEST(Cli, ImportMegatronArgumentsAndDeepSpeedConfig) {
+  const std::string out = std::string(TRAINSIM_BINARY_DIR) + "/imported-gpt3.json";
+  auto m = run("import " + kSrc + "/tests/data/import/megatron-gpt3-175b.sh --cluster " + kSrc +
+               "/scenarios/clusters/dgx-a100-superpod-hdr.json --out " + out);
+  ASSERT_EQ(m.status, 0) << m.out;
+  std::ifstream in(out);
+  const auto sc = nlohmann::json::parse(in);
+  EXPECT_EQ(sc["strategy"]["tp"], 8);
+  EXPECT_EQ(sc["strategy"]["pp"], 16);
+  EXPECT_EQ(sc["strategy"]["global_batch"], 1536);
+  EXPECT_EQ(sc["strategy"]["precision"], "fp16");
+  EXPECT_EQ(sc["strategy"]["recompute"], "full");
+  EXPECT_EQ(sc["strategy"]["zero"], 1);  // --use-distributed-optimizer
+  EXPECT_EQ(sc["workload"]["model"]["layers"], 96);
+  // Megatron pads GPT-2 BPE's 50,257 tokens to a multiple of 128 x tp: the 51,200 of the paper.
+  EXPECT_EQ(sc["workload"]["model"]["vocab"], 51200);
+  EXPECT_NE(m.out.find("options not mapped"), std::string::npos) << m.out;
+  EXPECT_NE(m.out.find("--lr"), std::string::npos) << m.out;
+  auto r = run("run " + out + " --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_GT(nlohmann::json::parse(r.out)["iteration_time_s"].get<double>(), 10.0);
+
+  const std::string dout = std::string(TRAINSIM_BINARY_DIR) + "/imported-ds.json";
+  auto d = run("import " + kSrc + "/tests/data/import/deepspeed-zero3.json --cluster " + kSrc +
+               "/scenarios/clusters/dgx-a100-8n-hdr-lustre.json --workload " + kSrc +
+               "/scenarios/workloads/llama2-7b.json --out " + dout);
+  ASSERT_EQ(d.status, 0) << d.out;
+  std::ifstream din(dout);
+  const auto ds = nlohmann::json::parse(din);
+  EXPECT_EQ(ds["strategy"]["zero"], 3);
+  EXPECT_EQ(ds["strategy"]["optimizer_offload"], true);
+  EXPECT_EQ(ds["strategy"]["micro_batch"], 4);
+  EXPECT_EQ(ds["strategy"]["precision"], "bf16");
+
+  // A shell variable left in the script is named, not guessed.
+  const std::string bad = std::string(TRAINSIM_BINARY_DIR) + "/import-var.sh";
+  std::ofstream(bad) << "--num-layers 2 --hidden-size 64 --num-attention-heads 4 --tensor-model-parallel-size $TP\n";
+  auto e = run("import " + bad + " --cluster " + kSrc + "/scenarios/clusters/dgx-a100-8n-hdr-lustre.json");
+  EXPECT_EQ(e.status, 2) << e.out;
+  EXPECT_NE(e.out.find("--tensor-model-parallel-size: expected an integer, found \"$TP\" (a shell variable"),
+            std::string::npos)
+      << e.out;
+}
