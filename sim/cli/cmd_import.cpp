@@ -36,13 +36,15 @@ Action setup(CLI::App& app) {
   app.add_option("--kind", x->kind, "megatron or deepspeed (default: deepspeed for .json, else megatron)")
       ->check(CLI::IsMember({"megatron", "deepspeed"}));
   app.add_option("--workload", x->workload, "workload JSON file (needed when the config has no model shape)");
-  app.add_option("--framework", x->framework,
-                 "framework profile name (scenarios/frameworks/), e.g. megatron-core; default: none (stated knobs only)");
+  app.add_option(
+      "--framework", x->framework,
+      "framework profile name (scenarios/frameworks/), e.g. megatron-core; default: none (stated knobs only)");
   app.add_option("--name", x->name, "scenario name (default: the config file's name)");
   app.add_option("--out", x->out, "write the scenario here (default: stdout)");
   return [x]() {
-    const std::string kind =
-        !x->kind.empty() ? x->kind : std::filesystem::path(x->config).extension() == ".json" ? "deepspeed" : "megatron";
+    const std::string kind = !x->kind.empty()                                          ? x->kind
+                             : std::filesystem::path(x->config).extension() == ".json" ? "deepspeed"
+                                                                                       : "megatron";
     const ImportedConfig c = kind == "deepspeed" ? import_deepspeed_config(read_json_file(x->config), x->config)
                                                  : import_megatron_args(slurp(x->config), x->config);
     const std::string name = x->name.empty() ? std::filesystem::path(x->config).stem().string() : x->name;

@@ -87,8 +87,9 @@ class MegatronArgs {
       used = 0;
     }
     if (used == 0 || used != v->size())
-      throw InputError(origin_ + ": " + k, "an integer",
-                       "\"" + *v + "\"" + (v->find('$') != std::string::npos ? " (a shell variable: substitute it first)" : ""));
+      throw InputError(
+          origin_ + ": " + k, "an integer",
+          "\"" + *v + "\"" + (v->find('$') != std::string::npos ? " (a shell variable: substitute it first)" : ""));
     return x;
   }
   std::optional<double> number(const std::string& k) {
@@ -120,7 +121,8 @@ class MegatronArgs {
 
 ImportedConfig import_megatron_args(const std::string& text, const std::string& origin) {
   MegatronArgs a(text, origin);
-  if (a.empty()) throw InputError(origin, "a Megatron-LM argument list (--num-layers ... --global-batch-size ...)", "no --options");
+  if (a.empty())
+    throw InputError(origin, "a Megatron-LM argument list (--num-layers ... --global-batch-size ...)", "no --options");
   ImportedConfig out;
   auto& m = out.model;
   auto& s = out.strategy;
@@ -151,8 +153,8 @@ ImportedConfig import_megatron_args(const std::string& text, const std::string& 
       const auto tok = a.str("--tokenizer-type");
       const bool gpt2 = tok ? *tok == "GPT2BPETokenizer" : a.has("--vocab-file") && a.has("--merge-file");
       if (gpt2) {
-        const std::int64_t multiple =
-            a.integer("--make-vocab-size-divisible-by").value_or(128) * a.integer("--tensor-model-parallel-size").value_or(1);
+        const std::int64_t multiple = a.integer("--make-vocab-size-divisible-by").value_or(128) *
+                                      a.integer("--tensor-model-parallel-size").value_or(1);
         vocab = (50257 + multiple - 1) / multiple * multiple;
         out.notes.push_back("vocab=" + std::to_string(*vocab) + " (GPT-2 BPE, 50,257 padded to a multiple of " +
                             std::to_string(multiple) + ")");
@@ -198,7 +200,8 @@ ImportedConfig import_megatron_args(const std::string& text, const std::string& 
   if (auto per = a.integer("--num-layers-per-virtual-pipeline-stage"); per && layers) {
     const std::int64_t pp = s.value("pp", 1);
     s["vp"] = *layers / (pp * *per);
-    out.notes.push_back("vp=" + std::to_string(*layers / (pp * *per)) + " (num-layers / (pp x layers per virtual stage))");
+    out.notes.push_back("vp=" + std::to_string(*layers / (pp * *per)) +
+                        " (num-layers / (pp x layers per virtual stage))");
   }
   if (s.value("vp", 1) > 1) s["schedule"] = "interleaved-1f1b";
   if (auto v = a.integer("--micro-batch-size")) s["micro_batch"] = *v;
@@ -247,7 +250,8 @@ ImportedConfig import_deepspeed_config(const nlohmann::json& c, const std::strin
     s["global_batch"] = integer(*v, "$.train_batch_size");
     out.workload["global_batch"] = s["global_batch"];
   }
-  if (auto v = get(c, "train_micro_batch_size_per_gpu")) s["micro_batch"] = integer(*v, "$.train_micro_batch_size_per_gpu");
+  if (auto v = get(c, "train_micro_batch_size_per_gpu"))
+    s["micro_batch"] = integer(*v, "$.train_micro_batch_size_per_gpu");
   if (auto z = get(c, "zero_optimization")) {
     if (auto st = get(*z, "stage")) s["zero"] = integer(*st, "$.zero_optimization.stage");
     if (auto off = get(*z, "offload_optimizer"))
@@ -265,8 +269,8 @@ ImportedConfig import_deepspeed_config(const nlohmann::json& c, const std::strin
         "activation_checkpointing configures how checkpointed layers are stored; whether layers are checkpointed is "
         "the model code's choice: state strategy.recompute");
   for (const auto& [k, v] : c.items())
-    if (!std::set<std::string>{"train_batch_size", "train_micro_batch_size_per_gpu", "zero_optimization", "bf16", "fp16",
-                               "activation_checkpointing"}
+    if (!std::set<std::string>{"train_batch_size", "train_micro_batch_size_per_gpu", "zero_optimization", "bf16",
+                               "fp16", "activation_checkpointing"}
              .count(k))
       out.unmapped.push_back(k);
   out.notes.push_back("DeepSpeed configs have no model shape: the workload comes from --workload");

@@ -16,9 +16,9 @@
 namespace trainsim {
 
 struct ImportedConfig {
-  nlohmann::json model;     ///< the model part of a workload (null: the config has no model shape)
-  nlohmann::json workload;  ///< global_batch and train_tokens when the config has them
-  nlohmann::json strategy;  ///< strategy fields (docs/scenarios.md names)
+  nlohmann::json model;               ///< the model part of a workload (null: the config has no model shape)
+  nlohmann::json workload;            ///< global_batch and train_tokens when the config has them
+  nlohmann::json strategy;            ///< strategy fields (docs/scenarios.md names)
   std::vector<std::string> unmapped;  ///< options read but not mapped (no effect on the prediction here)
   std::vector<std::string> notes;     ///< what was inferred, and why
 };
