@@ -291,20 +291,24 @@ PlotFiles write_timeline(const Prediction& p, const std::string& dir, const std:
 PlotFiles write_breakdown(const std::vector<BreakdownBar>& bars, const std::string& dir, const std::string& name) {
   PlotFiles f;
   f.name = name;
-  f.title = "Where the iteration time goes (busiest pipeline stage, % of the iteration)";
+  // In seconds (#21: percentages hid that the bars' iterations differ): each bar's height is its
+  // iteration, its parts where the time goes.
+  f.title = "Where the iteration time goes (busiest pipeline stage, seconds per iteration)";
   const char* titles[] = {"forward",         "backward",          "recompute", "TP comm (exposed)",
                           "pipeline bubble", "DP comm (exposed)", "optimizer"};
   const char* colors[] = {"#4e79a7", "#59a14f", "#f28e2b", "#e15759", "#bab0ac", "#76b7b2", "#9c755f"};
   std::string dat = "\"scenario\"";
   for (const char* t : titles) dat += " " + dq(t);
   dat += "\n";
+  std::size_t longest = 0;
   for (const auto& b : bars) {
     const auto& d = b.metrics.breakdown;
-    const double T = b.metrics.iteration_time_s > 0 ? b.metrics.iteration_time_s : 1;
     const double v[] = {d.forward,         d.backward,        d.recompute, d.tp_comm_exposed,
                         d.pipeline_bubble, d.dp_comm_exposed, d.optimizer};
-    dat += dq(b.label + " (" + human_seconds(b.metrics.iteration_time_s) + ")");
-    for (double x : v) dat += fmt::format(" {:.6g}", 100 * x / T);
+    // The label on two lines (name, then the iteration time) so that neighbours do not overlap.
+    dat += dq(b.label + "\\n" + human_seconds(b.metrics.iteration_time_s));
+    longest = std::max(longest, b.label.size());
+    for (double x : v) dat += fmt::format(" {:.6g}", x);
     dat += "\n";
     ++f.rows;
   }
@@ -313,9 +317,12 @@ PlotFiles write_breakdown(const std::vector<BreakdownBar>& bars, const std::stri
   body += "set title " + q(f.title) + "\n";
   body += "set style data histograms\nset style histogram rowstacked\nset style fill solid 1.0 border rgb \"white\"\n";
   body += fmt::format("set boxwidth {}\n", bars.size() > 1 ? 0.6 : 0.4);
-  body += "set ylabel \"% of the iteration\"\nset yrange [0:100]\nset grid ytics lc rgb \"#dddddd\"\n";
+  body += "set ylabel \"seconds per iteration\"\nset yrange [0:*]\nset grid ytics lc rgb \"#dddddd\"\n";
   body += "set key outside right top vertical\nset border 3\nset tics nomirror\n";
-  if (bars.size() > 4) body += "set xtics rotate by -30\n";
+  // Long names are slanted, with room below the axis for them.
+  const int per_bar = longest > 0 ? static_cast<int>(longest) : 1;
+  if (bars.size() > 4 || per_bar * static_cast<int>(bars.size()) > 60)
+    body += fmt::format("set xtics rotate by -25\nset bmargin {}\n", std::min(20, 4 + per_bar / 3));
   body += "plot ";
   for (int i = 0; i < 7; ++i)
     body += fmt::format("{}{} using {}:xtic(1) title columnheader({}) lc rgb {}", i ? ", \\\n     " : "",
@@ -323,7 +330,7 @@ PlotFiles write_breakdown(const std::vector<BreakdownBar>& bars, const std::stri
   body += "\n";
   for (const char* t : titles) f.series.push_back(t);
   const int w = std::clamp(520 + 140 * static_cast<int>(bars.size()), 760, 1600);
-  write_file(dir + "/" + name + ".gp", two_terminals(name, w, 520, body));
+  write_file(dir + "/" + name + ".gp", two_terminals(name, w, 560, body));
   return f;
 }
 

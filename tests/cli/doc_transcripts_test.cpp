@@ -162,7 +162,8 @@ TEST(DocTranscripts, EveryTranscriptStillComesOutOfTheTool) {
 }
 
 TEST(DocTranscriptsSlow, TranscriptsMarkedSlow) {
-  if (!std::getenv("TRAINSIM_DOCS_SLOW")) GTEST_SKIP() << "set TRAINSIM_DOCS_SLOW=1 to run the transcripts marked <!-- slow -->";
+  if (!std::getenv("TRAINSIM_DOCS_SLOW"))
+    GTEST_SKIP() << "set TRAINSIM_DOCS_SLOW=1 to run the transcripts marked <!-- slow -->";
   for (const auto& t : transcripts())
     if (slow(t)) check(t);
 }
@@ -175,7 +176,8 @@ TEST(DocTranscripts, TheCheckerCatchesADriftedNumber) {
   // The check must fail on a wrong number: run it where a failure is expected.
   ::testing::TestPartResultArray failures;
   {
-    ::testing::ScopedFakeTestPartResultReporter reporter(::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
     check(t);
   }
   ASSERT_EQ(failures.size(), 1);
