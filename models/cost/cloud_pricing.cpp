@@ -39,7 +39,7 @@ CloudPricing default_cloud_pricing() {
 }
 
 CloudPricing parse_cloud_pricing(const JsonReader& r) {
-  r.reject_unknown({"market", "class", "provider", "instance", "as_of", "on_demand_usd_per_gpu_hour",
+  r.reject_unknown({"market", "class", "provider", "instance", "as_of", "term", "on_demand_usd_per_gpu_hour",
                     "reserved_discount", "spot_discount", "spot_preemptions_per_node_hour", "spot_restart_s"});
   CloudPricing p = default_cloud_pricing();
   if (auto m = r.opt_choice("market", {"on_demand", "reserved", "spot"}))
@@ -55,8 +55,9 @@ CloudPricing parse_cloud_pricing(const JsonReader& r) {
   p.offer.provider = r.opt_str("provider").value_or("");
   p.offer.instance = r.opt_str("instance").value_or("");
   p.offer.as_of = r.opt_str("as_of").value_or("");
-  p.reserved_discount = r.opt_number("reserved_discount", 0, 0.99).value_or(p.reserved_discount);
-  p.spot_discount = r.opt_number("spot_discount", 0, 0.99).value_or(p.spot_discount);
+  p.term = r.opt_choice("term", {"1y", "3y"}).value_or(p.term);
+  if (auto d = r.opt_number("reserved_discount", 0, 0.99)) p.reserved_discount = *d, p.reserved_stated = true;
+  if (auto d = r.opt_number("spot_discount", 0, 0.99)) p.spot_discount = *d, p.spot_stated = true;
   p.spot_preemptions_per_node_hour =
       r.opt_number("spot_preemptions_per_node_hour", 0, 100).value_or(p.spot_preemptions_per_node_hour);
   p.spot_restart_s = r.opt_number("spot_restart_s", 0, 1e6).value_or(p.spot_restart_s);
@@ -64,11 +65,28 @@ CloudPricing parse_cloud_pricing(const JsonReader& r) {
 }
 
 void price_cloud_from_catalog(CloudPricing& p, const std::string& gpu, const std::string& where) {
-  if (p.price_stated) return;
-  const CloudOffer& o = select_cloud_offer(price_catalog(), gpu, p.offer, where);
-  p.on_demand_usd_per_gpu_hour = o.usd_per_gpu_hour;
-  p.price_source = o.provider + (o.instance.empty() ? "" : " " + o.instance) + ", " + o.price_class + ", " + o.date +
-                   (o.gpu != gpu ? " (priced as " + o.gpu + ")" : "") + " (" + o.source + ")";
+  std::string provider = p.offer.provider;
+  if (!p.price_stated) {
+    const CloudOffer& o = select_cloud_offer(price_catalog(), gpu, p.offer, where);
+    p.on_demand_usd_per_gpu_hour = o.usd_per_gpu_hour;
+    provider = o.provider;
+    p.price_source = o.provider + (o.instance.empty() ? "" : " " + o.instance) + ", " + o.price_class + ", " + o.date +
+                     (o.gpu != gpu ? " (priced as " + o.gpu + ")" : "") + " (" + o.source + ")";
+  }
+  // The discount of the market in use: the provider's published one for this GPU when the
+  // catalog has it, else the assumed default above, said either way.
+  const bool reserved = p.market == CloudMarket::Reserved, spot = p.market == CloudMarket::Spot;
+  if ((reserved && !p.reserved_stated) || (spot && !p.spot_stated)) {
+    const std::string term = spot ? "spot" : p.term;
+    double& discount = spot ? p.spot_discount : p.reserved_discount;
+    const CloudDiscount* d = provider.empty() ? nullptr : find_discount(price_catalog(), gpu, provider, term);
+    if (d) discount = d->discount;
+    const std::string pct = std::to_string(static_cast<int>(100 * discount + 0.5)) + "%";
+    p.price_source += "; " + term + " discount " + pct +
+                      (d ? " (" + d->provider + " " + d->instance + ", " + d->date + ", " + d->source + ")"
+                         : " assumed (no published " + term + " price for " + gpu +
+                               (provider.empty() ? std::string() : " at " + provider) + " in the catalog)");
+  }
 }
 
 double preemption_time_multiplier(double preemptions_per_s, double lost_work_s, double restart_s) {

@@ -19,6 +19,10 @@ struct CloudPricing {
   std::string price_source;      ///< the offer chosen (provider, instance, date, source) or "stated"
   double reserved_discount = 0;  ///< fraction off on-demand, [0, 1)
   double spot_discount = 0;      ///< fraction off on-demand, [0, 1)
+  /// Stated in the scenario (else the catalog's published discount for the offer's provider and
+  /// GPU, else the assumed defaults of cloud_pricing.cpp).
+  bool reserved_stated = false, spot_stated = false;
+  std::string term = "1y";                    ///< commitment of the reserved market: "1y" or "3y"
   double spot_preemptions_per_node_hour = 0;  ///< per instance (node)
   double spot_restart_s = 0;                  ///< re-acquire instances, relaunch, reload checkpoint
 };

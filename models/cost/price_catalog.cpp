@@ -37,6 +37,20 @@ PriceCatalog read_catalog(const std::string& dir) {
     x.nic_gbps_per_instance = o.opt_number("nic_gbps_per_instance", 0, 1e6).value_or(0);
     c.offers.push_back(std::move(x));
   }
+  for (const char* part : {"commitments", "spot"}) {
+    if (!cr.present(part)) continue;
+    for (const auto& d : cr.array(part)) {
+      CloudDiscount x;
+      x.gpu = d.str("gpu");
+      x.provider = d.str("provider");
+      x.instance = d.opt_str("instance").value_or("");
+      x.term = std::string(part) == "spot" ? "spot" : d.choice("term", {"1y", "3y"});
+      x.date = d.str("date");
+      x.source = d.str("source");
+      x.discount = d.number("discount", 0, 0.99);
+      c.discounts.push_back(std::move(x));
+    }
+  }
   if (auto a = cr.opt_object("aliases"))
     for (const auto& [gpu, v] : a->json().items()) c.aliases[gpu] = a->object(gpu).str("priced_as");
 
@@ -94,6 +108,16 @@ const CloudOffer& select_cloud_offer(const PriceCatalog& c, const std::string& g
                    "none for class " + q.price_class + (q.provider.empty() ? "" : ", provider " + q.provider) +
                        (q.instance.empty() ? "" : ", instance " + q.instance) +
                        (q.as_of.empty() ? "" : ", as of " + q.as_of));
+}
+
+const CloudDiscount* find_discount(const PriceCatalog& c, const std::string& gpu, const std::string& provider,
+                                   const std::string& term) {
+  const auto alias = c.aliases.find(gpu);
+  const std::string priced = alias != c.aliases.end() ? alias->second : gpu;
+  const CloudDiscount* best = nullptr;
+  for (const auto& d : c.discounts)
+    if (d.gpu == priced && d.provider == provider && d.term == term && (!best || d.date > best->date)) best = &d;
+  return best;
 }
 
 const NodePrice& default_node_price(const PriceCatalog& c, const std::string& gpu, const std::string& where) {

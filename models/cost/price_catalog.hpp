@@ -22,9 +22,16 @@ struct NodePrice {
   double usd = 0;
 };
 
+/// A published discount off on-demand: a 1- or 3-year commitment, or spot capacity.
+struct CloudDiscount {
+  std::string gpu, provider, instance, term, date, source;  ///< term: "1y", "3y" (commitments), "spot"
+  double discount = 0;                                      ///< fraction off on-demand
+};
+
 struct PriceCatalog {
   std::string dir;
   std::vector<CloudOffer> offers;
+  std::vector<CloudDiscount> discounts;        ///< commitments and spot
   std::map<std::string, std::string> aliases;  ///< GPU -> the GPU it is priced as (export variants)
   std::vector<NodePrice> nodes;
   std::map<std::string, std::string> node_defaults;  ///< GPU -> node name of its default price
@@ -47,6 +54,11 @@ struct OfferQuery {
 /// `where` and the offers there are when none matches.
 const CloudOffer& select_cloud_offer(const PriceCatalog& c, const std::string& gpu, const OfferQuery& q,
                                      const std::string& where);
+/// The latest published discount for `gpu` (or the GPU it is priced as) at `provider` and `term`
+/// ("1y", "3y" or "spot"), or nullptr when the catalog has none.
+const CloudDiscount* find_discount(const PriceCatalog& c, const std::string& gpu, const std::string& provider,
+                                   const std::string& term);
+
 /// The default purchase price of a server of `gpu`; InputError naming `where` when the catalog has none.
 const NodePrice& default_node_price(const PriceCatalog& c, const std::string& gpu, const std::string& where);
 

@@ -180,3 +180,31 @@ TEST(PriceCatalog, EachGpuIsPricedFromItsOwnDatedOffer) {
   price_cost_from_catalog(gb, "GB200", 4, "$.cost");  // a 4-GPU tray of a ~3 M USD NVL72 rack
   EXPECT_NEAR(gb.on_prem.capex_per_node_usd, 3e6 / 72 * 4, 1.0);
 }
+
+// Reserved and spot discounts: the provider's published figure for the GPU when the catalog has
+// one (AWS p4de 1-year 41.4%, 3-year 64.7%; GCP A3 3-year 56.1%; AWS p4d spot 71.7%), else the
+// assumed default, and the report says which.
+TEST(PriceCatalog, DiscountsComeFromThePublishedCommitments) {
+  auto priced = [](const std::string& cloud, const std::string& gpu) {
+    CostSpec c = parse_cost(JsonReader(nlohmann::json::parse(cloud), "<inline>", "$.cost"));
+    price_cost_from_catalog(c, gpu, 8, "$.cost");
+    return c.cloud;
+  };
+  const auto r1 =
+      priced(R"({"cloud": {"market": "reserved", "provider": "aws", "as_of": "2025-05"}})", "A100-SXM4-80GB");
+  EXPECT_NEAR(r1.reserved_discount, 0.414, 1e-9);
+  EXPECT_NEAR(cloud_effective_usd_per_gpu_hour(r1, 8, 3600), 5.12 * (1 - 0.414), 1e-9);
+  EXPECT_THAT(r1.price_source, HasSubstr("1y discount 41%"));
+  const auto r3 = priced(R"({"cloud": {"market": "reserved", "term": "3y", "provider": "gcp"}})", "H100-SXM5-80GB");
+  EXPECT_NEAR(r3.reserved_discount, 0.561, 1e-9);
+  const auto sp = priced(R"({"cloud": {"market": "spot", "provider": "aws", "as_of": "2025-05"}})", "A100-SXM4-40GB");
+  EXPECT_NEAR(sp.spot_discount, 0.717, 1e-9);
+  // No published commitment for Oracle's B200: the assumed 40% is used and said.
+  const auto none = priced(R"({"cloud": {"market": "reserved", "provider": "oracle"}})", "B200");
+  EXPECT_NEAR(none.reserved_discount, 0.40, 1e-9);
+  EXPECT_THAT(none.price_source, HasSubstr("assumed"));
+  // A stated discount wins.
+  const auto stated =
+      priced(R"({"cloud": {"market": "reserved", "provider": "aws", "reserved_discount": 0.2}})", "A100-SXM4-80GB");
+  EXPECT_NEAR(stated.reserved_discount, 0.2, 1e-12);
+}
