@@ -16,7 +16,7 @@ struct CompareArgs {
   std::string a, b;
   std::string engine;
   std::string format = "text";
-  double tokens = 0;
+  double tokens = 0, runs_per_year = 0;
   bool allow_oom = false;
 };
 
@@ -29,6 +29,9 @@ Action setup(CLI::App& app) {
   app.add_option("--tokens", x->tokens,
                  "token budget of the training run for both (default: each workload's train_tokens)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--runs-per-year", x->runs_per_year,
+                 "ROI: such training runs per year on the on-prem side (default: all its utilised hours)")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--allow-oom", x->allow_oom,
                "exit 0 when a side does not fit in GPU memory (default: exit status 3, docs/errors.md)");
   return [x]() {
@@ -36,7 +39,7 @@ Action setup(CLI::App& app) {
     const Scenario sb = load_scenario(x->b);
     const Prediction pa = predict(sa, x->engine.empty() ? sa.options.engine : x->engine);
     const Prediction pb = predict(sb, x->engine.empty() ? sb.options.engine : x->engine);
-    const CompareResult r = compare_predictions(sa, pa, sb, pb, x->tokens);
+    const CompareResult r = compare_predictions(sa, pa, sb, pb, x->tokens, x->runs_per_year);
     if (x->format == "json")
       std::cout << to_json(r).dump(2) << "\n";
     else

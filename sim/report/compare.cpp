@@ -69,7 +69,7 @@ double reduction_pct(double a, double b) { return a > 0 ? (1.0 - b / a) * 100.0 
 /// (maintenance + electricity; the capital is the investment); runs per year = the on-prem
 /// utilisation x 8766 h / its expected wall time; horizon = the amortisation period (5 years).
 void add_roi(CompareResult& r, const Scenario& so, const Prediction& po, const CompareSide& onprem,
-             const CompareSide& cloud) {
+             const CompareSide& cloud, double runs_per_year) {
   const EnergyCostReport e = with_tokens(so, po, onprem.train_tokens);
   const double wall_h = e.reliability.expected.wall_s / 3600.0;
   if (wall_h <= 0) return;
@@ -77,7 +77,8 @@ void add_roi(CompareResult& r, const Scenario& so, const Prediction& po, const C
   in.initial_investment_usd = e.cost.capex_usd;
   const double operating = (e.cost.onprem_maintenance_usd_per_hour + e.cost.onprem_energy_usd_per_hour) * wall_h;
   in.savings_per_project_usd = cloud.cost_usd - operating;
-  in.projects_per_year = e.cost.onprem_utilisation * kHoursPerYear / wall_h;
+  in.projects_per_year = runs_per_year > 0 ? runs_per_year : e.cost.onprem_utilisation * kHoursPerYear / wall_h;
+  r.runs_per_year_stated = runs_per_year > 0;
   in.horizon_years = 5;
   r.roi_inputs = in;
   r.roi = roi(in);
@@ -86,7 +87,7 @@ void add_roi(CompareResult& r, const Scenario& so, const Prediction& po, const C
 }  // namespace
 
 CompareResult compare_predictions(const Scenario& sa, const Prediction& pa, const Scenario& sb, const Prediction& pb,
-                                  double train_tokens) {
+                                  double train_tokens, double runs_per_year) {
   CompareResult r;
   const double ta = train_tokens > 0 ? train_tokens : sa.workload.train_tokens;
   const double tb = train_tokens > 0 ? train_tokens : sb.workload.train_tokens;
@@ -102,9 +103,9 @@ CompareResult compare_predictions(const Scenario& sa, const Prediction& pa, cons
   if (a_on != b_on) {
     r.roi_side = a_on ? "a" : "b";
     if (a_on)
-      add_roi(r, sa, pa, r.a, r.b);
+      add_roi(r, sa, pa, r.a, r.b, runs_per_year);
     else
-      add_roi(r, sb, pb, r.b, r.a);
+      add_roi(r, sb, pb, r.b, r.a, runs_per_year);
   }
   return r;
 }
@@ -217,6 +218,9 @@ void print_compare_text(const CompareResult& r, std::ostream& out) {
     out << fmt::format("    {:.1f} runs per year -> net savings {}/year, payback {:.2f} years, ROI {:.0f}%\n",
                        in.projects_per_year, human_usd(r.roi->annual_net_savings_usd), r.roi->payback_years,
                        r.roi->roi_percent);
+    if (!r.runs_per_year_stated)
+      out << "    (runs per year: as many as the on-prem utilisation leaves room for, i.e. the cluster does nothing\n"
+             "     but this job; --runs-per-year N for a shared cluster)\n";
   }
   for (const auto* x : {&a, &b})
     if (!x->fits)

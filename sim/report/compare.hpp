@@ -45,13 +45,15 @@ struct CompareResult {
   double job_flops_ratio = 0;           ///< whole-job FLOP/s, B / A
   std::optional<RoiInputs> roi_inputs;  ///< when exactly one side is on-prem and the other cloud
   std::optional<RoiResult> roi;
-  std::string roi_side;  ///< "a" or "b": the on-prem side
+  std::string roi_side;               ///< "a" or "b": the on-prem side
+  bool runs_per_year_stated = false;  ///< else utilisation x hours per year / the run's wall time
 };
 
 /// Compares two predictions. `train_tokens` > 0 overrides both scenarios' token budgets (needed
-/// when a workload has none).
+/// when a workload has none); `runs_per_year` > 0 is how many such runs the on-prem cluster would
+/// do a year for the ROI (default: as many as its utilisation leaves room for, i.e. nothing else).
 CompareResult compare_predictions(const Scenario& sa, const Prediction& pa, const Scenario& sb, const Prediction& pb,
-                                  double train_tokens = 0);
+                                  double train_tokens = 0, double runs_per_year = 0);
 
 nlohmann::json to_json(const CompareResult& r);
 void print_compare_text(const CompareResult& r, std::ostream& out);

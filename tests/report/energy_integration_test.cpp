@@ -99,6 +99,15 @@ TEST(EnergyIntegration, CompareFieldsAreConsistentWithThePredictions) {
   for (const char* k : {"time_reduction_pct", "cost_reduction_pct", "flops_per_gpu_ratio", "job_flops_ratio", "roi"})
     EXPECT_TRUE(j["comparison"].contains(k)) << k;
   EXPECT_TRUE(j["a"]["doubled_dataset"].contains("time_factor"));
+  // #21: the ROI's runs per year are an input for a shared cluster: 12 runs a year save 12 runs'
+  // worth, and the payback follows.
+  EXPECT_FALSE(r.runs_per_year_stated);
+  const CompareResult shared = compare_predictions(sa, pa, sb, pb, 0, 12);
+  ASSERT_TRUE(shared.roi.has_value());
+  EXPECT_TRUE(shared.runs_per_year_stated);
+  EXPECT_DOUBLE_EQ(shared.roi_inputs->projects_per_year, 12.0);
+  EXPECT_NEAR(shared.roi->annual_net_savings_usd, 12 * shared.roi_inputs->savings_per_project_usd, 1e-6);
+  EXPECT_GT(shared.roi->payback_years, r.roi->payback_years);
 }
 
 TEST(EnergyIntegration, BadSectionsNameTheirJsonPath) {
