@@ -73,6 +73,12 @@ PriceCatalog read_catalog(const std::string& dir) {
   return c;
 }
 
+/// The GPU whose prices `gpu` takes (an export variant's parent), or `gpu` itself.
+std::string priced_as(const PriceCatalog& c, const std::string& gpu) {
+  const auto alias = c.aliases.find(gpu);
+  return alias != c.aliases.end() ? alias->second : gpu;
+}
+
 }  // namespace
 
 const PriceCatalog& price_catalog(const std::string& dir) {
@@ -86,8 +92,7 @@ const PriceCatalog& price_catalog(const std::string& dir) {
 
 const CloudOffer& select_cloud_offer(const PriceCatalog& c, const std::string& gpu, const OfferQuery& q,
                                      const std::string& where) {
-  const auto alias = c.aliases.find(gpu);
-  const std::string priced = alias != c.aliases.end() ? alias->second : gpu;
+  const std::string priced = priced_as(c, gpu);
   const CloudOffer* best = nullptr;
   std::string there;  // what the catalog has for this GPU, for the error
   for (const auto& o : c.offers) {
@@ -112,8 +117,7 @@ const CloudOffer& select_cloud_offer(const PriceCatalog& c, const std::string& g
 
 const CloudDiscount* find_discount(const PriceCatalog& c, const std::string& gpu, const std::string& provider,
                                    const std::string& term) {
-  const auto alias = c.aliases.find(gpu);
-  const std::string priced = alias != c.aliases.end() ? alias->second : gpu;
+  const std::string priced = priced_as(c, gpu);
   const CloudDiscount* best = nullptr;
   for (const auto& d : c.discounts)
     if (d.gpu == priced && d.provider == provider && d.term == term && (!best || d.date > best->date)) best = &d;
