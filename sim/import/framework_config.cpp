@@ -3,6 +3,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -167,6 +168,17 @@ ImportedConfig import_megatron_args(const std::string& text, const std::string& 
       const std::int64_t expert_ffn = a.integer("--moe-ffn-hidden-size").value_or(m.value("ffn", 4 * *hidden));
       moe["expert_ffn"] = expert_ffn;
       if (auto sh = a.integer("--moe-shared-expert-intermediate-size")) moe["shared_experts"] = *sh / expert_ffn;
+      // --moe-layer-freq: an integer (every N-th layer is MoE) or a pattern such as
+      // "([0]*3+[1]*58)" (3 dense layers, then MoE), as DeepSeek-V3 recipes give it.
+      if (auto f = a.str("--moe-layer-freq")) {
+        std::smatch x;
+        if (std::regex_match(*f, x, std::regex(R"(\s*\(?\s*\[0\]\s*\*\s*(\d+)\s*\+\s*\[1\]\s*\*\s*(\d+)\s*\)?\s*)")))
+          moe["first_dense_layers"] = std::stoi(x[1]);
+        else if (std::regex_match(*f, std::regex(R"(\d+)")))
+          moe["moe_every"] = std::stoi(*f);
+        else
+          throw InputError(origin + ": --moe-layer-freq", "an integer or a pattern ([0]*K+[1]*N)", "\"" + *f + "\"");
+      }
       m["moe"] = moe;
     }
     // Multi-head latent attention (_add_mla_args).

@@ -216,3 +216,26 @@ TEST(Cli, ImportMegatronArgumentsAndDeepSpeedConfig) {
             std::string::npos)
       << e.out;
 }
+
+// The importer reads a Megatron-Core MoE with multi-head latent attention as the model it is.
+TEST(Cli, ImportMegatronMoeWithLatentAttention) {
+  const std::string out = std::string(TRAINSIM_BINARY_DIR) + "/imported-dsv3.json";
+  auto m = run("import " + kSrc + "/tests/data/import/megatron-deepseek-v3-like.sh --cluster " + kSrc +
+               "/scenarios/clusters/h800-2048-ib.json --out " + out);
+  ASSERT_EQ(m.status, 0) << m.out;
+  std::ifstream in(out);
+  const auto sc = nlohmann::json::parse(in);
+  const auto& model = sc["workload"]["model"];
+  EXPECT_EQ(model["mla"]["q_lora_rank"], 1536);
+  EXPECT_EQ(model["mla"]["qk_rope_head_dim"], 64);
+  EXPECT_EQ(model["moe"]["experts"], 256);
+  EXPECT_EQ(model["moe"]["top_k"], 8);
+  EXPECT_EQ(model["moe"]["shared_experts"], 1);  // 2048 / 2048
+  EXPECT_EQ(model["activation"], "swiglu");
+  EXPECT_EQ(sc["strategy"]["ep"], 64);
+  EXPECT_EQ(sc["strategy"]["precision"], "bf16");
+  EXPECT_EQ(model["moe"]["first_dense_layers"], 3);  // --moe-layer-freq "([0]*3+[1]*58)"
+  auto r = run("run " + out + " --format json --allow-oom");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_GT(nlohmann::json::parse(r.out)["iteration_time_s"].get<double>(), 1.0);
+}
