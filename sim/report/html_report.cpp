@@ -109,6 +109,14 @@ ReportOutput build_report(const ReportInputs& in) {
   PlotFiles bd = write_breakdown(bars, in.out_dir, "breakdown");
   if (in.render) render(in.out_dir, bd);
   out.plots.push_back(bd);
+  if (bars.size() > 1) {
+    PlotFiles cp = write_comparison(bars, in.out_dir, "comparison");
+    if (in.render) render(in.out_dir, cp);
+    out.plots.push_back(cp);
+    summary += "<section>\n<h2>Time, cost and energy</h2>\n" +
+               figure(cp, "Each scenario relative to the first, with its absolute value above the bar.") +
+               "</section>\n";
+  }
   summary += "<section>\n<h2>Time breakdown</h2>\n" +
              figure(bd, bars.size() > 1 ? "Breakdown of the iteration, scenarios side by side."
                                         : "Breakdown of the iteration on the busiest pipeline stage.") +

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <sstream>
 
 #include "models/util/errors.hpp"
+#include "models/util/human_units.hpp"
 #include "sim/report/report.hpp"
 
 namespace trainsim {
@@ -331,6 +333,61 @@ PlotFiles write_breakdown(const std::vector<BreakdownBar>& bars, const std::stri
   for (const char* t : titles) f.series.push_back(t);
   const int w = std::clamp(520 + 140 * static_cast<int>(bars.size()), 760, 1600);
   write_file(dir + "/" + name + ".gp", two_terminals(name, w, 560, body));
+  return f;
+}
+
+PlotFiles write_comparison(const std::vector<BreakdownBar>& bars, const std::string& dir, const std::string& name) {
+  PlotFiles f;
+  f.name = name;
+  bool per_run = !bars.empty();
+  for (const auto& b : bars) per_run = per_run && b.metrics.train_tokens > 0;
+  f.title = std::string("Time, cost and energy ") + (per_run ? "per training run" : "per iteration") +
+            (bars.empty() ? "" : ", relative to " + bars.front().label);
+  auto values = [&](const Metrics& m) {
+    const auto& ec = m.energy_cost;
+    if (per_run)
+      return std::array<double, 3>{ec.reliability.expected.wall_s / 86400.0, ec.cost.usd_per_run_with_failures,
+                                   ec.energy.run_kwh_with_failures / 1e3};
+    return std::array<double, 3>{ec.storage.iteration_time_with_io_s, ec.cost.run.usd_per_iteration,
+                                 ec.energy.per_iteration.total_j() / 3.6e6};
+  };
+  const char* what[] = {per_run ? "time to train (days)" : "time (s)", "cost (USD)",
+                        per_run ? "energy (MWh)" : "energy (kWh)"};
+  const auto base = bars.empty() ? std::array<double, 3>{1, 1, 1} : values(bars.front().metrics);
+  // One row per quantity, one column per scenario (relative), then the absolute values for labels.
+  std::string dat = "\"quantity\"";
+  for (const auto& b : bars) dat += " " + dq(b.label + (b.metrics.memory.fits ? "" : " (DOES NOT FIT)"));
+  dat += "\n";
+  for (int k = 0; k < 3; ++k) {
+    dat += dq(what[k]);
+    for (const auto& b : bars) dat += fmt::format(" {:.6g}", base[k] > 0 ? values(b.metrics)[k] / base[k] : 0.0);
+    for (const auto& b : bars) {
+      const double v = values(b.metrics)[k];
+      dat += " " + dq(k == 1 ? human_usd(v) : fmt::format("{:.3g}", v));
+    }
+    dat += "\n";
+    ++f.rows;
+  }
+  write_file(dir + "/" + name + ".dat", dat);
+  const int n = static_cast<int>(bars.size());
+  std::string body = "set title " + q(f.title) + "\n";
+  body +=
+      "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 1.0 border rgb \"white\"\n";
+  body += "set ylabel \"relative to the first scenario\"\nset yrange [0:*]\nset grid ytics lc rgb \"#dddddd\"\n";
+  body += "set key outside right top vertical\nset border 3\nset tics nomirror\n";
+  const char* colors[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"};
+  body += "plot ";
+  for (int i = 0; i < n; ++i) {
+    body += fmt::format("{}{} using {}:xtic(1) title columnheader({}) lc rgb {}", i ? ", \\\n     " : "",
+                        q(name + ".dat"), i + 2, i + 2, q(colors[i % 8]));
+    f.series.push_back(bars[static_cast<std::size_t>(i)].label);
+  }
+  // The absolute value above each bar (clustered bars of n series sit at x + (i - (n-1)/2) / (n+1)).
+  for (int i = 0; i < n; ++i)
+    body += fmt::format(", \\\n     {} using ($0 + ({} - {:.6g}) / {}.0):{}:{} with labels offset 0,0.7 notitle",
+                        q(name + ".dat"), i, (n - 1) / 2.0, n + 1, i + 2, n + i + 2);
+  body += "\n";
+  write_file(dir + "/" + name + ".gp", two_terminals(name, std::clamp(480 + 120 * n, 760, 1400), 520, body));
   return f;
 }
 

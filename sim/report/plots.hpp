@@ -52,6 +52,10 @@ struct BreakdownBar {
   Metrics metrics;
 };
 PlotFiles write_breakdown(const std::vector<BreakdownBar>& bars, const std::string& dir, const std::string& name);
+/// Time, cost and energy of the scenarios side by side, each relative to the first scenario (bars
+/// labelled with the absolute values): per training run when every workload has a token budget,
+/// else per iteration. Scenarios that do not fit in memory are marked in their labels.
+PlotFiles write_comparison(const std::vector<BreakdownBar>& bars, const std::string& dir, const std::string& name);
 
 /// Sweep results, JSON lines ({"index", "key", "params", "ok", "metrics" | "error"}).
 std::vector<nlohmann::json> read_json_lines(const std::string& file);

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "models/util/human_units.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/report/html_report.hpp"
 #include "sim/report/plots.hpp"
@@ -207,6 +208,36 @@ TEST(Plots, HtmlReportBundlesPictures) {
     EXPECT_TRUE(std::filesystem::exists(in.out_dir + "/" + f + ".svg")) << f;
     EXPECT_TRUE(std::filesystem::exists(in.out_dir + "/" + f + ".png")) << f;
   }
+}
+
+// #21 item 9 (charts people expect): time, cost and energy of the scenarios as bars relative to
+// the first, each labelled with its absolute value.
+TEST(Plots, ComparisonBarsRelativeToTheFirstScenario) {
+  const Scenario sa = load_scenario(kSrc + "/scenarios/compare/cloud-ethernet-s3-ondemand.json");
+  const Scenario sb = load_scenario(kSrc + "/scenarios/compare/hpc-ib-lustre-onprem.json");
+  const Prediction pa = predict(sa), pb = predict(sb);
+  const std::string dir = out_dir("comparison");
+  const PlotFiles f = write_comparison({{"cloud", pa.metrics}, {"hpc", pb.metrics}}, dir, "comparison");
+  EXPECT_EQ(f.rows, 3);
+  ASSERT_EQ(f.series.size(), 2u);
+  std::istringstream in(slurp(dir + "/comparison.dat"));
+  std::string header, time, cost;
+  std::getline(in, header);
+  std::getline(in, time);
+  std::getline(in, cost);
+  // The second scenario's time to train relative to the first: the ratio of their expected wall times.
+  std::istringstream t(time.substr(time.find('"', 1) + 1));
+  double first = 0, second = 0;
+  t >> first >> second;
+  EXPECT_DOUBLE_EQ(first, 1.0);
+  EXPECT_NEAR(second,
+              pb.metrics.energy_cost.reliability.expected.wall_s / pa.metrics.energy_cost.reliability.expected.wall_s,
+              1e-5);
+  EXPECT_NE(cost.find(" USD\""), std::string::npos) << cost;  // absolute label, money formatted
+  REQUIRE_GNUPLOT();
+  render(dir, f);
+  const std::string label = ">" + human_usd(pb.metrics.energy_cost.cost.usd_per_run_with_failures) + "<";
+  EXPECT_NE(slurp(dir + "/comparison.svg").find(label), std::string::npos) << label;
 }
 
 // #21 item 3: a scenario that does not fit is marked in the breakdown and its section, and counted.
