@@ -140,7 +140,6 @@ Metrics iteration_metrics(const Scenario& sc, const TransformerConfig& model, co
   m.hfu = r.hfu;
   m.time_to_train_s = r.time_to_train_s;
   m.gpu_hours = r.gpu_hours;
-  m.warnings = plausibility_warnings(sc.cluster.gpu, s.precision, m.mfu, sc.options.profile.has_value());
   return m;
 }
 
@@ -183,6 +182,8 @@ Metrics compute_metrics(const Scenario& sc, const Plan& plan, const Trace& trace
         recompute_flops += plan.blocks[op.block].flops() * ranks_per_stage;
   const double T = trace.iteration_time;
   Metrics m = iteration_metrics(sc, plan.model, s, T, recompute_flops);
+  // Only a prediction a user reads is checked (not each strategy a search scores).
+  m.warnings = plausibility_warnings(sc.cluster.gpu, s.precision, m.mfu, sc.options.profile.has_value());
   m.engine = trace.engine;
 
   // Breakdown of the busiest stage's representative rank, activity per GPU (sim/metrics/timeline.hpp).

@@ -356,7 +356,7 @@ PlotFiles write_comparison(const std::vector<BreakdownBar>& bars, const std::str
   const auto base = bars.empty() ? std::array<double, 3>{1, 1, 1} : values(bars.front().metrics);
   // One row per quantity, one column per scenario (relative), then the absolute values for labels.
   std::string dat = "\"quantity\"";
-  for (const auto& b : bars) dat += " " + dq(b.label + (b.metrics.memory.fits ? "" : " (DOES NOT FIT)"));
+  for (const auto& b : bars) dat += " " + dq(b.label);
   dat += "\n";
   for (int k = 0; k < 3; ++k) {
     dat += dq(what[k]);

@@ -54,7 +54,7 @@ struct BreakdownBar {
 PlotFiles write_breakdown(const std::vector<BreakdownBar>& bars, const std::string& dir, const std::string& name);
 /// Time, cost and energy of the scenarios side by side, each relative to the first scenario (bars
 /// labelled with the absolute values): per training run when every workload has a token budget,
-/// else per iteration. Scenarios that do not fit in memory are marked in their labels.
+/// else per iteration. Labels as given (the report marks scenarios that do not fit in them).
 PlotFiles write_comparison(const std::vector<BreakdownBar>& bars, const std::string& dir, const std::string& name);
 
 /// Sweep results, JSON lines ({"index", "key", "params", "ok", "metrics" | "error"}).
