@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <map>
 
 namespace trainsim {
 
@@ -84,14 +86,75 @@ int ClusterSpec::nodes_per_leaf() const {
   int down = std::max(1, fabric.switch_radix / 2);
   double o = fabric.oversubscription.empty() ? 1.0 : fabric.oversubscription.front();
   down = static_cast<int>(std::floor(fabric.switch_radix * o / (1.0 + o)));
-  if (fabric.topology == TopologyKind::RailOptimized) return std::max(1, down);
+  if (fabric.topology == TopologyKind::RailOptimized) return std::max(1, down / std::max(1, trays_per_node));
   int nics = std::max(1, nics_per_node);
   return std::max(1, down / nics);
 }
 
+namespace {
+
+/// A uniform draw in [0, 1) for GPU `gpu` under `seed` (splitmix64, Steele et al. 2014): the same
+/// GPUs are drawn on every machine and standard library, whatever order they are visited in.
+double draw(std::uint64_t seed, std::uint64_t gpu) {
+  std::uint64_t z = seed * 0x9e3779b97f4a7c15ull + gpu + 0x632be59bd9b4e019ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+/// "stragglers" and "degraded_links": slow GPUs listed or drawn, NIC links at a fraction of
+/// their rate. Runs after the domain conversion (GPU indices and nodes as the network sees them).
+void parse_degraded_parts(const JsonReader& r, ClusterSpec& c) {
+  std::map<int, double> slow;
+  auto add = [&](int gpu, double clock) {
+    auto [it, fresh] = slow.emplace(gpu, clock);
+    if (!fresh) it->second = std::min(it->second, clock);
+  };
+  if (auto s = r.opt_object("stragglers")) {
+    s->reject_unknown({"gpus", "random", "throttled"});
+    if (s->present("gpus"))
+      for (const auto& g : s->array("gpus")) {
+        g.reject_unknown({"gpu", "clock"});
+        add(static_cast<int>(g.integer("gpu", 0, c.gpus() - 1)), g.number("clock", 0.01, 1.0));
+      }
+    // "random": about one GPU in `one_in` slowed to `clock` ("1 in 1,000 GPUs 10% slow");
+    // "throttled": a `fraction` of the GPUs held at `clock` by thermal throttling. Seeded draws.
+    for (const char* kind : {"random", "throttled"}) {
+      auto d = s->opt_object(kind);
+      if (!d) continue;
+      const bool random = std::string(kind) == "random";
+      d->reject_unknown({random ? "one_in" : "fraction", "clock", "seed"});
+      const double p = random ? 1.0 / d->number("one_in", 1, 1e9) : d->number("fraction", 0, 1);
+      const double clock = d->number("clock", 0.01, 1.0);
+      const auto seed = static_cast<std::uint64_t>(d->opt_integer("seed", 0, 1LL << 62).value_or(1));
+      for (int g = 0; g < c.gpus(); ++g)
+        if (draw(seed * 2 + (random ? 0 : 1), static_cast<std::uint64_t>(g)) < p) add(g, clock);
+    }
+  }
+  for (const auto& [gpu, clock] : slow)
+    if (clock < 1.0) c.slow_gpus.push_back({gpu, clock});
+  if (r.present("degraded_links"))
+    for (const auto& l : r.array("degraded_links")) {
+      l.reject_unknown({"node", "nic", "bandwidth_fraction"});
+      // "node" and "nic" as the JSON counts them: a server (compute tray) and its NIC.
+      const int trays = std::max(1, c.trays_per_node), tray_nics = c.nics_per_node / trays;
+      const int tray = static_cast<int>(l.integer("node", 0, c.nodes * trays - 1));
+      const int nic = static_cast<int>(l.integer("nic", 0, std::max(0, tray_nics - 1)));
+      DegradedNic d;
+      d.node = tray / trays;
+      d.nic = tray % trays * tray_nics + nic;
+      d.bandwidth_fraction = l.number("bandwidth_fraction", 0.001, 1.0);
+      c.degraded_nics.push_back(d);
+    }
+}
+
+}  // namespace
+
 ClusterSpec parse_cluster(const JsonReader& r) {
   r.reject_unknown({"name", "description", "gpu", "nodes", "gpus_per_node", "intra_node", "nics_per_node", "nic_gbps",
-                    "fabric", "host", "storage", "power", "cost", "reliability", "nccl_sms"});
+                    "fabric", "host", "storage", "power", "cost", "reliability", "nccl_sms", "scale_up_domain",
+                    "stragglers", "degraded_links"});
   ClusterSpec c;
   c.name = r.opt_str("name").value_or("cluster");
   c.gpu = gpu_by_name(r.str("gpu"), r.where("gpu"));
@@ -106,16 +169,42 @@ ClusterSpec parse_cluster(const JsonReader& r) {
   c.host = default_host_spec(c.gpu);
   if (auto h = r.opt_object("host")) c.host = parse_host_spec(*h, c.host);
 
-  // Intra-node fabric.
+  // Scale-up fabric: the node's (JSON "intra_node"), or a domain of several trays'
+  // ("scale_up_domain", which also says how many GPUs it joins).
+  if (r.present("intra_node") && r.present("scale_up_domain"))
+    throw InputError(r.where("scale_up_domain"), "either intra_node (a server's own fabric) or scale_up_domain",
+                     "both");
+  const char* intra_key = r.present("scale_up_domain") ? "scale_up_domain" : "intra_node";
   std::string kind = "nvswitch";
   std::optional<double> intra_gbytes, intra_lat_us, intra_eff;
-  if (auto in = r.opt_object("intra_node")) {
-    in->reject_unknown({"kind", "bandwidth_gbytes_per_s", "latency_us", "efficiency", "half_bandwidth_mb"});
+  int domain_gpus = c.gpus_per_node, gpus_used = 0;
+  if (auto in = r.opt_object(intra_key)) {
+    const bool domain = std::string(intra_key) == "scale_up_domain";
+    std::vector<std::string> keys = {"kind", "bandwidth_gbytes_per_s", "latency_us", "efficiency", "half_bandwidth_mb"};
+    if (domain) keys.insert(keys.end(), {"gpus", "gpus_used"});
+    in->reject_unknown(keys);
     if (auto h = in->opt_number("half_bandwidth_mb", 0, 1e6)) c.intra.half_bw_bytes = *h * 1e6;
     kind = in->opt_choice("kind", {"nvswitch", "nvlink-mesh", "pcie"}).value_or("nvswitch");
     intra_gbytes = in->opt_number("bandwidth_gbytes_per_s", 0.1, 1e5);
     intra_lat_us = in->opt_number("latency_us", 0, 1e4);
     intra_eff = in->opt_number("efficiency", 0.01, 1.0);
+    if (domain) {
+      // NVLink switch domains reach 576 GPUs (NVIDIA Blackwell architecture brief: NVLink 5, up to
+      // 576 GPUs in one NVLink domain).
+      domain_gpus = static_cast<int>(in->integer("gpus", 1, 576));
+      if (domain_gpus % c.gpus_per_node != 0)
+        throw InputError(in->where("gpus"), "a multiple of gpus_per_node (" + std::to_string(c.gpus_per_node) + ")",
+                         std::to_string(domain_gpus));
+      const int trays = domain_gpus / c.gpus_per_node;
+      if (c.nodes % trays != 0)
+        throw InputError(
+            r.where("nodes"),
+            "whole scale-up domains: a multiple of the " + std::to_string(trays) + " trays (nodes) per domain",
+            std::to_string(c.nodes));
+      if (kind != "nvswitch")
+        throw InputError(in->where("kind"), "nvswitch (a multi-tray domain is joined by NVLink switches)", kind);
+      gpus_used = static_cast<int>(in->opt_integer("gpus_used", 1, domain_gpus).value_or(0));
+    }
   }
   c.intra.kind = kind == "nvswitch"      ? IntraNodeKind::NVSwitch
                  : kind == "nvlink-mesh" ? IntraNodeKind::NVLinkMesh
@@ -126,11 +215,19 @@ ClusterSpec parse_cluster(const JsonReader& r) {
   c.intra.efficiency = intra_eff.value_or(default_intra_eff(c.intra.kind, c.intra.bw));
 
   // NICs.
-  c.nics_per_node = static_cast<int>(r.opt_integer("nics_per_node", 0, 64).value_or(c.nodes > 1 ? 1 : 0));
+  const int domains = c.nodes / (domain_gpus / c.gpus_per_node);
+  c.nics_per_node = static_cast<int>(r.opt_integer("nics_per_node", 0, 64).value_or(domains > 1 ? 1 : 0));
   double nic_gbps = r.opt_number("nic_gbps", 0.1, 1e5).value_or(100.0);
   c.nic_bw = nic_gbps * 1e9 / 8.0;
-  if (c.nodes > 1 && c.nics_per_node == 0)
+  if (domains > 1 && c.nics_per_node == 0)
     throw InputError(r.where("nics_per_node"), "at least 1 NIC per node when there are several nodes", "0");
+
+  // From here on a node is a scale-up domain: its trays' GPUs and NICs together.
+  c.trays_per_node = domain_gpus / c.gpus_per_node;
+  c.nodes = domains;
+  c.nics_per_node *= c.trays_per_node;
+  c.gpus_per_node = domain_gpus;
+  c.ranks_per_node = gpus_used;
 
   // Inter-node fabric.
   std::string fkind = "infiniband", topo = "fat-tree";
@@ -195,6 +292,7 @@ ClusterSpec parse_cluster(const JsonReader& r) {
                          "product " + std::to_string(prod));
     }
   }
+  parse_degraded_parts(r, c);
   if (c.fabric.oversubscription.empty()) c.fabric.oversubscription = {1.0};
   if (c.fabric.hop_latency_s <= 0) c.fabric.hop_latency_s = default_hop_latency(c.fabric.kind);
   if (c.fabric.efficiency <= 0) c.fabric.efficiency = default_fabric_eff(c.fabric.kind);

@@ -2,6 +2,7 @@
 // ClusterSpec: what a cluster is made of — nodes of GPUs joined by an intra-node fabric
 // (NVSwitch, NVLink mesh, PCIe) and NICs into an inter-node fabric (InfiniBand, RoCE,
 // Ethernet) of a given topology. Builders in this folder turn it into a link graph.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -48,21 +49,58 @@ struct FabricSpec {
 /// Both the fabric graph (topologies/builders) and the collective model (sim/cost) charge it.
 constexpr double kCloudHostLatencyS = 10e-6;
 
+/// A GPU running slower than its peers (a straggler: a bad part, a lower clock, thermal
+/// throttling): `clock` is the fraction of its normal speed its kernels run at.
+struct SlowGpu {
+  int gpu = 0;
+  double clock = 1.0;
+};
+
+/// A NIC link running at a fraction of its rate (a flapping cable, a degraded optic, a port
+/// renegotiated to a lower speed): NIC `nic` of node `node` (ClusterSpec's node: the domain).
+struct DegradedNic {
+  int node = 0, nic = 0;
+  double bandwidth_fraction = 1.0;
+};
+
+/// A cluster as the network sees it: `nodes` scale-up domains of `gpus_per_node` GPUs joined by
+/// the `intra` fabric, each with `nics_per_node` NICs into the scale-out `fabric`. A domain is one
+/// server (an HGX board) or, with a JSON "scale_up_domain", several compute trays on NVLink
+/// switches (GB200 NVL72: 18 trays of 4 GPUs, NVIDIA GB200 NVL72 datasheet); what belongs to a
+/// tray (host memory, host power, the server price, node failures) is counted per tray.
 struct ClusterSpec {
   std::string name;
   GpuSpec gpu;
-  int nodes = 0;
-  int gpus_per_node = 0;
-  IntraNodeSpec intra;
-  int nics_per_node = 0;
-  double nic_bw = 0;  ///< bytes/s per NIC per direction
+  int nodes = 0;           ///< scale-up domains (servers, or NVL72 racks)
+  int gpus_per_node = 0;   ///< GPUs of a scale-up domain
+  IntraNodeSpec intra;     ///< the scale-up fabric (NVSwitch / NVLink switch / PCIe)
+  int nics_per_node = 0;   ///< NICs of a scale-up domain (its trays' NICs together)
+  double nic_bw = 0;       ///< bytes/s per NIC per direction
+  int trays_per_node = 1;  ///< compute trays (hosts) per scale-up domain
+  /// GPUs of each domain a job's ranks are placed on (scale_up_domain.gpus_used: 64 of 72 keeps
+  /// groups of 8, 16, 32 or 64 inside a domain); the others idle. Equal to gpus_per_node by default.
+  int ranks_per_node = 0;
   FabricSpec fabric;
   HostSpec host;  ///< CPUs' memory and each GPU's host link (optimizer offload, checkpoints)
   /// SMs a collective running beside compute takes from it (JSON "nccl_sms"): -1 = NCCL's own
   /// choice from the collective's bandwidth (models/collective nccl_sms), 0 = no contention.
   int nccl_sms = -1;
+  /// Slow GPUs (JSON "stragglers": listed, drawn at random, thermally throttled), by GPU index,
+  /// sorted, each GPU once with its lowest clock; and degraded NIC links ("degraded_links").
+  std::vector<SlowGpu> slow_gpus;
+  std::vector<DegradedNic> degraded_nics;
 
   int gpus() const { return nodes * gpus_per_node; }
+  /// GPUs a job spanning the cluster runs ranks on (all but the idle ones of a partly used domain).
+  int job_gpus() const { return nodes * used_per_node(); }
+  int used_per_node() const { return ranks_per_node > 0 ? ranks_per_node : gpus_per_node; }
+  /// GPUs per compute tray (host): the server's GPUs, or a scale-up domain's share per tray.
+  int gpus_per_tray() const { return gpus_per_node / std::max(1, trays_per_node); }
+  /// GPU index of job rank `rank` (ranks fill the used GPUs of each domain in order).
+  int gpu_of_rank(int rank) const {
+    const int u = used_per_node();
+    return rank / u * gpus_per_node + rank % u;
+  }
   /// Injection bandwidth per GPU into the inter-node fabric (bytes/s per direction).
   double nic_bw_per_gpu() const;
   /// Worst oversubscription factor a flow leaving its leaf switch may meet.

@@ -82,6 +82,11 @@ Fabric::Fabric(const ClusterSpec& spec) : m_(std::make_unique<FabricModel>()) {
       case TopologyKind::Dragonfly: build_dragonfly(m); break;
       case TopologyKind::Torus: build_torus(m); break;
     }
+    // Degraded NIC links (ClusterSpec::degraded_nics) run at their fraction of the NIC rate.
+    for (const auto& d : spec.degraded_nics) {
+      const std::size_t e = static_cast<std::size_t>(d.node) * spec.nics_per_node + d.nic;
+      if (e < m.nic_fabric.size()) m.links[m.nic_fabric[e]].bandwidth *= d.bandwidth_fraction;
+    }
   }
 }
 

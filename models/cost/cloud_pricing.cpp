@@ -49,9 +49,10 @@ CloudPricing parse_cloud_pricing(const JsonReader& r) {
     p.price_stated = true;
     p.price_source = "stated";
   }
-  p.offer.price_class =
-      r.opt_choice("class", {"hyperscaler_on_demand", "hyperscaler_capacity_block", "neocloud_on_demand"})
-          .value_or(p.offer.price_class);
+  if (auto cls = r.opt_choice("class", {"hyperscaler_on_demand", "hyperscaler_capacity_block", "neocloud_on_demand"})) {
+    p.offer.price_class = *cls;
+    p.offer.class_stated = true;
+  }
   p.offer.provider = r.opt_str("provider").value_or("");
   p.offer.instance = r.opt_str("instance").value_or("");
   p.offer.as_of = r.opt_str("as_of").value_or("");

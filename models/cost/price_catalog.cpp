@@ -92,6 +92,18 @@ const PriceCatalog& price_catalog(const std::string& dir) {
 
 const CloudOffer& select_cloud_offer(const PriceCatalog& c, const std::string& gpu, const OfferQuery& q,
                                      const std::string& where) {
+  if (!q.class_stated)
+    for (const std::string& cls :
+         {q.price_class, std::string("neocloud_on_demand"), std::string("hyperscaler_capacity_block")}) {
+      OfferQuery next = q;
+      next.price_class = cls;
+      next.class_stated = true;
+      try {
+        return select_cloud_offer(c, gpu, next, where);
+      } catch (const InputError&) {
+        // none in this class: the next one
+      }
+    }
   const std::string priced = priced_as(c, gpu);
   const CloudOffer* best = nullptr;
   std::string there;  // what the catalog has for this GPU, for the error

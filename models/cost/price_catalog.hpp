@@ -48,9 +48,13 @@ const PriceCatalog& price_catalog(const std::string& dir = default_prices_dir())
 struct OfferQuery {
   std::string price_class = "hyperscaler_on_demand";
   std::string provider, instance, as_of;
+  /// The cluster named the class. When it did not and no hyperscaler lists the GPU (GB200 racks
+  /// are rented from GPU clouds), the GPU clouds' on-demand offer is taken, and the report says so.
+  bool class_stated = false;
 };
 
-/// The latest offer for `gpu` (or the GPU it is priced as) matching `q`; InputError naming
+/// The latest offer for `gpu` (or the GPU it is priced as) matching `q` (or, for a class not
+/// stated, the next class that lists it: hyperscaler, GPU cloud, capacity block); InputError naming
 /// `where` and the offers there are when none matches.
 const CloudOffer& select_cloud_offer(const PriceCatalog& c, const std::string& gpu, const OfferQuery& q,
                                      const std::string& where);

@@ -23,7 +23,7 @@ Action setup(CLI::App& app) {
   app.add_flag("--kernels", a->kernels, "list every kernel of every block with its modelled time");
   return [a]() {
     Scenario sc = load_scenario(a->scenario);
-    Plan plan = build_plan(sc.workload.model, sc.strategy, sc.cluster.gpus_per_node);
+    Plan plan = build_plan(sc.workload.model, sc.strategy, sc.cluster.used_per_node());
     ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
     OpCosts costs(plan, sc.cluster, cm);
     std::cout << fmt::format("plan: {} ranks, {} stage programs, {} blocks\n", plan.world(), plan.programs.size(),

@@ -31,8 +31,11 @@ void print_summary(const Fabric& f, std::ostream& os) {
   const ClusterSpec& c = f.spec();
   os << "cluster       " << c.name << " (" << to_string(c.fabric.topology) << ", " << to_string(c.fabric.kind) << ")\n"
      << "GPUs          " << f.gpus() << " (" << c.gpu.name << ")\n"
-     << "nodes         " << f.nodes() << " x " << c.gpus_per_node << " GPUs, " << to_string(c.intra.kind) << ", "
-     << c.nics_per_node << " NICs\n"
+     << (c.trays_per_node > 1 ? "domains       " : "nodes         ") << f.nodes() << " x " << c.gpus_per_node
+     << " GPUs, " << to_string(c.intra.kind) << ", " << c.nics_per_node << " NICs";
+  if (c.trays_per_node > 1) os << " (" << c.trays_per_node << " trays of " << c.gpus_per_tray() << " GPUs)";
+  if (c.used_per_node() < c.gpus_per_node) os << ", jobs use " << c.used_per_node() << " GPUs of each";
+  os << "\n"
      << "vertices      " << f.vertex_count() << "\nlinks         " << f.link_count() << "\n";
   if (f.tree_levels() > 0) os << "tree levels   " << f.tree_levels() << "\n";
   os << "switches:\n";

@@ -7,6 +7,7 @@
 #include "models/collective/zero_runtime.hpp"
 #include "models/compute/host_model.hpp"
 #include "models/util/errors.hpp"
+#include "sim/cost/stragglers.hpp"
 #include "sim/plan/plan_units.hpp"
 #include "sim/plan/planner.hpp"
 
@@ -112,7 +113,8 @@ BlockCost OpCosts::segment(const BlockSegment& g) const {
   if (segment_known_[slot]) return segments_[slot];
   auto compute = [&] { return cost(segment_kernels(model_, context_.shard, context_.recompute, g)); };
   BlockCost c;
-  if (shared_) {
+  // Shared costs are keyed by group shapes; a degraded NIC makes them depend on the layout too.
+  if (shared_ && cluster_.degraded_nics.empty()) {
     auto& costs = shared_->impl().costs;
     const SegmentKey sk{context_, {static_cast<int>(g.part), static_cast<int>(g.pass), kind}};
     auto it = costs.find(sk);
@@ -152,10 +154,10 @@ GroupShape OpCosts::shape(GroupRole role) const {
 
 double OpCosts::kernel_collective(const Kernel& k) const {
   const auto algo = k.group == GroupRole::TP ? layout_.strategy.tp_algorithm : CollectiveAlgorithm::Auto;
-  return trainsim::collective_cost(cluster_, k.collective, k.coll_bytes, shape(k.group), algo).seconds;
+  return trainsim::collective_cost(cluster_for(k.group), k.collective, k.coll_bytes, shape(k.group), algo).seconds;
 }
 
-int OpCosts::ranks_sharing_host() const { return std::max(1, std::min(layout_.gpus_per_node, layout_.world())); }
+int OpCosts::ranks_sharing_host() const { return std::max(1, std::min(cluster_.gpus_per_tray(), layout_.world())); }
 
 double OpCosts::kernel_time(const Kernel& k) const {
   if (k.kind == KernelKind::Collective) return kernel_collective(k);
@@ -169,7 +171,37 @@ CollectiveCost OpCosts::collective_cost(CollectiveKind kind, double bytes, Group
   const auto algo = role == GroupRole::DP   ? s.dp_algorithm
                     : role == GroupRole::TP ? s.tp_algorithm
                                             : CollectiveAlgorithm::Auto;
-  return trainsim::collective_cost(cluster_, kind, bytes, shape(role), algo, fabric);
+  return trainsim::collective_cost(cluster_for(role), kind, bytes, shape(role), algo, fabric);
+}
+
+const ClusterSpec& OpCosts::cluster_for(GroupRole role) const {
+  const auto i = static_cast<std::size_t>(role);
+  if (cluster_.degraded_nics.empty() || i >= degraded_.size()) return cluster_;
+  if (!degraded_known_[i]) {
+    degraded_known_[i] = true;
+    const int gpn = std::max(1, cluster_.gpus_per_node), nics = std::max(1, cluster_.nics_per_node);
+    double fraction = 1.0;
+    for (const auto& d : cluster_.degraded_nics) {
+      // The GPUs whose traffic leaves through this NIC (topologies/builders/node_builder.cpp:
+      // GPU g uses NIC g * nics / gpn, or owns NICs [g * nics / gpn, (g + 1) * nics / gpn)).
+      const int first = nics >= gpn ? d.nic * gpn / nics : (d.nic * gpn + nics - 1) / nics;
+      const int last = nics >= gpn ? first + 1 : ((d.nic + 1) * gpn + nics - 1) / nics;
+      for (int g = first; g < last && g < gpn; ++g) {
+        const int rank = rank_on_gpu(cluster_, layout_.world(), d.node * gpn + g);
+        if (rank < 0) continue;
+        const auto members = layout_.group_members(rank, role);
+        const bool crosses = std::any_of(members.begin(), members.end(),
+                                         [&](int m) { return layout_.node_of(m) != layout_.node_of(rank); });
+        if (crosses) fraction = std::min(fraction, d.bandwidth_fraction);
+      }
+    }
+    if (fraction < 1.0) {
+      auto c = std::make_shared<ClusterSpec>(cluster_);
+      c->nic_bw *= fraction;
+      degraded_[i] = std::move(c);
+    }
+  }
+  return degraded_[i] ? *degraded_[i] : cluster_;
 }
 
 CollectiveCost OpCosts::collective_cost(const Op& op, FabricContention fabric) const {
@@ -220,7 +252,7 @@ double OpCosts::p2p(int stage, int peer_stage, double bytes) const {
   a.pp = stage;
   b.pp = peer_stage;
   const bool same_node = layout_.node_of(layout_.rank_of(a)) == layout_.node_of(layout_.rank_of(b));
-  return p2p_time(bytes, p2p_link(cluster_, same_node));
+  return p2p_time(bytes, p2p_link(cluster_for(GroupRole::PP), same_node));
 }
 
 }  // namespace trainsim

@@ -122,6 +122,11 @@ class OpCosts {
   int ranks_sharing_host() const;
   GroupShape shape(GroupRole role) const;
   const ClusterSpec& cluster() const { return cluster_; }
+  /// The cluster a collective on a group of `role` runs on: the cluster itself, or, when one of
+  /// the role's groups crosses nodes through a degraded NIC (ClusterSpec::degraded_nics), the
+  /// cluster with its NIC rate at the slowest such NIC's fraction: a ring or all-to-all moves at
+  /// the pace of its slowest link, and every group of a role meets in the same step.
+  const ClusterSpec& cluster_for(GroupRole role) const;
 
  private:
   const RankLayout& layout_;
@@ -134,6 +139,9 @@ class OpCosts {
   /// Group shape per GroupRole, computed on first use (every group of a role has the same shape).
   mutable std::array<GroupShape, 16> shapes_{};
   mutable std::array<bool, 16> shape_known_{};
+  /// cluster_for() per GroupRole (null: the cluster itself), computed on first use.
+  mutable std::array<std::shared_ptr<const ClusterSpec>, 16> degraded_{};
+  mutable std::array<bool, 16> degraded_known_{};
   /// Segment costs by (part, pass, layer kind) for this strategy (segment_slot).
   mutable std::array<BlockCost, kSegmentSlots> segments_{};
   mutable std::array<bool, kSegmentSlots> segment_known_{};

@@ -55,7 +55,7 @@ Prediction predict(const Scenario& sc, const std::string& engine, const std::vec
     unknown("--engine", engine, known);
   }
   Prediction p;
-  p.plan = build_plan(sc.workload.model, sc.strategy, sc.cluster.gpus_per_node);
+  p.plan = build_plan(sc.workload.model, sc.strategy, sc.cluster.used_per_node());
   p.trace = it->second(sc, p.plan, observers);
   p.metrics = compute_metrics(sc, p.plan, p.trace);
   return p;

@@ -111,7 +111,13 @@ EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy
   const JsonReader cr = cluster_reader(sc);
   const ClusterSpec& c = sc.cluster;
   const int gpus = m.gpus;
-  const int nodes = std::max(1, (gpus + c.gpus_per_node - 1) / std::max(1, c.gpus_per_node));
+  // The job holds whole scale-up domains (a server, or an NVL72 rack) of which it uses
+  // used_per_node() GPUs; hosts, NICs and failures count per compute tray.
+  const int per_domain = std::max(1, c.used_per_node());
+  const int domains = std::max(1, (gpus + per_domain - 1) / per_domain);
+  const int nodes = domains * std::max(1, c.trays_per_node);
+  // GPUs paid for: the idle GPUs of partly used domains too.
+  const int held_gpus = c.used_per_node() < c.gpus_per_node ? domains * c.gpus_per_node : gpus;
   const double T = m.iteration_time_s;
   const double seq = static_cast<double>(model.seq_len);
   const double samples = static_cast<double>(strategy.global_batch);
@@ -140,14 +146,14 @@ EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy
   const double Tio = st.iteration_time_with_io_s;
 
   // 2. Energy of one iteration (the stall keeps the GPUs idle).
-  const PowerSpec power = power_from_cluster(cr, c.gpu, c.gpus_per_node);
+  const PowerSpec power = power_from_cluster(cr, c.gpu, c.gpus_per_tray());
   auto& en = rep.energy;
   en.activity = activity;
   en.activity.idle_s += load.stall_s;
   en.counts.gpus = gpus;
   en.counts.nodes = nodes;
-  en.counts.nics = nodes * c.nics_per_node;
-  en.counts.switches = job_switches(c, sc.cluster_json, nodes);
+  en.counts.nics = domains * c.nics_per_node;
+  en.counts.switches = job_switches(c, sc.cluster_json, domains);
   en.counts.ports_per_switch = c.fabric.switch_radix;
   en.counts.storage_servers = storage.source == DataSource::ParallelFs ? storage.pfs.servers : 0;
   en.per_iteration = iteration_energy(power, en.activity, en.counts);
@@ -186,14 +192,14 @@ EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy
   // 4. Cost.
   CostSpec cost = default_cost();
   if (auto r = cr.opt_object("cost")) cost = parse_cost(*r);
-  price_cost_from_catalog(cost, c.gpu.name, c.gpus_per_node, cr.where("cost"));
+  price_cost_from_catalog(cost, c.gpu.name, c.gpus_per_tray(), cr.where("cost"));
   auto& co = rep.cost;
   if (cost.model == CostModel::Cloud) {
     co.model = "cloud";
     co.market = to_string(cost.cloud.market);
     co.price_source = cost.cloud.price_source;
     const double interval = std::isfinite(rl.expected.interval_s) ? rl.expected.interval_s : 0.0;
-    co.usd_per_hour = cloud_cluster_usd_per_hour(cost.cloud, gpus, nodes, interval);
+    co.usd_per_hour = cloud_cluster_usd_per_hour(cost.cloud, held_gpus, nodes, interval);
   } else {
     co.model = "on_prem";
     co.price_source = cost.on_prem.capex_source;

@@ -1,6 +1,7 @@
 #include "sim/plan/plan.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <set>
 
 #include "models/util/errors.hpp"
@@ -171,6 +172,22 @@ void RankLayout::group_shape(GroupRole role, int& ranks_per_node, int& nodes) co
   // own; shorter steps leave no node between the first and the last member's empty.
   const long long n = group_size(role), d = group_stride(role), g = std::max(1, gpus_per_node);
   nodes = n <= 1 ? 1 : static_cast<int>(d >= g ? n : (n - 1) * d / g + 1);
+  // A node (scale-up domain) whose size is not a multiple of the groups' block of n x d ranks, nor a
+  // divisor of it (64-GPU EP groups on 72-GPU NVL72 domains), has groups straddling two domains:
+  // the groups tile blocks of n x d ranks from bases j*n*d + i (i < d), and the slowest group, the
+  // one spanning the most domains, sets the pace of the collective.
+  // (The embedding pair joins the first and the last stage: its bases are the first stage's ranks.)
+  const long long block = n * d, world_size = world();
+  const long long bases = role == GroupRole::Embedding ? world_size / std::max(1, strategy.pp) : d;
+  if (n > 1 && d < g && g % block != 0 && block % g != 0) {
+    const long long period = g / std::gcd(g, block);
+    for (long long j = 0; j < period && j * block < world_size; ++j)
+      for (long long i = 0; i < std::min(bases, g); ++i) {
+        const long long b = j * block + i;
+        if (b + (n - 1) * d >= world_size) break;
+        nodes = std::max(nodes, static_cast<int>((b + (n - 1) * d) / g - b / g + 1));
+      }
+  }
   ranks_per_node = std::max<int>(1, static_cast<int>(n / nodes));
 }
 

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "sim/cost/sm_contention.hpp"
+#include "sim/cost/stragglers.hpp"
 #include "sim/evaluate/predict.hpp"
 #include "sim/plan/pipeline_schedule.hpp"
 #include "sim/plan/planner.hpp"
@@ -162,6 +163,44 @@ std::string human_flops(double f) {
 
 std::string pct(double x) { return fmt::format("{:.1f}%", 100 * x); }
 
+/// What the slow GPUs and degraded NICs cost: the same engine on the same Plan without them
+/// (sim/cost/stragglers.hpp for the rule), and which is the worst.
+void explain_stragglers(const Scenario& sc, const Prediction& p, Explanation& e) {
+  const ClusterSpec& c = sc.cluster;
+  const int world = p.plan.world();
+  const SlowGpu* worst = nullptr;
+  for (const auto& g : c.slow_gpus) {
+    if (rank_on_gpu(c, world, g.gpu) < 0) continue;
+    ++e.slow_gpus;
+    if (!worst || g.clock < worst->clock) worst = &g;
+  }
+  const DegradedNic* weakest = nullptr;
+  for (const auto& d : c.degraded_nics)
+    if (!weakest || d.bandwidth_fraction < weakest->bandwidth_fraction) weakest = &d;
+  e.degraded_nics = static_cast<int>(c.degraded_nics.size());
+  if (e.slow_gpus == 0 && e.degraded_nics == 0) return;
+  if (worst) {
+    const int rank = rank_on_gpu(c, world, worst->gpu);
+    const RankCoord rc = p.plan.coord(rank);
+    e.slowest_gpu = fmt::format("GPU {} at {:.0f}% clock (rank {}: stage {}, data-parallel replica {}{})", worst->gpu,
+                                100 * worst->clock, rank, rc.pp, rc.dp,
+                                p.plan.strategy.tp * p.plan.strategy.cp > 1
+                                    ? fmt::format(", its tensor x context group of {} waits for it in every layer",
+                                                  p.plan.strategy.tp * p.plan.strategy.cp)
+                                    : "");
+  }
+  if (weakest) {  // named as the cluster file names it: a server (tray) and its NIC
+    const int tray_nics = std::max(1, c.nics_per_node / std::max(1, c.trays_per_node));
+    e.weakest_nic =
+        fmt::format("NIC {} of node {} at {:.0f}% of its rate", weakest->nic % tray_nics,
+                    weakest->node * c.trays_per_node + weakest->nic / tray_nics, 100 * weakest->bandwidth_fraction);
+  }
+  Scenario healthy = sc;
+  healthy.cluster.slow_gpus.clear();
+  healthy.cluster.degraded_nics.clear();
+  e.healthy_iteration_time_s = engine_registry().at(p.metrics.engine)(healthy, p.plan, {}).iteration_time;
+}
+
 void add_hints(const Scenario& sc, const Prediction& p, Explanation& e) {
   const auto& s = p.plan.strategy;
   const auto& b = p.metrics.breakdown;
@@ -255,6 +294,12 @@ void add_hints(const Scenario& sc, const Prediction& p, Explanation& e) {
       }
     }
   }
+  const double lost = T - e.healthy_iteration_time_s;
+  if ((e.slow_gpus > 0 || e.degraded_nics > 0) && lost > 0.01 * T)
+    hints.push_back({lost, fmt::format("Slow parts cost {} per iteration ({}): {}. Draining them (or a spare "
+                                       "in their place) gives back that time.",
+                                       human_seconds(lost), pct(lost / T),
+                                       !e.slowest_gpu.empty() ? e.slowest_gpu : e.weakest_nic)});
   std::stable_sort(hints.begin(), hints.end(), [](const Hint& a, const Hint& b) { return a.weight > b.weight; });
   for (size_t i = 0; i < hints.size() && i < 3; ++i) e.hints.push_back(hints[i].text);
   if (e.hints.empty()) {
@@ -346,6 +391,7 @@ Explanation explain(const Scenario& sc, const Prediction& p) {
   e.memory_total_bytes = m.memory.parts.total();
   e.memory_capacity_bytes = m.memory.capacity;
   e.memory_fits = m.memory.fits;
+  explain_stragglers(sc, p, e);
   add_hints(sc, p, e);
   return e;
 }
@@ -409,6 +455,13 @@ nlohmann::json to_json(const Explanation& e) {
   j["memory"] = {{"total_gb", e.memory_total_bytes / 1e9},
                  {"capacity_gb", e.memory_capacity_bytes / 1e9},
                  {"fits", e.memory_fits}};
+  if (e.slow_gpus > 0 || e.degraded_nics > 0)
+    j["stragglers"] = {{"slow_gpus", e.slow_gpus},
+                       {"slowest_gpu", e.slowest_gpu},
+                       {"degraded_nics", e.degraded_nics},
+                       {"weakest_nic", e.weakest_nic},
+                       {"healthy_iteration_time_s", e.healthy_iteration_time_s},
+                       {"cost_s", e.iteration_time_s - e.healthy_iteration_time_s}};
   j["hints"] = e.hints;
   return j;
 }
@@ -432,6 +485,20 @@ void print_explain_text(const Explanation& e, std::ostream& out) {
   std::stable_sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   for (const auto& [k, v] : parts)
     if (v > 0) out << fmt::format("  {:<32}{:>12}  {:>6}\n", names.at(k), human_seconds(v), pct(frac(v)));
+
+  if (e.slow_gpus > 0 || e.degraded_nics > 0) {
+    const double lost = T - e.healthy_iteration_time_s;
+    out << "\nSlow parts:\n";
+    if (e.slow_gpus > 0)
+      out << fmt::format("  {} slow GPU{}; the slowest: {}.\n", e.slow_gpus, e.slow_gpus > 1 ? "s" : "", e.slowest_gpu);
+    if (e.degraded_nics > 0)
+      out << fmt::format("  {} degraded NIC link{}; the weakest: {}.\n", e.degraded_nics,
+                         e.degraded_nics > 1 ? "s" : "", e.weakest_nic);
+    out << fmt::format(
+        "  Without them the iteration takes {}: they cost {} ({}). Synchronous training waits for its\n"
+        "  slowest member at every layer (tensor/context groups), hand-off (pipeline) and gradient sync.\n",
+        human_seconds(e.healthy_iteration_time_s), human_seconds(lost), pct(frac(lost)));
+  }
 
   // 2. Bubble.
   const auto& b = e.bubble;

@@ -84,6 +84,11 @@ struct Explanation {
   RecomputeExplanation recompute;
   double memory_total_bytes = 0, memory_capacity_bytes = 0;
   bool memory_fits = true;
+  /// Slow GPUs and degraded NIC links of the job (ClusterSpec::slow_gpus, degraded_nics): how
+  /// many, the slowest one as text, and the iteration the same engine gives without them.
+  int slow_gpus = 0, degraded_nics = 0;
+  std::string slowest_gpu, weakest_nic;
+  double healthy_iteration_time_s = 0;
   std::vector<std::string> hints;
 };
 

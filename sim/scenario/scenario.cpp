@@ -174,7 +174,7 @@ Scenario parse_scenario_unresolved(const nlohmann::json& j, const std::string& o
 }
 
 void resolve_scenario_strategy(const Scenario& sc, Strategy& s) {
-  resolve_strategy(s, sc.workload.model, sc.workload.global_batch, sc.cluster.gpus(), sc.origin + ": $");
+  resolve_strategy(s, sc.workload.model, sc.workload.global_batch, sc.cluster.job_gpus(), sc.origin + ": $");
   // Megatron-LM's interleaved schedule needs pp x vp to divide the layers (--num-layers-per-virtual-
   // pipeline-stage) until Megatron-Core 0.13's custom pipeline layouts; the planner can split
   // unevenly, the framework decides whether the run could.

@@ -14,7 +14,7 @@ StrategyScorer::StrategyScorer(const Scenario& base)
 FastScore StrategyScorer::score(const Strategy& s) const {
   const auto& model = base_.workload.model;
   const auto& cluster = base_.cluster;
-  const PlanUnits units = plan_units(model, s, cluster.gpus_per_node);
+  const PlanUnits units = plan_units(model, s, cluster.used_per_node());
   const OpCosts costs(units, model, cluster, compute_, &segments_);
   const UnitScheduleCosts unit_costs = cost_units(units, costs);
   const UnitTiming timing = time_units(units, unit_costs, cluster.gpu.sm_count, cluster.nccl_sms != 0, &pipelines_);

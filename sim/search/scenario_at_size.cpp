@@ -25,7 +25,7 @@ std::optional<SizedScenario> scenario_at_size(const nlohmann::json& base_json, i
   const TransformerConfig& m = sc.workload.model;
   const std::int64_t batch = sc.strategy.global_batch > 0 ? sc.strategy.global_batch : sc.workload.global_batch;
   std::optional<Strategy> first;
-  enumerate_strategies(default_space(m, sc.cluster.gpus_per_node), m, sc.strategy, sc.cluster.gpus(), batch,
+  enumerate_strategies(default_space(m, sc.cluster.gpus_per_node), m, sc.strategy, sc.cluster.job_gpus(), batch,
                        [&](const Strategy& candidate) {
                          if (first) return;
                          Strategy s = candidate;

@@ -119,12 +119,13 @@ SearchResult search_strategies(const nlohmann::json& base_json, const std::strin
     const Scenario& sc = sized->scenario;
     const StrategyScorer scorer(sc);
     const StrategySpace space = opt.space ? *opt.space : default_space(sc.workload.model, sc.cluster.gpus_per_node);
-    enumerate_strategies(space, sc.workload.model, base.strategy, gpus, sc.strategy.global_batch,
+    enumerate_strategies(space, sc.workload.model, base.strategy, sc.cluster.job_gpus(), sc.strategy.global_batch,
                          [&](const Strategy& s0) {
                            ++res.enumerated;
                            Strategy s = s0;
                            try {
-                             resolve_strategy(s, sc.workload.model, sc.workload.global_batch, gpus, "search");
+                             resolve_strategy(s, sc.workload.model, sc.workload.global_batch, sc.cluster.job_gpus(),
+                                              "search");
                            } catch (const InputError&) {
                              ++res.invalid;
                              return;

@@ -163,8 +163,15 @@ nlohmann::json apply_overrides(const nlohmann::json& base, const nlohmann::json&
                            : 1;
       // A zero or negative gpus_per_node would divide by zero here (found by fuzz_sweep).
       if (gpn < 1) throw InputError(w, "a cluster with gpus_per_node >= 1", "gpus_per_node = " + std::to_string(gpn));
-      if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() % gpn != 0)
-        throw InputError(w, "a positive multiple of the cluster's gpus_per_node (" + std::to_string(gpn) + ")",
+      // A cluster of scale-up domains grows by whole domains.
+      std::int64_t step = gpn;
+      if (c.contains("scale_up_domain") && c["scale_up_domain"].is_object() && c["scale_up_domain"].contains("gpus") &&
+          c["scale_up_domain"]["gpus"].is_number_integer())
+        step = std::max(gpn, c["scale_up_domain"]["gpus"].get<std::int64_t>());
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() % step != 0)
+        throw InputError(w,
+                         std::string("a positive multiple of the cluster's ") +
+                             (step == gpn ? "gpus_per_node" : "scale-up domain") + " (" + std::to_string(step) + ")",
                          JsonReader::describe(value));
       j["cluster"]["nodes"] = value.get<std::int64_t>() / gpn;
       sizes_changed = true;

@@ -1,6 +1,7 @@
 #include "sim/simgrid/flow_scheduler.hpp"
 
 #include "sim/cost/sm_contention.hpp"
+#include "sim/cost/stragglers.hpp"
 
 #include <simgrid/s4u.hpp>
 
@@ -45,8 +46,10 @@ std::uint64_t tag_key(int rep, std::int64_t tag) {
 FlowScheduler::FlowScheduler(const Fabric& f, const std::vector<SimJob>& jobs, const SimOptions& opt)
     : fabric_(f), opt_(opt), gpn_(f.spec().gpus_per_node), active_(std::make_unique<Active>()) {
   int g = 0;
-  for (const auto& j : jobs) g = std::gcd(g, std::gcd(j.plan->strategy.tp, gpn_));
-  fold_ = opt.fold ? std::max(1, g) : 1;
+  // A partly used domain (ClusterSpec::ranks_per_node) folds by what divides its used GPUs too.
+  for (const auto& j : jobs) g = std::gcd(g, std::gcd(j.plan->strategy.tp, std::gcd(gpn_, j.cluster.used_per_node())));
+  // A degraded NIC breaks the symmetry folding relies on (its node's NICs are no longer alike).
+  fold_ = opt.fold && f.spec().degraded_nics.empty() ? std::max(1, g) : 1;
   for (const auto& j : jobs) {
     auto d = std::make_unique<JobData>();
     d->job = &j;
@@ -58,6 +61,7 @@ FlowScheduler::FlowScheduler(const Fabric& f, const std::vector<SimJob>& jobs, c
     if (!j.gpu_of_rank.empty() && static_cast<int>(j.gpu_of_rank.size()) != plan.world())
       throw InternalError("simgrid engine: placement size differs from the job's world size");
     d->rep_of_rank.assign(plan.world(), -1);
+    const std::vector<double> clocks = rank_group_clocks(plan, j.cluster);
     for (int r = 0; r < plan.world(); ++r) {
       const RankCoord c = plan.coord(r);
       if (c.tp % fold_ != 0) continue;
@@ -66,6 +70,7 @@ FlowScheduler::FlowScheduler(const Fabric& f, const std::vector<SimJob>& jobs, c
       rep.rank = r;
       rep.gpu = d->gpu(r);
       rep.stage = c.pp;
+      if (!clocks.empty()) rep.slowdown = 1.0 / clocks[r];
       d->rep_of_rank[r] = static_cast<int>(reps_.size());
       d->trace.ranks.push_back(r);
       reps_.push_back(std::move(rep));
@@ -242,7 +247,8 @@ void FlowScheduler::start_op(int rep, int i, double t) {
   r.start[i] = t;
   switch (op.kind) {
     case OpKind::Compute:
-      at(t + d.costs->block(op.block).total() + (d.sm_delay.empty() ? 0.0 : d.sm_delay[r.stage][i]),
+      at(t + d.costs->block(op.block).total() + d.costs->block(op.block).compute * (r.slowdown - 1.0) +
+             (d.sm_delay.empty() ? 0.0 : d.sm_delay[r.stage][i]),
          new_task({Task::OpDone, rep, i}));
       return;
     case OpKind::Recv: {

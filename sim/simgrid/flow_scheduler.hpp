@@ -51,6 +51,7 @@ class FlowScheduler {
   struct JobData;
   struct Rep {
     int job = 0, rank = 0, gpu = 0, stage = 0;
+    double slowdown = 1.0;  ///< compute time factor: 1 / clock of its TP x CP group (stragglers.hpp)
     std::vector<int> pending;
     std::vector<double> start;
   };

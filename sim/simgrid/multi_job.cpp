@@ -109,7 +109,7 @@ std::vector<MultiJobRow> run_multi_job(const MultiJobSpec& spec, const SimOption
   std::vector<SimJob> jobs;
   for (size_t j = 0; j < spec.jobs.size(); ++j) {
     const auto& sc = spec.jobs[j];
-    plans.push_back(build_plan(sc.workload.model, sc.strategy, sc.cluster.gpus_per_node));
+    plans.push_back(build_plan(sc.workload.model, sc.strategy, sc.cluster.used_per_node()));
   }
   for (size_t j = 0; j < spec.jobs.size(); ++j) {
     const auto& sc = spec.jobs[j];

@@ -64,6 +64,8 @@ Trace simgrid_execute(const Scenario& sc, const Plan& plan, const std::vector<Ex
   job.cluster = sc.cluster;
   job.profile = load_profile_for(sc);
   job.storage = storage_load(sc, plan);
+  if (sc.cluster.used_per_node() != sc.cluster.gpus_per_node)
+    for (int r = 0; r < plan.world(); ++r) job.gpu_of_rank.push_back(sc.cluster.gpu_of_rank(r));
   SimOptions opt = default_sim_options();
   std::vector<LinkStatsObserver*> stats_obs;
   for (auto* o : observers)

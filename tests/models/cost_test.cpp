@@ -160,6 +160,11 @@ TEST(PriceCatalog, EachGpuIsPricedFromItsOwnDatedOffer) {
   OfferQuery neo;
   neo.price_class = "neocloud_on_demand";
   EXPECT_LT(price("H100-SXM5-80GB", neo), price("H100-SXM5-80GB", aws));
+  // No hyperscaler lists GB200 racks: a cluster that names no class rents them from a GPU cloud.
+  EXPECT_EQ(select_cloud_offer(cat, "GB200", OfferQuery{}, "$.cost.cloud").price_class, "neocloud_on_demand");
+  OfferQuery hyperscaler_only;
+  hyperscaler_only.class_stated = true;
+  EXPECT_THROW(price("GB200", hyperscaler_only), InputError);
   OfferQuery none = aws;
   none.instance = "p9.nonexistent";
   try {

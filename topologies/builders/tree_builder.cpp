@@ -16,6 +16,11 @@ namespace trainsim {
 
 namespace {
 int ceil_div(long long a, long long b) { return static_cast<int>((a + b - 1) / b); }
+/// Down ports of a leaf switch: radix x o / (1 + o) for a down:up oversubscription o.
+int leaf_down_ports(const ClusterSpec& c) {
+  const double o = c.fabric.oversubscription.empty() ? 1.0 : c.fabric.oversubscription.front();
+  return std::max(1, static_cast<int>(std::floor(c.fabric.switch_radix * o / (1.0 + o))));
+}
 int uplinks_for(double down_bw, double up_link_bw, double oversub) {
   return std::max(1, static_cast<int>(std::ceil(down_bw / (oversub * up_link_bw) - 1e-9)));
 }
@@ -43,11 +48,20 @@ void build_tree(FabricModel& m) {
   if (requested == 1) {
     leaves = 1;  // one (large, possibly modular) switch: radix is not enforced
   } else if (m.topology == TopologyKind::RailOptimized) {
-    const int per_rail_leaf = c.nodes_per_leaf();  // nodes whose NIC i share rail leaf i
-    const int blocks = ceil_div(c.nodes, per_rail_leaf);
-    leaves = blocks * nics;
-    for (int n = 0; n < c.nodes; ++n)
-      for (int i = 0; i < nics; ++i) m.nic_attach[n * nics + i] = (n / per_rail_leaf) * nics + i;
+    // Rails are the NIC positions of a compute tray: a multi-tray domain (NVL72) has its trays'
+    // NIC i on rail i, as a server's NIC i is.
+    const int trays = std::max(1, c.trays_per_node), rails = std::max(1, nics / trays);
+    const int per_rail_leaf = leaf_down_ports(c);  // trays whose NIC i share rail leaf i
+    const int blocks = ceil_div(static_cast<long long>(c.nodes) * trays, per_rail_leaf);
+    leaves = blocks * rails;
+    for (int e = 0; e < total_nics; ++e) m.nic_attach[e] = (e / rails / per_rail_leaf) * rails + e % rails;
+  } else if (nics > leaf_down_ports(c)) {
+    // A node with more NICs than a leaf has down ports (an NVL72 domain's 72 NICs): its NICs fill
+    // leaves in order, a compute tray's NICs staying together on one leaf.
+    const int tray_nics = std::max(1, nics / std::max(1, c.trays_per_node));
+    const int per_leaf = std::max(tray_nics, leaf_down_ports(c) / tray_nics * tray_nics);
+    leaves = ceil_div(total_nics, per_leaf);
+    for (int e = 0; e < total_nics; ++e) m.nic_attach[e] = e / per_leaf;
   } else {
     const int npl = c.nodes_per_leaf();
     leaves = ceil_div(c.nodes, npl);
