@@ -151,6 +151,17 @@ void parse_degraded_parts(const JsonReader& r, ClusterSpec& c) {
 
 }  // namespace
 
+int ClusterSpec::nodes_per_pod() const {
+  const bool tree = fabric.topology == TopologyKind::FatTree || fabric.topology == TopologyKind::RailOptimized ||
+                    fabric.topology == TopologyKind::Cloud;
+  if (!tree || fabric.levels < 3) return 0;
+  const double o2 = fabric.oversubscription.size() > 1 ? fabric.oversubscription[1] : 1.0;
+  const int leaves_per_pod = std::max(1, static_cast<int>(std::floor(fabric.switch_radix * o2 / (1.0 + o2))));
+  if (fabric.topology != TopologyKind::RailOptimized) return nodes_per_leaf() * leaves_per_pod;
+  const int rails = std::max(1, nics_per_node / std::max(1, trays_per_node));
+  return std::max(1, nodes_per_leaf() * std::max(1, leaves_per_pod / rails));
+}
+
 ClusterSpec parse_cluster(const JsonReader& r) {
   r.reject_unknown({"name", "description", "gpu", "nodes", "gpus_per_node", "intra_node", "nics_per_node", "nic_gbps",
                     "fabric", "host", "storage", "power", "cost", "reliability", "nccl_sms", "scale_up_domain",

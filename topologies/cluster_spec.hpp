@@ -108,6 +108,9 @@ struct ClusterSpec {
   /// Nodes under one leaf (ToR) switch: radix/2 down ports for a non-blocking leaf, scaled by the
   /// first-level oversubscription, in NICs; a rail-optimized leaf holds one NIC from each node.
   int nodes_per_leaf() const;
+  /// Nodes under one pod (the spines of a 3-level tree: what sits below its second
+  /// oversubscription), as topologies/builders/tree_builder.cpp cables it; 0 without pods.
+  int nodes_per_pod() const;
 };
 
 const char* to_string(IntraNodeKind k);

@@ -20,6 +20,10 @@ struct GroupShape {
   int size = 1;
   int ranks_per_node = 1;
   int nodes = 1;
+  /// Nodes from one of the group's nodes to the next (1: adjacent nodes; a data-parallel group
+  /// of a pipeline stage strided over the other stages has more): how many of its nodes share a
+  /// leaf or a pod, and so how much of its traffic crosses their oversubscribed uplinks.
+  int node_stride = 1;
   bool operator==(const GroupShape&) const = default;
 };
 

@@ -20,6 +20,11 @@ enum class FabricContention {
 /// share of the node's NICs across nodes. `spans_leaves` adds the switch hops between leaves.
 CollectiveEnv collective_env(const ClusterSpec& cluster, bool spans_leaves);
 
+/// How many times slower the inter-node part of a ring or all-to-all on a group of shape `g` runs
+/// because the leaf and pod uplinks above its nodes are oversubscribed, given how many of its nodes
+/// share a leaf or a pod (docs/models.md, oversubscription by placement); 1 on a non-blocking fabric.
+double uplink_slowdown(const ClusterSpec& cluster, CollectiveKind kind, const GroupShape& g);
+
 /// A collective of `kind` over `bytes` per rank on a group of shape `g`: `algorithm` (Auto: the
 /// fastest, as NCCL's tuner), its seconds and traffic.
 CollectiveCost collective_cost(const ClusterSpec& cluster, CollectiveKind kind, double bytes, const GroupShape& g,

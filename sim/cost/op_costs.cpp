@@ -1,6 +1,7 @@
 #include "sim/cost/op_costs.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <unordered_map>
 
@@ -145,6 +146,8 @@ GroupShape OpCosts::shape(GroupRole role) const {
   GroupShape g;
   g.size = layout_.group_size(role);
   layout_.group_shape(role, g.ranks_per_node, g.nodes);
+  const long long d = layout_.group_stride(role), gpn = std::max(1, layout_.gpus_per_node);
+  g.node_stride = d >= gpn ? static_cast<int>(std::min<long long>(d / gpn, 1 << 30)) : 1;
   if (i < shapes_.size()) {
     shapes_[i] = g;
     shape_known_[i] = true;
@@ -251,8 +254,16 @@ double OpCosts::p2p(int stage, int peer_stage, double bytes) const {
   RankCoord a, b;
   a.pp = stage;
   b.pp = peer_stage;
-  const bool same_node = layout_.node_of(layout_.rank_of(a)) == layout_.node_of(layout_.rank_of(b));
-  return p2p_time(bytes, p2p_link(cluster_for(GroupRole::PP), same_node));
+  const int ra = layout_.rank_of(a), rb = layout_.rank_of(b);
+  const bool same_node = layout_.node_of(ra) == layout_.node_of(rb);
+  LinkLevel link = p2p_link(cluster_for(GroupRole::PP), same_node);
+  if (!same_node) {
+    // Every replica's stage hands over at the same time: the transfers of a leaf's (pod's) nodes
+    // share its uplinks as a ring's channels do (uplink_slowdown, a 2-node group).
+    GroupShape pair{2, 1, 2, std::max(1, std::abs(layout_.node_of(rb) - layout_.node_of(ra)))};
+    link.bw /= uplink_slowdown(cluster_, CollectiveKind::AllGather, pair);
+  }
+  return p2p_time(bytes, link);
 }
 
 }  // namespace trainsim

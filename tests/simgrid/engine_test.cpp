@@ -196,5 +196,27 @@ TEST(SimgridEngine, RandomPlacementIsSeeded) {
   EXPECT_NE(place_jobs(parse_multi_job(j, "<test>", dir)), p1);
 }
 
+TEST(SimgridEngine, AgreesWithTheAnalyticEngineOnTheShippedOversubscribedFabrics) {
+  // The analytic engine charges the uplinks by where each group's nodes sit (uplink_slowdown);
+  // SimGrid shares the real links. 4:1 leaves (DGX A100 SuperPOD) and a 1:7 tier above pods.
+  for (const char* name : {"sg-gpt3-175b-fattree-4to1.json", "sg-gpt-18b-3tier-1to7.json"}) {
+    SCOPED_TRACE(name);
+    const Scenario sc = load_scenario(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/" + name);
+    const Plan plan = build_plan(sc.workload.model, sc.strategy, sc.cluster.used_per_node());
+    const double a = engine_registry().at("analytic")(sc, plan, {}).iteration_time;
+    const auto s = sgtest::in_child([&] { return std::vector<double>{run_simgrid(sc, plan).iteration_time}; });
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_NEAR(s[0], a, 0.05 * a);
+    // The same job on a non-blocking fabric is faster in both engines.
+    Scenario flat = sc;
+    flat.cluster.fabric.oversubscription.assign(flat.cluster.fabric.oversubscription.size(), 1.0);
+    const double af = engine_registry().at("analytic")(flat, plan, {}).iteration_time;
+    const auto sf = sgtest::in_child([&] { return std::vector<double>{run_simgrid(flat, plan).iteration_time}; });
+    ASSERT_EQ(sf.size(), 1u);
+    EXPECT_LT(af, a);
+    EXPECT_LT(sf[0], s[0]);
+  }
+}
+
 }  // namespace
 }  // namespace trainsim

@@ -14,8 +14,12 @@ namespace {
 nlohmann::json two_racks(int gpus_used) {
   nlohmann::json domain = {{"gpus", 72}};
   if (gpus_used > 0) domain["gpus_used"] = gpus_used;
-  return {{"gpu", "GB200"},        {"nodes", 36},        {"gpus_per_node", 4},
-          {"scale_up_domain", domain}, {"nics_per_node", 4}, {"nic_gbps", 400},
+  return {{"gpu", "GB200"},
+          {"nodes", 36},
+          {"gpus_per_node", 4},
+          {"scale_up_domain", domain},
+          {"nics_per_node", 4},
+          {"nic_gbps", 400},
           {"fabric", {{"topology", "rail-optimized"}, {"levels", 2}, {"switch_radix", 64}}}};
 }
 

@@ -36,7 +36,9 @@ double stage_compute(const Scenario& sc, int stage) {
   return s;
 }
 
-nlohmann::json slow_gpu(int gpu, double clock) { return {{"stragglers", {{"gpus", {{{"gpu", gpu}, {"clock", clock}}}}}}}; }
+nlohmann::json slow_gpu(int gpu, double clock) {
+  return {{"stragglers", {{"gpus", {{{"gpu", gpu}, {"clock", clock}}}}}}};
+}
 
 TEST(Stragglers, WithoutAPipelineTheSlowGpuAddsItsComputeAtItsClock) {
   // TP 8 x DP 4, no pipeline, gradients reduced after the backward pass: the iteration is the

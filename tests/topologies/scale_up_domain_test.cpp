@@ -41,7 +41,7 @@ TEST(ScaleUpDomain, ARackOfTraysIsOneNodeOfTheNetwork) {
   EXPECT_EQ(c.nics_per_node, 72);
   EXPECT_EQ(c.gpus(), 576);
   EXPECT_EQ(c.job_gpus(), 576);
-  EXPECT_DOUBLE_EQ(c.intra.bw, 900e9);             // NVLink 5: 1.8 TB/s per GPU, 900 GB/s per direction
+  EXPECT_DOUBLE_EQ(c.intra.bw, 900e9);              // NVLink 5: 1.8 TB/s per GPU, 900 GB/s per direction
   EXPECT_DOUBLE_EQ(c.nic_bw_per_gpu(), 400e9 / 8);  // one 400 Gb/s NIC per GPU, as in the tray
   EXPECT_EQ(c.gpu_of_rank(100), 100);
 }
@@ -89,8 +89,8 @@ TEST(ScaleUpDomain, ErrorsNameTheField) {
 
 TEST(Stragglers, SeededDrawsAreReproducibleAndAsFrequentAsAsked) {
   // 16,384 GPUs (2,048 DGX nodes), "1 in 1,000 GPUs 10% slow": about 16 (binomial sd 4).
-  nlohmann::json j = {{"gpu", "H100-SXM5-80GB"}, {"nodes", 2048}, {"gpus_per_node", 8}, {"nics_per_node", 8},
-                      {"nic_gbps", 400}, {"fabric", {{"levels", 3}, {"switch_radix", 64}}}};
+  nlohmann::json j = {{"gpu", "H100-SXM5-80GB"}, {"nodes", 2048},   {"gpus_per_node", 8},
+                      {"nics_per_node", 8},      {"nic_gbps", 400}, {"fabric", {{"levels", 3}, {"switch_radix", 64}}}};
   j["stragglers"] = {{"random", {{"one_in", 1000}, {"clock", 0.9}, {"seed", 7}}},
                      {"gpus", {{{"gpu", 5}, {"clock", 0.5}}}}};
   const ClusterSpec a = parse_cluster(JsonReader(j, "c.json"));
@@ -104,7 +104,8 @@ TEST(Stragglers, SeededDrawsAreReproducibleAndAsFrequentAsAsked) {
   j["stragglers"]["random"]["seed"] = 8;
   const ClusterSpec other = parse_cluster(JsonReader(j, "c.json"));
   bool differs = other.slow_gpus.size() != a.slow_gpus.size();
-  for (std::size_t i = 0; !differs && i < a.slow_gpus.size(); ++i) differs = other.slow_gpus[i].gpu != a.slow_gpus[i].gpu;
+  for (std::size_t i = 0; !differs && i < a.slow_gpus.size(); ++i)
+    differs = other.slow_gpus[i].gpu != a.slow_gpus[i].gpu;
   EXPECT_TRUE(differs);
   // Thermal throttling of 5 % of the GPUs: 819 expected, sd 28.
   j["stragglers"] = {{"throttled", {{"fraction", 0.05}, {"clock", 0.85}}}};
