@@ -127,6 +127,15 @@ ReportOutput build_report(const ReportInputs& in) {
     if (in.render) render(in.out_dir, sp);
     out.plots.push_back(sp);
     summary += "<section>\n<h2>Scaling</h2>\n" + figure(sp, "From " + in.sweep + ".") + "</section>\n";
+    const auto sweep = read_json_lines(in.sweep);
+    if (sweep_varies_tp_and_pp(sweep)) {
+      PlotFiles hm = write_tp_pp_heatmap(sweep, in.out_dir, "tp-pp", in.sweep);
+      if (in.render) render(in.out_dir, hm);
+      out.plots.push_back(hm);
+      summary += "<section>\n<h2>Tensor x pipeline parallelism</h2>\n" +
+                 figure(hm, "From " + in.sweep + ": the best point of each cell; grey where none fits.") +
+                 "</section>\n";
+    }
     report_json["sweep"] = in.sweep;
   }
   if (!in.search.empty()) {

@@ -592,13 +592,109 @@ PlotFiles write_scaling(const std::vector<nlohmann::json>& sweep, const std::str
     const std::string c = series.size() == 1 ? "#4e79a7" : colors[si % 6];
     add(src + " using " + using_("2") + " axes x1y1 with linespoints pt 7 ps 1.2 lw 2 lc rgb " + q(c),
         "tokens/s" + suffix);
-    if (ideal) add(src + " using 1:5 axes x1y1 with lines dt 2 lw 1.5 lc rgb \"#999999\"", "ideal linear scaling");
+    if (ideal) {
+      add(src + " using 1:5 axes x1y1 with lines dt 2 lw 1.5 lc rgb \"#999999\"", "ideal linear scaling");
+      // Each point's scaling efficiency (throughput / ideal), written above it.
+      plot += ", \\\n     " + src +
+              " using 1:2:(sprintf(\"%.0f%%\", 100*$6)) axes x1y1 with labels offset 0,1.2 font \",9\" "
+              "tc rgb \"#555555\" notitle";
+    }
     const std::string c2 = series.size() == 1 ? "#e15759" : colors[si % 6];
     add(src + " using " + using_("3") + " axes x1y2 with linespoints pt 5 ps 1.1 lw 1.5 dt 3 lc rgb " + q(c2),
         "model TFLOP/s per GPU (right)" + suffix);
   }
   body += plot + "\n";
   write_file(dir + "/" + name + ".gp", two_terminals(name, 1000, series.size() > 1 ? 640 : 560, body));
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TP x PP heatmap
+
+bool sweep_varies_tp_and_pp(const std::vector<nlohmann::json>& sweep) {
+  std::set<std::string> tp, pp;
+  for (const auto& pt : sweep)
+    if (pt.contains("params") && pt["params"].is_object()) {
+      if (pt["params"].contains("strategy.tp")) tp.insert(pt["params"]["strategy.tp"].dump());
+      if (pt["params"].contains("strategy.pp")) pp.insert(pt["params"]["strategy.pp"].dump());
+    }
+  return tp.size() > 1 && pp.size() > 1;
+}
+
+PlotFiles write_tp_pp_heatmap(const std::vector<nlohmann::json>& sweep, const std::string& dir, const std::string& name,
+                              const std::string& source) {
+  PlotFiles f;
+  f.name = name;
+  const std::string where = source.empty() ? "--sweep" : source;
+  if (!sweep_varies_tp_and_pp(sweep))
+    throw InputError(where, "a sweep that varies both strategy.tp and strategy.pp", "fewer values of them");
+  // Cell (tp, pp): the best model TFLOP/s per GPU among fitting points; whether any point ran.
+  struct Cell {
+    double best = -1;
+    bool ran = false;
+  };
+  std::map<std::pair<int, int>, Cell> cells;
+  std::set<int> tps, pps;
+  for (const auto& pt : sweep) {
+    if (!pt.contains("params") || !pt["params"].is_object()) continue;
+    const auto& prm = pt["params"];
+    if (!prm.contains("strategy.tp") || !prm.contains("strategy.pp") || !prm["strategy.tp"].is_number_integer() ||
+        !prm["strategy.pp"].is_number_integer())
+      continue;
+    const int tp = prm["strategy.tp"].get<int>(), pp = prm["strategy.pp"].get<int>();
+    tps.insert(tp);
+    pps.insert(pp);
+    Cell& c = cells[{tp, pp}];
+    if (!pt.value("ok", false) || !pt.contains("metrics") || !pt["metrics"].is_object()) continue;
+    const auto& m = pt["metrics"];
+    c.ran = true;
+    const bool fits = !m.contains("memory_gb") || !m["memory_gb"].is_object() || m["memory_gb"].value("fits", true);
+    if (fits) c.best = std::max(c.best, m.value("model_tflops_per_gpu", 0.0));
+  }
+  // Rows: pp (bottom to top), columns: tp; index positions so that the cells are square.
+  const std::vector<int> tv(tps.begin(), tps.end()), pv(pps.begin(), pps.end());
+  double top = 0;
+  int oom = 0, invalid = 0;
+  for (const auto& [k, c] : cells) {
+    top = std::max(top, c.best);
+    oom += c.ran && c.best < 0;
+    invalid += !c.ran;
+  }
+  // One block per pp row (gnuplot `with image` reads a grid): value, or NaN where masked; the
+  // labels file says what each cell is.
+  std::string dat = "# tp_index pp_index model_tflops_per_gpu (NaN: none fits or none valid) tp pp label\n";
+  for (std::size_t j = 0; j < pv.size(); ++j) {
+    for (std::size_t i = 0; i < tv.size(); ++i) {
+      const auto it = cells.find({tv[i], pv[j]});
+      const Cell c = it == cells.end() ? Cell{} : it->second;
+      const std::string label = c.best >= 0 ? fmt::format("{:.0f}", c.best) : c.ran ? "OOM" : "n/a";
+      dat += fmt::format("{} {} {} {} {} {}\n", i, j, c.best >= 0 ? fmt::format("{:.6g}", c.best) : "NaN", tv[i], pv[j],
+                         dq(label));
+      ++f.rows;
+    }
+    dat += "\n";
+  }
+  write_file(dir + "/" + name + ".dat", dat);
+  f.title = "Model TFLOP/s per GPU by tensor (tp) x pipeline (pp) parallelism, best over the other parameters";
+  if (oom) f.note += fmt::format("{} cell{} where no point fits in memory (OOM, grey). ", oom, oom > 1 ? "s" : "");
+  if (invalid) f.note += fmt::format("{} cell{} without a valid strategy (n/a). ", invalid, invalid > 1 ? "s" : "");
+  std::string xt, yt;
+  for (std::size_t i = 0; i < tv.size(); ++i) xt += fmt::format("{}\"{}\" {}", i ? ", " : "", tv[i], i);
+  for (std::size_t j = 0; j < pv.size(); ++j) yt += fmt::format("{}\"{}\" {}", j ? ", " : "", pv[j], j);
+  std::string body = "set title " + q(f.title + (f.note.empty() ? "" : "\n" + f.note)) + "\n";
+  body += "set xlabel \"tp\"\nset ylabel \"pp\"\nset cblabel \"model TFLOP/s per GPU\"\n";
+  body += "set xtics (" + xt + ")\nset ytics (" + yt + ")\n";
+  body += fmt::format("set xrange [-0.5:{}]\nset yrange [-0.5:{}]\n", tv.size() - 0.5, pv.size() - 0.5);
+  body += fmt::format("set cbrange [0:{:.6g}]\n", top > 0 ? top : 1.0);
+  // A light palette: the cell values are written on it in dark text.
+  body += "set palette defined (0 \"#f7fbff\", 1 \"#9ecae1\", 2 \"#4292c6\")\n";
+  body += "set object 1 rectangle from graph 0, graph 0 to graph 1, graph 1 behind fc rgb \"#bbbbbb\" fs solid\n";
+  body += "unset key\nset size ratio -1\n";
+  const std::string src = q(name + ".dat");
+  body += "plot " + src + " using 1:2:3 with image, \\\n     " + src +
+          " using 1:2:6 with labels font \",10\" tc rgb \"#222222\"\n";
+  f.series = {"model TFLOP/s per GPU"};
+  write_file(dir + "/" + name + ".gp", two_terminals(name, 760, 640, body));
   return f;
 }
 

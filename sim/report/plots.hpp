@@ -8,7 +8,9 @@
 //               optimizer; idle gaps are the bubble. Large traces keep the start and the end of
 //               the iteration (two panels) so that at most `max_boxes` boxes are drawn.
 //  - breakdown: stacked bars of Metrics.breakdown for one or several scenarios.
-//  - scaling:   tokens/s and model TFLOP/s per GPU against a sweep parameter (sweep JSON lines).
+//  - scaling:   tokens/s and model TFLOP/s per GPU against a sweep parameter (sweep JSON lines),
+//               with the ideal linear line and each point's scaling efficiency against it.
+//  - heatmap:   model TFLOP/s per GPU over tensor x pipeline parallelism, non-fitting cells masked.
 //  - pareto:    time to train against cost, coloured by energy, Pareto front highlighted
 //               (trainsim search --format json).
 #include <nlohmann/json.hpp>
@@ -63,6 +65,15 @@ std::vector<nlohmann::json> read_json_lines(const std::string& file);
 /// parameters vary too, each x keeps its highest-throughput point.
 PlotFiles write_scaling(const std::vector<nlohmann::json>& sweep, const std::string& dir, const std::string& name,
                         const std::string& x = "", const std::string& source = "");
+
+/// Tensor x pipeline parallelism heatmap of a sweep that varies both strategy.tp and strategy.pp:
+/// each cell the best model TFLOP/s per GPU over the other parameters among the points that fit
+/// in memory, "OOM" where points ran but none fits, blank where none was valid. InputError naming
+/// `source` when the sweep does not vary both.
+PlotFiles write_tp_pp_heatmap(const std::vector<nlohmann::json>& sweep, const std::string& dir, const std::string& name,
+                              const std::string& source = "");
+/// Whether a sweep varies both strategy.tp and strategy.pp (the heatmap applies).
+bool sweep_varies_tp_and_pp(const std::vector<nlohmann::json>& sweep);
 
 /// Search output ({"objective", "candidates": [...], "best": {...}}).
 PlotFiles write_pareto(const nlohmann::json& search, const std::string& dir, const std::string& name,

@@ -52,9 +52,9 @@ TEST(UplinkSlowdown, APodBoundaryAtOneToSevenSlowsWhatCrossesIt) {
   // A collective's seconds carry it: the strided ring pays 7x on its inter-node bandwidth.
   GroupShape strided{16, 1, 16, 16};
   const double slow = collective_cost(c, CollectiveKind::AllGather, 1e9, strided, CollectiveAlgorithm::Ring).seconds;
-  const double fast = collective_cost(tree(16, {1.0, 1.0}, 3), CollectiveKind::AllGather, 1e9, strided,
-                                      CollectiveAlgorithm::Ring)
-                          .seconds;
+  const double fast =
+      collective_cost(tree(16, {1.0, 1.0}, 3), CollectiveKind::AllGather, 1e9, strided, CollectiveAlgorithm::Ring)
+          .seconds;
   EXPECT_NEAR(slow / fast, 7.0, 0.35);
 }
 

@@ -84,6 +84,32 @@ Prediction small_pipeline() {
       make_scenario({{"tp", 1}, {"pp", 2}, {"micro_batch", 1}}, trainsim::testing::small_cluster(1, 2), model, 4);
   return predict(sc);
 }
+TEST(Plots, TensorByPipelineHeatmapMasksWhatDoesNotFit) {
+  // Six points over tp {1, 8} x pp {1, 2, 4}: (1, 1) twice (best kept), (1, 2) out of memory,
+  // (8, 4) invalid, (1, 4) fits; (8, 1) and (8, 2) fit.
+  auto pt = [](int tp, int pp, bool ok, double tflops, bool fits) {
+    nlohmann::json j = {{"ok", ok}, {"params", {{"strategy.tp", tp}, {"strategy.pp", pp}}}};
+    if (ok) j["metrics"] = {{"model_tflops_per_gpu", tflops}, {"memory_gb", {{"fits", fits}}}};
+    return j;
+  };
+  const std::vector<nlohmann::json> sweep = {
+      pt(1, 1, true, 100, true), pt(1, 1, true, 120, true), pt(1, 2, true, 300, false), pt(8, 4, false, 0, false),
+      pt(1, 4, true, 90, true),  pt(8, 1, true, 140, true), pt(8, 2, true, 150, true)};
+  ASSERT_TRUE(sweep_varies_tp_and_pp(sweep));
+  const std::string dir = out_dir("heatmap");
+  const PlotFiles f = write_tp_pp_heatmap(sweep, dir, "tp-pp");
+  EXPECT_EQ(f.rows, 6);  // 2 x 3 cells
+  const std::string dat = slurp(dir + "/tp-pp.dat");
+  EXPECT_NE(dat.find("0 0 120 1 1 \"120\""), std::string::npos) << dat;  // best of the two
+  EXPECT_NE(dat.find("0 1 NaN 1 2 \"OOM\""), std::string::npos) << dat;  // 300 TFLOP/s, but it does not fit
+  EXPECT_NE(dat.find("1 2 NaN 8 4 \"n/a\""), std::string::npos) << dat;
+  EXPECT_NE(f.note.find("1 cell where no point fits"), std::string::npos) << f.note;
+  EXPECT_THROW(write_tp_pp_heatmap({pt(1, 1, true, 1, true)}, dir, "bad"), InputError);
+  REQUIRE_GNUPLOT();
+  render(dir, f);
+  EXPECT_NE(slurp(dir + "/tp-pp.svg").find("OOM"), std::string::npos);
+}
+
 }  // namespace
 
 TEST(Plots, TimelineBoxesAndSeries) {
@@ -170,7 +196,12 @@ TEST(Plots, ScalingFromSweepResults) {
   EXPECT_THROW(write_scaling(sweep, dir, "bad", "strategy.nope"), InputError);
   REQUIRE_GNUPLOT();
   render(dir, f);
-  EXPECT_EQ(svg_series(slurp(dir + "/scaling.svg")), std::set<std::string>(want.begin(), want.end()));
+  // The three curves, and each point's scaling efficiency written above it (the first, the
+  // reference of the ideal line, at 100%).
+  const auto drawn = svg_series(slurp(dir + "/scaling.svg"));
+  for (const auto& w : want) EXPECT_TRUE(drawn.count(w)) << w;
+  EXPECT_TRUE(drawn.count("100%"));
+  EXPECT_EQ(drawn.size(), want.size() + 1);
 }
 
 TEST(Plots, ParetoFromSearchOutput) {
@@ -196,15 +227,15 @@ TEST(Plots, HtmlReportBundlesPictures) {
   in.out_dir = out_dir("html");
   in.render = !find_gnuplot().empty();
   const ReportOutput out = build_report(in);
-  EXPECT_EQ(out.plots.size(), 4u);
+  EXPECT_EQ(out.plots.size(), 5u);  // the sweep varies tp and pp: the heatmap too
   const std::string html = slurp(out.index_html);
-  for (const char* img : {"timeline.svg", "breakdown.svg", "scaling.svg", "pareto.svg"})
+  for (const char* img : {"timeline.svg", "breakdown.svg", "scaling.svg", "tp-pp.svg", "pareto.svg"})
     EXPECT_NE(html.find(std::string("<img src=\"") + img + "\""), std::string::npos) << img;
   EXPECT_NE(html.find("iteration time"), std::string::npos);    // the text report
   EXPECT_NE(html.find("Pipeline bubble:"), std::string::npos);  // the explanation
   EXPECT_TRUE(nlohmann::json::parse(slurp(in.out_dir + "/report.json")).contains("scenarios"));
   REQUIRE_GNUPLOT();
-  for (const char* f : {"timeline", "breakdown", "scaling", "pareto"}) {
+  for (const char* f : {"timeline", "breakdown", "scaling", "tp-pp", "pareto"}) {
     EXPECT_TRUE(std::filesystem::exists(in.out_dir + "/" + f + ".svg")) << f;
     EXPECT_TRUE(std::filesystem::exists(in.out_dir + "/" + f + ".png")) << f;
   }
