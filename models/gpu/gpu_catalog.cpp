@@ -35,7 +35,8 @@ GpuSpec make(const char* name, double fp32, double tf32, double fp16, double fp8
   // Same GH100 die and 700 W limit as the measured H100; Blackwell by analogy (see "Sustained
   // clock" below).
   const std::string n = name;
-  if (n.rfind("H100", 0) == 0 || n.rfind("H800", 0) == 0 || n.rfind("H200", 0) == 0 || n == "B200" || n == "GB200")
+  if (n.rfind("H100", 0) == 0 || n.rfind("H800", 0) == 0 || n.rfind("H200", 0) == 0 || n == "B200" || n == "GB200" ||
+      n == "B300" || n == "GB300")
     g.sustained_clock_ratio = kGh100SustainedClockRatio;
   return g;
 }
@@ -71,6 +72,16 @@ GpuSpec measured(GpuSpec g, double mamf_fraction, double best_mfu, double best_m
 //        direction); same die as B200 (148 SMs, fp32 as B200). Power: the GB200 superchip (2 GPUs
 //        + 1 Grace) is configurable to 2.7 kW: 1200 W per GPU taken as its limit. No sustained-
 //        clock measurement (1.0, as B200).
+//  B300 (Blackwell Ultra, HGX): 160 SMs, 288 GB HBM3e at 8 TB/s, NVLink 5 1.8 TB/s (900 GB/s
+//        per direction) (NVIDIA technical blog "Inside NVIDIA Blackwell Ultra", 2025-08); dense
+//        2.25 PF bf16, 4.5 PF fp8, 1.125 PF tf32, 75 TF fp32 (HGX B300 table in G. Lockwood's
+//        processor notes, glennklockwood.com/garden/processors/B300, from NVIDIA's figures; the
+//        gain over B200 is in fp4 only). Power: 1100 W **assumed**: DGX B300 draws 14.5 kW against
+//        DGX B200's 14.3 kW (NVIDIA DGX user guides), so about B200's 1000 W per GPU.
+//  GB300: the same GPU in the GB300 NVL72 rack: 360 PF dense fp8 per 72 GPUs -> 5 PF, so 2.5 PF
+//        bf16 as GB200; 20 TB HBM3e at 576 TB/s -> 288 GB (279 usable assumed as GB200's 186 of
+//        192) at 8 TB/s; up to 1400 W per GPU (Lockwood, from NVIDIA's GTC 2025 figures).
+//        Ceilings, clock ratio and MFU: no measurement published; B200's and GB200's by analogy.
 //  MI300X: AMD Instinct MI300X datasheet: 1307.4 TF bf16 dense, 2614.9 fp8, 163.4 fp32 matrix,
 //        192 GB HBM3 at 5.3 TB/s, Infinity Fabric 896 GB/s aggregate (448/dir), 750 W, 304 CUs.
 //
@@ -140,6 +151,10 @@ constexpr const char* kB200Measured =
     "summary (fp8 MFU)";
 constexpr const char* kGb200Measured =
     "stas00/ml-engineering MAMF table (matmul); Megatron-Bridge 25.11 performance summary, Llama3.1-405B (fp8 MFU)";
+constexpr const char* kB300ByAnalogy =
+    "none published for B300: B200's MAMF fraction by analogy (same SM design), no training MFU";
+constexpr const char* kGb300ByAnalogy =
+    "none published for GB300: GB200's MAMF fraction by analogy (same SM design), no training MFU";
 constexpr const char* kMi300xMeasured = "AMD ROCm blog 'Measuring Max-Achievable FLOPs - Part 2', 2025 (matmul)";
 
 const std::vector<GpuSpec> kCatalog = {
@@ -163,6 +178,11 @@ const std::vector<GpuSpec> kCatalog = {
              kB200Measured),
     measured(make("GB200", 80, 1250, 2500, 5000, 186, 8.0, 900, 64, 148, 140, 1200, 0.774, 0.90), 0.729, 0, 0.41,
              kGb200Measured),
+    // Blackwell Ultra: no measured ceiling yet, the B200 / GB200 ones (same SM design) by analogy.
+    measured(make("B300", 75, 1125, 2250, 4500, 279, 8.0, 900, 128, 160, 140, 1100, 0.81, 0.90), 0.776, 0, 0,
+             kB300ByAnalogy),
+    measured(make("GB300", 80, 1250, 2500, 5000, 279, 8.0, 900, 128, 160, 140, 1400, 0.774, 0.90), 0.729, 0, 0,
+             kGb300ByAnalogy),
     measured(make("MI300X", 163.4, 653.7, 1307.4, 2614.9, 192, 5.3, 448, 64, 304, 140, 750, 0.544, 0.85), 0.542, 0, 0,
              kMi300xMeasured),
     // CPU-HOST: the hardware backend's CPU device (docs/hardware-backend.md): 2 cores x 2.5 GHz x 32 fp32 FLOP/cycle

@@ -52,16 +52,19 @@ HostSpec default_host_spec(const GpuSpec& gpu) {
   } else if (starts_with(n, "A100") || starts_with(n, "A800")) {
     h.cpu = "2x AMD EPYC 7742, 8x DDR4-3200 each (DGX A100)";
     h.memory_bw = dram_bw(2, 8, 3200);
-  } else if (starts_with(n, "GB200")) {
+  } else if (starts_with(n, "GB200") || starts_with(n, "GB300")) {
     // NVIDIA GB200 NVL72 datasheet: one Grace CPU (LPDDR5X up to 512 GB/s) per two Blackwell GPUs,
     // joined by NVLink-C2C (900 GB/s, 450 per direction, shared by the two): a compute tray of 4
     // GPUs holds 2 Grace CPUs.
-    h.cpu = "NVIDIA Grace, LPDDR5X 512 GB/s, one per two GPUs over NVLink-C2C (GB200 NVL72)";
+    // GB300 NVL72: the same two Grace CPUs per 4-GPU board (G. Lockwood's processor notes).
+    h.cpu = "NVIDIA Grace, LPDDR5X 512 GB/s, one per two GPUs over NVLink-C2C (GB200/GB300 NVL72)";
     h.memory_bw = 2 * 512e9;
     h.h2d_bw = 450e9 / 2 * kH2dFractionOfPcie;
     h.d2h_bw = 450e9 / 2 * kD2hFractionOfPcie;
-  } else if (starts_with(n, "B200")) {
-    h.cpu = "2x Intel Xeon Platinum 8570, 8x DDR5-5600 each (DGX B200)";
+  } else if (starts_with(n, "B200") || starts_with(n, "B300")) {
+    // DGX B300 has 2x Xeon 6776P; its memory configuration was not found: DGX B200's is taken.
+    h.cpu = starts_with(n, "B300") ? "2x Intel Xeon 6776P (DGX B300), memory as DGX B200's (assumed)"
+                                   : "2x Intel Xeon Platinum 8570, 8x DDR5-5600 each (DGX B200)";
     h.memory_bw = dram_bw(2, 8, 5600);
   } else if (starts_with(n, "MI300X")) {
     h.cpu = "2x AMD EPYC 9004, 12x DDR5-4800 each (assumed)";

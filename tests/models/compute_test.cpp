@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "models/compute/compute_model.hpp"
+#include "models/gpu/host_catalog.hpp"
 
 using namespace trainsim;
 
@@ -94,6 +95,23 @@ TEST(GpuCatalog, Gb200FromTheNvl72Datasheet) {
   EXPECT_NEAR(g.hbm_bytes, 186e9, 1e9);
   EXPECT_DOUBLE_EQ(g.hbm_bw, 8.0e12);
   EXPECT_DOUBLE_EQ(g.nvlink_bw, 900e9);
+}
+
+// Blackwell Ultra (#19 item 6): the HGX B300's dense peaks are B200's (the gain is in fp4),
+// 160 SMs, 279 GB usable of 288 GB HBM3e at 8 TB/s; GB300 as GB200's compute with B300's memory,
+// 1400 W; both priced or hosted like their Blackwell parents where nothing of their own is known.
+TEST(GpuCatalog, BlackwellUltraFromNvidiasFigures) {
+  const GpuSpec& b = gpu_by_name("B300");
+  EXPECT_DOUBLE_EQ(b.peak_flops(Precision::BF16), gpu_by_name("B200").peak_flops(Precision::BF16));
+  EXPECT_DOUBLE_EQ(b.peak_flops(Precision::FP8), 4.5e15);
+  EXPECT_EQ(b.sm_count, 160);
+  EXPECT_NEAR(b.hbm_bytes, 279e9, 1e9);
+  EXPECT_DOUBLE_EQ(b.nvlink_bw, 900e9);
+  const GpuSpec& gb = gpu_by_name("GB300");
+  EXPECT_DOUBLE_EQ(gb.peak_flops(Precision::FP8), 5.0e15);
+  EXPECT_DOUBLE_EQ(gb.max_w, 1400);
+  EXPECT_DOUBLE_EQ(gb.sustained_clock_ratio, gpu_by_name("GB200").sustained_clock_ratio);
+  EXPECT_DOUBLE_EQ(default_host_spec(gb).memory_bw, default_host_spec(gpu_by_name("GB200")).memory_bw);
 }
 
 // #21 item 2 (a GPU catalog that compares fairly): each part's matrix-product ceiling reproduces
