@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <numeric>
 
 namespace trainsim {
 
@@ -162,6 +163,13 @@ int ClusterSpec::nodes_per_pod() const {
   return std::max(1, nodes_per_leaf() * std::max(1, leaves_per_pod / rails));
 }
 
+int domain_aware_ranks(int domain, int tp, int cp, int expert_tp, int ep) {
+  const long long block = std::lcm(static_cast<long long>(std::max(1, tp)) * std::max(1, cp),
+                                   static_cast<long long>(std::max(1, expert_tp)) * std::max(1, ep));
+  if (block <= 0 || block > domain || domain % block == 0) return domain;
+  return static_cast<int>(domain / block * block);
+}
+
 ClusterSpec parse_cluster(const JsonReader& r) {
   r.reject_unknown({"name", "description", "gpu", "nodes", "gpus_per_node", "intra_node", "nics_per_node", "nic_gbps",
                     "fabric", "host", "storage", "power", "cost", "reliability", "nccl_sms", "scale_up_domain",
@@ -192,7 +200,7 @@ ClusterSpec parse_cluster(const JsonReader& r) {
   if (auto in = r.opt_object(intra_key)) {
     const bool domain = std::string(intra_key) == "scale_up_domain";
     std::vector<std::string> keys = {"kind", "bandwidth_gbytes_per_s", "latency_us", "efficiency", "half_bandwidth_mb"};
-    if (domain) keys.insert(keys.end(), {"gpus", "gpus_used"});
+    if (domain) keys.insert(keys.end(), {"gpus", "gpus_used", "placement"});
     in->reject_unknown(keys);
     if (auto h = in->opt_number("half_bandwidth_mb", 0, 1e6)) c.intra.half_bw_bytes = *h * 1e6;
     kind = in->opt_choice("kind", {"nvswitch", "nvlink-mesh", "pcie"}).value_or("nvswitch");
@@ -215,6 +223,11 @@ ClusterSpec parse_cluster(const JsonReader& r) {
       if (kind != "nvswitch")
         throw InputError(in->where("kind"), "nvswitch (a multi-tray domain is joined by NVLink switches)", kind);
       gpus_used = static_cast<int>(in->opt_integer("gpus_used", 1, domain_gpus).value_or(0));
+      c.domain_aware_placement =
+          in->opt_choice("placement", {"megatron", "domain-aware"}).value_or("megatron") == "domain-aware";
+      if (c.domain_aware_placement && gpus_used > 0)
+        throw InputError(in->where("placement"), "either gpus_used or placement \"domain-aware\" (which sets it)",
+                         "both");
     }
   }
   c.intra.kind = kind == "nvswitch"      ? IntraNodeKind::NVSwitch

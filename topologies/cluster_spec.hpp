@@ -80,6 +80,9 @@ struct ClusterSpec {
   /// GPUs of each domain a job's ranks are placed on (scale_up_domain.gpus_used: 64 of 72 keeps
   /// groups of 8, 16, 32 or 64 inside a domain); the others idle. Equal to gpus_per_node by default.
   int ranks_per_node = 0;
+  /// scale_up_domain.placement "domain-aware": the scenario sets ranks_per_node from its strategy
+  /// (domain_aware_ranks) so that tensor x context and expert groups stay inside a domain.
+  bool domain_aware_placement = false;
   FabricSpec fabric;
   HostSpec host;  ///< CPUs' memory and each GPU's host link (optimizer offload, checkpoints)
   /// SMs a collective running beside compute takes from it (JSON "nccl_sms"): -1 = NCCL's own
@@ -112,6 +115,12 @@ struct ClusterSpec {
   /// oversubscription), as topologies/builders/tree_builder.cpp cables it; 0 without pods.
   int nodes_per_pod() const;
 };
+
+/// GPUs of a `domain`-GPU scale-up domain that a domain-aware placement uses: the most whole
+/// blocks of lcm(tp x cp, expert_tp x ep) consecutive ranks (Megatron's tensor x context and
+/// expert groups) that fit, so that no such group straddles two domains; `domain` itself when the
+/// blocks divide it or do not fit at all.
+int domain_aware_ranks(int domain, int tp, int cp, int expert_tp, int ep);
 
 const char* to_string(IntraNodeKind k);
 const char* to_string(FabricKind k);

@@ -157,6 +157,10 @@ Scenario parse_scenario_unresolved(const nlohmann::json& j, const std::string& o
     sc.framework_fills = apply_framework(*sc.framework, sj, sorigin + ": " + spath);
   }
   sc.strategy = parse_strategy(JsonReader(sj, sorigin, spath));
+  if (sc.cluster.domain_aware_placement) {
+    const Strategy& s = sc.strategy;
+    sc.cluster.ranks_per_node = domain_aware_ranks(sc.cluster.gpus_per_node, s.tp, s.cp, s.expert_tp(), s.ep);
+  }
 
   if (auto o = r.opt_object("options")) {
     o->reject_unknown({"engine", "profile", "memory_overhead_gb"});

@@ -14,6 +14,7 @@ namespace {
 nlohmann::json two_racks(int gpus_used) {
   nlohmann::json domain = {{"gpus", 72}};
   if (gpus_used > 0) domain["gpus_used"] = gpus_used;
+  if (gpus_used < 0) domain["placement"] = "domain-aware";
   return {{"gpu", "GB200"},
           {"nodes", 36},
           {"gpus_per_node", 4},
@@ -50,4 +51,13 @@ TEST(ScaleUpDomainEngines, StraddlingTensorParallelGroupsCostInterRackTimeInBoth
 }
 
 }  // namespace
+TEST(ScaleUpDomainEngines, DomainAwarePlacementKeepsTheGroupsInsideARack) {
+  // The policy picks 64 of 72 GPUs for TP 16 by itself: the same plan and time as stating it.
+  const Scenario aware = tp16(-1, 8), stated = tp16(64, 8);
+  EXPECT_EQ(aware.cluster.used_per_node(), 64);
+  EXPECT_EQ(aware.strategy.dp, 8);
+  EXPECT_DOUBLE_EQ(predict(aware, "analytic").metrics.iteration_time_s,
+                   predict(stated, "analytic").metrics.iteration_time_s);
+}
+
 }  // namespace trainsim

@@ -57,6 +57,20 @@ TEST(ScaleUpDomain, AJobUsing64Of72GpusSkipsTheLastEightOfEachDomain) {
   EXPECT_EQ(c.gpu_of_rank(511), 7 * 72 + 63);
 }
 
+TEST(ScaleUpDomain, DomainAwarePlacementUsesTheMostWholeGroupBlocksThatFit) {
+  EXPECT_EQ(domain_aware_ranks(72, 16, 1, 16, 1), 64);  // 4 TP groups of 16 per rack
+  EXPECT_EQ(domain_aware_ranks(72, 8, 1, 8, 1), 72);    // 9 groups of 8: all used
+  EXPECT_EQ(domain_aware_ranks(72, 1, 1, 1, 64), 64);   // one EP group of 64 per rack
+  EXPECT_EQ(domain_aware_ranks(72, 4, 1, 4, 16), 64);   // TP 4 inside EP blocks of 64
+  EXPECT_EQ(domain_aware_ranks(72, 8, 1, 1, 12), 72);   // lcm(8, 12) = 24 divides 72
+  EXPECT_EQ(domain_aware_ranks(72, 1, 1, 1, 128), 72);  // too big for a rack: Megatron's order
+  auto j = nvl72(144);
+  j["scale_up_domain"]["placement"] = "domain-aware";
+  EXPECT_TRUE(parse_cluster(JsonReader(j, "c.json")).domain_aware_placement);
+  j["scale_up_domain"]["gpus_used"] = 64;
+  EXPECT_NE(error_of(j).find("$.scale_up_domain.placement"), std::string::npos) << error_of(j);
+}
+
 TEST(ScaleUpDomain, RailsAreTheTrayNicPositions) {
   // Rail-optimized: NIC i of each tray on rail i; a rail leaf of radix 64 takes 32 trays, so 144
   // trays need 5 leaves per rail, 20 in all (72 rails of one leaf each would need 72 > 64 leaves).
