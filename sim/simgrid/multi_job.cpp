@@ -52,7 +52,7 @@ MultiJobSpec parse_multi_job(const nlohmann::json& j, const std::string& origin,
                        std::to_string(gpus));
     used += gpus;
     nlohmann::json sub = cj;
-    sub["nodes"] = gpus / s.cluster.gpus_per_node;
+    sub["nodes"] = gpus / s.cluster.gpus_per_tray();  // the file counts servers (trays of a domain)
     nlohmann::json sj = {{"name", jr.opt_str("name").value_or("job" + std::to_string(s.jobs.size()))},
                          {"cluster", sub},
                          {"workload", jr.json().at("workload")},

@@ -5,6 +5,7 @@
 
 #include "sim/evaluate/predict.hpp"
 #include "sim/plan/planner.hpp"
+#include "sim/simgrid/multi_job.hpp"
 #include "sim/simgrid/simgrid_engine.hpp"
 #include "tests/simgrid/sim_test_util.hpp"
 
@@ -58,6 +59,25 @@ TEST(ScaleUpDomainEngines, DomainAwarePlacementKeepsTheGroupsInsideARack) {
   EXPECT_EQ(aware.strategy.dp, 8);
   EXPECT_DOUBLE_EQ(predict(aware, "analytic").metrics.iteration_time_s,
                    predict(stated, "analytic").metrics.iteration_time_s);
+}
+
+TEST(ScaleUpDomainEngines, JobsSharingNvl72RacksGetWholeRacks) {
+  // Two 72-GPU jobs on two racks: each job's cluster is one rack of 18 trays, placed on its own.
+  const nlohmann::json job = {{"workload", "workloads/gpt-sc21-1.7b.json"},
+                              {"strategy", {{"tp", 8}, {"pp", 1}, {"micro_batch", 1}, {"global_batch", 72}}},
+                              {"gpus", 72}};
+  const nlohmann::json j = {{"cluster", two_racks(0)}, {"jobs", {job, job}}};
+  const MultiJobSpec spec = parse_multi_job(j, "<test>", std::string(TRAINSIM_SOURCE_DIR) + "/scenarios");
+  ASSERT_EQ(spec.jobs.size(), 2u);
+  for (const auto& sc : spec.jobs) {
+    EXPECT_EQ(sc.cluster.gpus(), 72);
+    EXPECT_EQ(sc.cluster.nodes, 1);
+    EXPECT_EQ(sc.cluster.trays_per_node, 18);
+  }
+  const auto placed = place_jobs(spec);
+  ASSERT_EQ(placed.size(), 2u);
+  EXPECT_EQ(placed[0].front() / 72, 0);
+  EXPECT_EQ(placed[1].front() / 72, 1);
 }
 
 }  // namespace trainsim
