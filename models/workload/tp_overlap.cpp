@@ -18,7 +18,8 @@ const char* to_string(UbSite s) {
   return "?";
 }
 
-TpOverlapConfig te_default_tp_overlap() {
+namespace {
+TpOverlapConfig te_defaults() {
   TpOverlapConfig c;
   auto set = [&](UbSite s, UbMethod m, int sms, int splits) {
     UbOverlap& u = c.at(s);
@@ -34,6 +35,12 @@ TpOverlapConfig te_default_tp_overlap() {
   for (UbSite s : {UbSite::QkvDgrad, UbSite::QkvWgrad, UbSite::Fc1Dgrad, UbSite::Fc1Wgrad})
     set(s, UbMethod::Bulk, 16, 1);
   return c;
+}
+}  // namespace
+
+TpOverlapConfig te_default_tp_overlap() {
+  static const TpOverlapConfig defaults = te_defaults();  // every Strategy and LayerShard starts from it
+  return defaults;
 }
 
 }  // namespace trainsim

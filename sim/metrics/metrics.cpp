@@ -47,7 +47,7 @@ MemoryReport memory_report(const Scenario& sc, const Plan& plan) {
 }
 
 MemoryReport memory_report(const Scenario& sc, const TransformerConfig& model, const Strategy& s,
-                           const std::vector<double>& params_per_rank_by_stage) {
+                           const std::vector<double>& params_per_rank_by_stage, bool explain) {
   MemoryReport best;
   best.capacity = sc.cluster.gpu.hbm_bytes;
   double worst = -1;
@@ -81,6 +81,11 @@ MemoryReport memory_report(const Scenario& sc, const TransformerConfig& model, c
   }
   best.fits = worst <= best.capacity;
   best.stages = s.pp;
+  if (explain) best.why = memory_peak_why(best, s);
+  return best;
+}
+
+std::string memory_peak_why(const MemoryReport& best, const Strategy& s) {
   // Why this stage: its layers, the activations its schedule keeps in flight (1F1B: pp - stage
   // micro-batches at most, Narayanan et al. 2021; interleaved: the warm-up of Megatron-LM's
   // schedule, about 1 + 1/vp times that), and the embedding or output layer it carries.
@@ -93,8 +98,7 @@ MemoryReport memory_report(const Scenario& sc, const TransformerConfig& model, c
   if (s.recompute != Recompute::None) why << " under " << to_string(s.recompute) << " recomputation";
   if (best.stage == 0) why << ", the embedding";
   if (best.stage == s.pp - 1) why << (best.stage == 0 ? " and" : ",") << " the output layer and its logits";
-  best.why = why.str();
-  return best;
+  return why.str();
 }
 
 IterationRates iteration_rates(const TransformerConfig& model, const Strategy& s, const GpuSpec& gpu, double T,

@@ -60,8 +60,12 @@ std::vector<std::string> plausibility_warnings(const GpuSpec& gpu, Precision p, 
 /// Memory of every stage; the report keeps the largest.
 MemoryReport memory_report(const Scenario& sc, const Plan& plan);
 /// The same from what it reads of a plan: the model, the strategy and each stage's parameters.
+/// `explain` false: without `why` (the search scorer rates thousands of strategies a second and
+/// words the peak of the one it reports with memory_peak_why).
 MemoryReport memory_report(const Scenario& sc, const TransformerConfig& model, const Strategy& s,
-                           const std::vector<double>& params_per_rank_by_stage);
+                           const std::vector<double>& params_per_rank_by_stage, bool explain = true);
+/// MemoryReport::why of a report of strategy `s`.
+std::string memory_peak_why(const MemoryReport& m, const Strategy& s);
 
 /// Throughput, FLOP rates, MFU, HFU and time to train of one iteration (the numbers of Metrics).
 struct IterationRates {

@@ -64,6 +64,7 @@ void gathered_ops(const PlanUnits& pu, const UnitScheduleCosts& costs, int vs, s
   const auto vu = pu.units_of(vs);
   const auto vc = costs.units_of(vs);
   const std::size_t n = vc.size();
+  fwd.reserve(fwd.size() + n), bwd.reserve(bwd.size() + n);
   auto pieces = [](std::vector<StepOp>& out, const std::vector<PieceCost>& ps, Phase phase, bool grads) {
     for (const auto& p : ps) {
       StepOp op;

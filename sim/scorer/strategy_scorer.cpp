@@ -46,7 +46,7 @@ FastScore StrategyScorer::score(const Strategy& s) const {
   std::vector<double> params;
   params.reserve(units.tails.size());
   for (const auto& t : units.tails) params.push_back(t.params);
-  out.memory = memory_report(base_, model, s, params);
+  out.memory = memory_report(base_, model, s, params, false);
   return out;
 }
 
@@ -56,6 +56,7 @@ Metrics StrategyScorer::metrics(const Strategy& s) const {
   m.engine = "fast";
   m.breakdown = f.breakdown;
   m.memory = f.memory;
+  m.memory.why = memory_peak_why(f.memory, s);
   if (f.iteration_time_s > 0) m.energy_cost = energy_cost_report(base_, s, f.activity, m);
   return m;
 }
