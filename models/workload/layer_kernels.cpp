@@ -15,6 +15,15 @@ const char* to_string(Recompute r) {
   }
   return "?";
 }
+const char* to_string(MoeDispatcher d) {
+  switch (d) {
+    case MoeDispatcher::AllToAll: return "alltoall";
+    case MoeDispatcher::AllGather: return "allgather";
+    case MoeDispatcher::DeepEP: return "deepep";
+    case MoeDispatcher::HybridEP: return "hybridep";
+  }
+  return "?";
+}
 const char* to_string(AttentionImpl a) {
   switch (a) {
     case AttentionImpl::Flash: return "flash";
@@ -230,18 +239,80 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
   const std::int64_t Ti = moe ? d.Ti * etp / s.tp : d.Ti;
   std::int64_t T = Ti;
   const double load = moe ? c.moe->busiest_rank_load() : 1.0;
-  // All-to-all volume per rank and direction: each routed token copy (top_k per token) carries its
-  // hidden vector (Lepikhin et al. 2020, GShard Sec. 3.2; Rajbhandari et al. 2022, DeepSpeed-MoE).
-  const double a2a_bytes = moe ? act_bytes(d, static_cast<double>(Ti) * c.moe->top_k * d.h) * load : 0.0;
+  const double routed_rows = moe ? static_cast<double>(Ti) * c.moe->top_k * load : 0.0;
+  const double token_rows = static_cast<double>(Ti);
+  // How the tokens reach the experts and come back (MoeDispatcher; NVIDIA/Megatron-LM d98e8a64
+  // megatron/core/transformer/moe/token_dispatcher.py and moe_utils.py, Transformer Engine d0067d0d
+  // common/triton/permutation.py for the fused permute kernels Megatron-Core runs with
+  // moe_permute_fusion): a reorder of the rows before the exchange, the exchange over the EP group,
+  // a reorder after it, then the same back in reverse. A reorder reads and writes each row once;
+  // a permute first builds its int32 row map [rows, 2 x experts + 1] in three passes. Probabilities
+  // are applied in the expert activation, not by a pass of their own; the backward runs the same
+  // traffic the other way and its last reorder writes the probabilities' gradients [tokens, experts].
+  //  - all-to-all: the permute reads each token once and writes its top_k copies grouped by
+  //    destination; the all-to-all carries every routed copy's hidden vector (Lepikhin et al. 2020,
+  //    GShard Sec. 3.2; Rajbhandari et al. 2022, DeepSpeed-MoE); with several local experts the
+  //    received rows come grouped by source rank and are sorted into expert order
+  //    (sort_chunks_by_idxs) before the experts and back after them;
+  //  - all-gather: every token of the EP group is gathered to every rank, which permutes out what
+  //    its experts take (the fused permute reads every gathered row) and reduce-scatters the
+  //    results back (MoEAllGatherTokenDispatcher);
+  //  - DeepEP / HybridEP (the flex dispatcher): a token goes once to each rank that holds one of
+  //    its experts, ep (1 - (1 - 1/ep)^top_k) ranks under uniform routing (DeepEP issue #58,
+  //    maintainer's reply: the receive buffer is token-major), and is permuted by expert after it
+  //    arrives; the combine sends those rows back and sums them at the source.
+  const bool exchange = moe && s.ep > 1;
+  const double ep = std::max(1, s.ep), experts = moe ? c.moe->experts : 0.0;
+  auto row_map = [&](double rows) { return 3.0 * rows * (2.0 * experts + 1.0) * 4.0; };
+  struct Dispatch {
+    double pre_rows = 0, pre_map = 0;    ///< reorder before the exchange (rows; row-map bytes)
+    double post_rows = 0, post_map = 0;  ///< reorder after it
+    CollectiveKind out = CollectiveKind::AllToAll, back = CollectiveKind::AllToAll;
+    double bytes = 0;  ///< the exchange's message per rank and direction
+    const char* out_name = "moe_dispatch_a2a";
+    const char* back_name = "moe_combine_a2a";
+    const char* post_name = "moe_sort_chunks";
+    const char* post_back_name = "moe_unsort_chunks";
+  } x;
+  if (!exchange || s.dispatcher == MoeDispatcher::AllToAll) {
+    x.pre_rows = token_rows + routed_rows;
+    x.pre_map = row_map(token_rows);
+    x.bytes = act_bytes(d, routed_rows * d.h);
+    if (exchange && experts / ep > 1) x.post_rows = 2.0 * routed_rows;
+  } else if (s.dispatcher == MoeDispatcher::AllGather) {
+    const double gathered = token_rows * ep;
+    x.post_rows = gathered + routed_rows;
+    x.post_map = row_map(gathered);
+    x.out = CollectiveKind::AllGather, x.back = CollectiveKind::ReduceScatter;
+    x.bytes = act_bytes(d, gathered * d.h);
+    x.out_name = "moe_dispatch_allgather", x.back_name = "moe_combine_reduce_scatter";
+    x.post_name = "moe_permute_gathered", x.post_back_name = "moe_unpermute_gathered";
+  } else {
+    const double received = token_rows * ep * (1.0 - std::pow(1.0 - 1.0 / ep, c.moe->top_k)) * load;
+    x.post_rows = received + routed_rows;
+    x.post_map = row_map(received);
+    x.bytes = act_bytes(d, received * d.h);
+    x.post_name = "moe_permute_received", x.post_back_name = "moe_unpermute_received";
+  }
+  const double prob_grads = token_rows * experts * 4.0;
+  auto reorder = [&](std::string name, double rows, double extra) {
+    if (rows > 0) v.push_back(memory_kernel(std::move(name), act_bytes(d, rows * d.h) + extra, s.precision));
+  };
   if (moe) {
     T = static_cast<std::int64_t>(static_cast<double>(Ti) * (c.moe->top_k * load + c.moe->shared_experts));
-    const double dispatch = a2a_bytes;
     v.push_back(memory_kernel(
         bwd ? "moe_router_bwd" : "moe_router",
         act_bytes(d, static_cast<double>(Ti) * d.h) + static_cast<double>(Ti) * c.moe->experts * 4.0, s.precision));
-    if (s.ep > 1)
-      v.push_back(collective_kernel(bwd ? "moe_dispatch_grad_a2a" : "moe_dispatch_a2a", CollectiveKind::AllToAll,
-                                    GroupRole::EP, dispatch));
+    // Backward, from the layer's output: the gradients retrace the return path first.
+    if (!bwd) {
+      reorder("moe_permute", x.pre_rows, x.pre_map);
+      if (exchange) v.push_back(collective_kernel(x.out_name, x.out, GroupRole::EP, x.bytes));
+      reorder(x.post_name, x.post_rows, x.post_map);
+    } else {
+      reorder("moe_unpermute_bwd", x.pre_rows, 0.0);
+      if (exchange) v.push_back(collective_kernel(std::string(x.back_name) + "_bwd", x.out, GroupRole::EP, x.bytes));
+      reorder(std::string(x.post_back_name) + "_bwd", x.post_rows, 0.0);
+    }
   }
   const std::int64_t inner_local = inner / etp;
   // The products: a dense MLP is one product over the rank's tokens. An MoE layer's routed experts
@@ -260,10 +331,9 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
     products.push_back({"mlp_up", "mlp_down", T, inner_local, 1});
   } else {
     const std::int64_t local = std::max(1, c.moe->experts / std::max(1, s.ep));
-    const double routed = static_cast<double>(Ti) * c.moe->top_k * load;
     products.push_back({"moe_expert_up", "moe_expert_down",
-                        std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(routed / local))), inner_local,
-                        local});
+                        std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(routed_rows / local))),
+                        inner_local, local});
     if (c.moe->shared_experts > 0)
       products.push_back({"moe_shared_up", "moe_shared_down", Ti, inner_local * c.moe->shared_experts, 1});
   }
@@ -282,9 +352,15 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
     for (const auto& pr : products)
       linear(v, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, true, false, pr.groups);
   }
-  if (moe && s.ep > 1)
-    v.push_back(collective_kernel(bwd ? "moe_combine_grad_a2a" : "moe_combine_a2a", CollectiveKind::AllToAll,
-                                  GroupRole::EP, a2a_bytes));
+  if (moe && !bwd) {
+    reorder(x.post_back_name, x.post_rows, 0.0);
+    if (exchange) v.push_back(collective_kernel(x.back_name, x.back, GroupRole::EP, x.bytes));
+    reorder("moe_unpermute", x.pre_rows, 0.0);
+  } else if (moe) {
+    reorder(std::string(x.post_name) + "_bwd", x.post_rows, x.pre_rows > 0 ? 0.0 : prob_grads);
+    if (exchange) v.push_back(collective_kernel(std::string(x.out_name) + "_bwd", x.back, GroupRole::EP, x.bytes));
+    reorder("moe_permute_bwd", x.pre_rows, prob_grads);
+  }
 }
 
 /// Weight-matrix elements of one layer on one rank (attention and MLP products; norms excluded).

@@ -15,6 +15,17 @@ namespace trainsim {
 /// 1.x, the 2023 Triton kernel); Unfused: separate products, mask, softmax and dropout kernels.
 enum class AttentionImpl { Flash, FlashV1, Unfused };
 enum class Recompute { None, Selective, Full };
+/// How an MoE layer moves its tokens to the experts and back (Megatron-Core
+/// moe_token_dispatcher_type, megatron/core/transformer/moe/token_dispatcher.py):
+///  - AllToAll: permute by expert, all-to-all of every routed copy over EP, sort the received
+///    chunks by local expert, and back (MoEAlltoAllTokenDispatcher);
+///  - AllGather: all-gather every token over EP, each rank permutes what its experts take, and a
+///    reduce-scatter back (MoEAllGatherTokenDispatcher; Megatron-Core's default dispatcher);
+///  - DeepEP / HybridEP: the flex dispatcher's fused kernels (deepseek-ai/DeepEP, its hybrid-ep
+///    branch), which send a token once per destination rank, not once per expert, and permute
+///    after receiving (MoEFlexTokenDispatcher).
+enum class MoeDispatcher { AllToAll, AllGather, DeepEP, HybridEP };
+const char* to_string(MoeDispatcher d);
 
 /// How one layer is split over a rank.
 struct LayerShard {
@@ -47,6 +58,7 @@ struct LayerShard {
   /// How Transformer Engine overlaps each layer collective with its product when the strategy
   /// turns the overlap on (tags on the collectives; costed only with Strategy::tp_comm_overlap).
   TpOverlapConfig tp_overlap = te_default_tp_overlap();
+  MoeDispatcher dispatcher = MoeDispatcher::AllToAll;
   bool operator==(const LayerShard&) const = default;
 };
 

@@ -226,6 +226,14 @@ ImportedConfig import_megatron_args(const std::string& text, const std::string& 
   if (a.has("--overlap-param-gather")) s["overlap_param_gather"] = true;
   if (a.has("--tp-comm-overlap")) s["tp_comm_overlap"] = true;
   if (a.has("--overlap-p2p-communication")) s["overlap_p2p_comm"] = true;
+  // MoE token dispatcher (_add_moe_args): --moe-token-dispatcher-type allgather (the default) |
+  // alltoall | flex; flex runs --moe-flex-dispatcher-backend deepep (the default) | hybridep, or
+  // DeepEP with the older --moe-enable-deepep.
+  if (m.contains("moe")) {
+    const std::string type = a.str("--moe-token-dispatcher-type").value_or("allgather");
+    const std::string backend = a.str("--moe-flex-dispatcher-backend").value_or("deepep");
+    s["moe_dispatcher"] = type == "flex" || a.has("--moe-enable-deepep") ? backend : type;
+  }
   // Precision: fp32 unless a 16-bit flag (arguments.py: --fp16 / --bf16); fp8 on top.
   if (a.has("--fp8-format"))
     s["precision"] = "fp8";

@@ -28,6 +28,7 @@ std::string describe_strategy(const Strategy& s) {
   o << " recompute=" << to_string(s.recompute) << " " << to_string(s.precision) << " attn=" << to_string(s.attention);
   if (!s.fused_elementwise) o << " eager";
   if (s.cp > 1 && s.cp_all_gather) o << " cp=all-gather";
+  if (s.moe_dispatcher != MoeDispatcher::AllToAll) o << " dispatcher=" << to_string(s.moe_dispatcher);
   if (s.grad_reduce_dtype) o << " grads=" << to_string(*s.grad_reduce_dtype);
   if (s.zero >= 3 && s.fsdp_param_dtype == Precision::FP32) o << " params=fp32";
   if (s.zero >= 3 && s.zero_runtime != ZeroRuntime::Fsdp) o << " runtime=" << to_string(s.zero_runtime);

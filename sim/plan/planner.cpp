@@ -39,6 +39,7 @@ LayerShard layer_shard(const Strategy& s) {
   sh.fused_elementwise = s.fused_elementwise;
   sh.fp32_weights_autocast = fp32_fsdp_params(s);
   sh.tp_overlap = s.tp_overlap;
+  sh.dispatcher = s.moe_dispatcher;
   return sh;
 }
 

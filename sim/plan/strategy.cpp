@@ -73,6 +73,7 @@ Strategy parse_strategy(const JsonReader& r) {
                     "scatter_gather_p2p",
                     "overlap_p2p_comm",
                     "cp_comm",
+                    "moe_dispatcher",
                     "tp_comm_overlap",
                     "tp_overlap_cfg",
                     "shard_group",
@@ -125,6 +126,11 @@ Strategy parse_strategy(const JsonReader& r) {
   s.scatter_gather_p2p = r.opt_boolean("scatter_gather_p2p").value_or(true);
   s.overlap_p2p_comm = r.opt_boolean("overlap_p2p_comm").value_or(false);
   s.cp_all_gather = r.opt_choice("cp_comm", {"ring", "all-gather"}).value_or("ring") == "all-gather";
+  if (auto d = r.opt_choice("moe_dispatcher", {"alltoall", "allgather", "deepep", "hybridep"}))
+    s.moe_dispatcher = *d == "allgather"  ? MoeDispatcher::AllGather
+                       : *d == "deepep"   ? MoeDispatcher::DeepEP
+                       : *d == "hybridep" ? MoeDispatcher::HybridEP
+                                          : MoeDispatcher::AllToAll;
   s.tp_comm_overlap = r.opt_boolean("tp_comm_overlap").value_or(false);
   // The decomposed all-gather/reduce-scatter exist only with sequence parallelism (Megatron-core
   // refuses --tp-comm-overlap without --sequence-parallel).

@@ -70,6 +70,10 @@ struct Strategy {
   /// all-gather of K and V before attention and a reduce-scatter of their gradients after it, not
   /// overlapped (Llama 3, arXiv:2407.21783 Sec. 3.3.2). JSON "cp_comm": "ring" | "all-gather".
   bool cp_all_gather = false;
+  /// MoE token dispatcher (JSON "moe_dispatcher": "alltoall" | "allgather" | "deepep" |
+  /// "hybridep"; models/workload/layer_kernels.hpp MoeDispatcher). Default all-to-all, what the
+  /// Megatron-Core MoE README and the Megatron-Bridge recipes of dense-expert models run.
+  MoeDispatcher moe_dispatcher = MoeDispatcher::AllToAll;
   bool overlap_p2p_comm = false;  ///< Megatron --overlap-p2p-comm; off: sends block the compute stream
   /// Precision of the gradient buffer and of its data-parallel reduction. Unset: fp16 runs keep
   /// fp16 gradients; bf16 and fp8 runs accumulate and reduce in fp32, as Megatron-LM forces for

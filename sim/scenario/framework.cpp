@@ -115,6 +115,11 @@ std::vector<std::pair<std::string, std::string>> missing(const FrameworkProfile&
     if (std::find(p.zero_stages.begin(), p.zero_stages.end(), z) == p.zero_stages.end())
       out.emplace_back("zero", "ZeRO stage " + std::to_string(z) + in);
   }
+  if (strategy.contains("moe_dispatcher") && strategy.at("moe_dispatcher").is_string()) {
+    const std::string d = strategy.at("moe_dispatcher").get<std::string>();
+    if (std::find(p.moe_dispatchers.begin(), p.moe_dispatchers.end(), d) == p.moe_dispatchers.end())
+      out.emplace_back("moe_dispatcher", "the MoE token dispatcher \"" + d + "\"" + in);
+  }
   if (strategy.contains("zero_runtime") && strategy.at("zero_runtime").is_string()) {
     const std::string z = strategy.at("zero_runtime").get<std::string>();
     if (std::find(p.zero3_runtimes.begin(), p.zero3_runtimes.end(), z) == p.zero3_runtimes.end())
@@ -173,7 +178,7 @@ FrameworkProfile parse_framework_profile(const JsonReader& r) {
                        "overlap_param_gather, tp_comm_overlap",
                        "\"" + p.tuned[i] + "\"");
   const JsonReader f = r.object("features");
-  std::vector<std::string> known = {"attention", "zero_stages", "zero3_runtimes"};
+  std::vector<std::string> known = {"attention", "zero_stages", "zero3_runtimes", "moe_dispatchers"};
   for (const auto& [name, what] : framework_features()) known.push_back(name);
   f.reject_unknown(known);
   for (const auto& [name, what] : framework_features()) p.switches[name] = f.opt_boolean(name).value_or(false);
@@ -189,6 +194,14 @@ FrameworkProfile parse_framework_profile(const JsonReader& r) {
     p.zero_stages.push_back(zs[i].get<int>());
   }
   p.zero3_runtimes = strings(f, "zero3_runtimes", "a ZeRO-3 runtime name");
+  p.moe_dispatchers = f.present("moe_dispatchers") ? strings(f, "moe_dispatchers", "an MoE token dispatcher name")
+                                                   : std::vector<std::string>{"alltoall"};
+  for (std::size_t i = 0; i < p.moe_dispatchers.size(); ++i) {
+    const auto& d = p.moe_dispatchers[i];
+    if (d != "alltoall" && d != "allgather" && d != "deepep" && d != "hybridep")
+      throw InputError(f.where("moe_dispatchers") + "[" + std::to_string(i) + "]",
+                       "alltoall, allgather, deepep or hybridep", "\"" + d + "\"");
+  }
   if (r.present("defaults")) {
     const JsonReader d = r.object("defaults");
     for (const auto& [field, entry] : d.json().items()) {

@@ -35,6 +35,9 @@ struct FrameworkProfile {
   std::vector<std::string> attention;    ///< attention kernels it has (strategy.attention values)
   std::vector<int> zero_stages;          ///< ZeRO stages it has (1: Megatron's distributed optimizer)
   std::vector<std::string> zero3_runtimes;
+  /// MoE token dispatchers it has ("alltoall", "allgather", "deepep", "hybridep"; features
+  /// "moe_dispatchers", absent: all-to-all alone, what every MoE runtime does in some form).
+  std::vector<std::string> moe_dispatchers;
   std::map<std::string, FrameworkDefault> defaults;  ///< strategy field -> its default
   /// Knobs with a default that published performance runs of this framework commonly change (the
   /// overlaps of Megatron-Core, off by flag, on in every published benchmark): `trainsim validate`

@@ -234,7 +234,8 @@ TEST(Cli, ImportMegatronMoeWithLatentAttention) {
   EXPECT_EQ(model["activation"], "swiglu");
   EXPECT_EQ(sc["strategy"]["ep"], 64);
   EXPECT_EQ(sc["strategy"]["precision"], "bf16");
-  EXPECT_EQ(model["moe"]["first_dense_layers"], 3);  // --moe-layer-freq "([0]*3+[1]*58)"
+  EXPECT_EQ(model["moe"]["first_dense_layers"], 3);         // --moe-layer-freq "([0]*3+[1]*58)"
+  EXPECT_EQ(sc["strategy"]["moe_dispatcher"], "hybridep");  // --moe-token-dispatcher-type flex + backend
   auto r = run("run " + out + " --format json --allow-oom");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_GT(nlohmann::json::parse(r.out)["iteration_time_s"].get<double>(), 1.0);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "models/util/errors.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -33,6 +34,15 @@ nlohmann::json profile_json(const std::string& name, const std::string& version,
     d["sequence_parallel"] = {{"value", true}, {"source", "its recipes"}};
   }
   return {{"name", name}, {"version", version}, {"date", date}, {"features", f}, {"defaults", d}};
+}
+
+std::string testing_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 FrameworkProfile profile(const std::string& name, const std::string& version, const std::string& date, bool modern) {
@@ -193,6 +203,35 @@ TEST(Framework, ShippedProfilesLoadAndResolve) {
       ADD_FAILURE() << p.origin << ": " << e.what();
     }
   }
+}
+
+// MoE token dispatchers are a list of the profile's: absent, all-to-all alone; a stated dispatcher
+// the profile lacks is an error naming the field; an unknown name in a profile is an error naming
+// the element.
+TEST(Framework, MoeDispatchersAreTheProfilesList) {
+  auto base = profile_json("megatron-core", "0.8", "2024-08", true);
+  base["features"]["expert_parallel"] = true;
+  const FrameworkProfile plain = parse_framework_profile(JsonReader(base, "<test>"));
+  EXPECT_EQ(plain.moe_dispatchers, std::vector<std::string>{"alltoall"});
+  nlohmann::json st = {{"ep", 8}, {"moe_dispatcher", "deepep"}};
+  try {
+    apply_framework(plain, st, "s.json: $.strategy");
+    FAIL() << "deepep accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("$.strategy.moe_dispatcher: the MoE token dispatcher \"deepep\" is not in "
+                                         "megatron-core 0.8"),
+              std::string::npos)
+        << e.what();
+  }
+  auto j = profile_json("megatron-core", "0.16", "2026-02", true);
+  j["features"]["expert_parallel"] = true;
+  j["features"]["moe_dispatchers"] = {"alltoall", "allgather", "deepep", "hybridep"};
+  const FrameworkProfile flex = parse_framework_profile(JsonReader(j, "<test>"));
+  nlohmann::json ok = {{"ep", 8}, {"moe_dispatcher", "hybridep"}};
+  EXPECT_NO_THROW(apply_framework(flex, ok, "w"));
+  j["features"]["moe_dispatchers"] = {"alltoall", "nccl-ep"};
+  const std::string e = testing_error([&] { parse_framework_profile(JsonReader(j, "f.json")); });
+  EXPECT_NE(e.find("f.json: $.features.moe_dispatchers[1]"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -104,3 +104,10 @@ TEST(ScenarioErrors, GiganticPlansAreRefused) {
   auto msg = error_of([] { make_scenario({{"tp", 1}}, small_cluster(), small_gpt(), 1 << 30); });
   EXPECT_NE(msg.find("$.strategy.global_batch"), std::string::npos) << msg;
 }
+
+TEST(ScenarioErrors, UnknownMoeDispatcherNamesTheFieldAndTheChoices) {
+  auto msg = error_of([] { make_scenario({{"tp", 1}, {"moe_dispatcher", "nccl"}}); });
+  EXPECT_NE(msg.find("$.strategy.moe_dispatcher"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("hybridep"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("\"nccl\""), std::string::npos) << msg;
+}
