@@ -24,9 +24,9 @@ struct LayerTimes {
 /// Seconds of the MoE block of layer 0 (kernels named moe_* and the expert activation) with the
 /// given token dispatcher.
 LayerTimes moe_layer_time(const nlohmann::json& model, const char* dispatcher = "alltoall") {
-  const Scenario sc = testing::make_scenario(
-      {{"tp", 1}, {"pp", 1}, {"ep", 8}, {"micro_batch", 1}, {"moe_dispatcher", dispatcher}},
-                                             testing::small_cluster(1, 8, "H100-SXM5-80GB"), model, 8);
+  const Scenario sc =
+      testing::make_scenario({{"tp", 1}, {"pp", 1}, {"ep", 8}, {"micro_batch", 1}, {"moe_dispatcher", dispatcher}},
+                             testing::small_cluster(1, 8, "H100-SXM5-80GB"), model, 8);
   const Plan plan = build_plan(sc.workload.model, sc.strategy, sc.cluster.gpus_per_node);
   // 20 timed iterations of ~12-18 ms after a warm-up: a fraction of a second of tensor work, at the
   // boost clock, not the power-limited clock a training run settles at (GpuSpec::sustained_clock_ratio).
@@ -48,7 +48,11 @@ LayerTimes moe_layer_time(const nlohmann::json& model, const char* dispatcher = 
 }
 
 nlohmann::json proxy(int hidden, int expert_ffn, int experts, int top_k, int shared) {
-  return {{"layers", 1},        {"hidden", hidden}, {"heads", 8}, {"vocab", 32000}, {"seq_len", 4096},
+  return {{"layers", 1},
+          {"hidden", hidden},
+          {"heads", 8},
+          {"vocab", 32000},
+          {"seq_len", 4096},
           {"activation", "swiglu"},
           {"moe", {{"experts", experts}, {"top_k", top_k}, {"expert_ffn", expert_ffn}, {"shared_experts", shared}}}};
 }
@@ -80,7 +84,7 @@ TEST(MoeLayerTime, FlexDispatchersAgainstMegatronCoreMeasurement) {
     const LayerTimes mix = moe_layer_time(proxy(4096, 14336, 8, 2, 0), c.dispatcher);
     EXPECT_NEAR(ds.forward / (c.ds_fwd * 1e-3), 1.0, 0.22);
     EXPECT_NEAR(ds.backward / (c.ds_bwd * 1e-3), 1.0, 0.22);
-    EXPECT_LT(ds.forward, 0.9 * a2a.forward);  // measured: 20-24% faster
+    EXPECT_LT(ds.forward, 0.9 * a2a.forward);     // measured: 20-24% faster
     EXPECT_LT(ds.backward, 0.93 * a2a.backward);  // measured: 14-16% faster
     EXPECT_NEAR(mix.forward / (c.mix_fwd * 1e-3), 1.0, 0.15);
     EXPECT_NEAR(mix.backward / (c.mix_bwd * 1e-3), 1.0, 0.15);
