@@ -67,6 +67,15 @@ CloudPricing parse_cloud_pricing(const JsonReader& r) {
 
 void price_cloud_from_catalog(CloudPricing& p, const std::string& gpu, const std::string& where) {
   std::string provider = p.offer.provider;
+  const bool asks_for_an_offer =
+      p.offer.class_stated || !p.offer.provider.empty() || !p.offer.instance.empty() || !p.offer.as_of.empty();
+  if (!p.price_stated && !asks_for_an_offer && !has_cloud_offer(price_catalog(), gpu)) {
+    p.unpriced = true;
+    p.on_demand_usd_per_gpu_hour = 0;
+    p.price_field = where + ".on_demand_usd_per_gpu_hour";
+    p.price_source = "the price catalog has no offer for " + gpu + " (state " + p.price_field + " to price it)";
+    return;
+  }
   if (!p.price_stated) {
     const CloudOffer& o = select_cloud_offer(price_catalog(), gpu, p.offer, where);
     p.on_demand_usd_per_gpu_hour = o.usd_per_gpu_hour;

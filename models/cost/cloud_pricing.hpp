@@ -15,8 +15,13 @@ struct CloudPricing {
   /// From the price catalog (models/cost/price_catalog.hpp) unless the scenario states it.
   double on_demand_usd_per_gpu_hour = 0;
   bool price_stated = false;
-  OfferQuery offer;              ///< which catalog offer to rent ("class", "provider", "instance", "as_of")
-  std::string price_source;      ///< the offer chosen (provider, instance, date, source) or "stated"
+  OfferQuery offer;          ///< which catalog offer to rent ("class", "provider", "instance", "as_of")
+  std::string price_source;  ///< the offer chosen (provider, instance, date, source) or "stated"
+  /// No price: the cluster asked for no particular offer and the catalog has none for its GPU (a
+  /// GPU too new to rent, GB300 in 2026). Time and energy are still predicted; the cost is reported
+  /// as unpriced (price_source says what to state) instead of stopping the run.
+  bool unpriced = false;
+  std::string price_field;       ///< when unpriced: the field that would price it (JSON path)
   double reserved_discount = 0;  ///< fraction off on-demand, [0, 1)
   double spot_discount = 0;      ///< fraction off on-demand, [0, 1)
   /// Stated in the scenario (else the catalog's published discount for the offer's provider and

@@ -1,5 +1,7 @@
 #include "models/cost/price_catalog.hpp"
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <mutex>
 
@@ -125,6 +127,11 @@ const CloudOffer& select_cloud_offer(const PriceCatalog& c, const std::string& g
                    "none for class " + q.price_class + (q.provider.empty() ? "" : ", provider " + q.provider) +
                        (q.instance.empty() ? "" : ", instance " + q.instance) +
                        (q.as_of.empty() ? "" : ", as of " + q.as_of));
+}
+
+bool has_cloud_offer(const PriceCatalog& c, const std::string& gpu) {
+  const std::string priced = priced_as(c, gpu);
+  return std::any_of(c.offers.begin(), c.offers.end(), [&](const CloudOffer& o) { return o.gpu == priced; });
 }
 
 const CloudDiscount* find_discount(const PriceCatalog& c, const std::string& gpu, const std::string& provider,

@@ -58,6 +58,8 @@ struct OfferQuery {
 /// `where` and the offers there are when none matches.
 const CloudOffer& select_cloud_offer(const PriceCatalog& c, const std::string& gpu, const OfferQuery& q,
                                      const std::string& where);
+/// Whether the catalog has any cloud offer for `gpu` (or the GPU it is priced as).
+bool has_cloud_offer(const PriceCatalog& c, const std::string& gpu);
 /// The latest published discount for `gpu` (or the GPU it is priced as) at `provider` and `term`
 /// ("1y", "3y" or "spot"), or nullptr when the catalog has none.
 const CloudDiscount* find_discount(const PriceCatalog& c, const std::string& gpu, const std::string& provider,

@@ -33,6 +33,7 @@ std::string human_bytes(double b) {
 }
 
 std::string human_usd(double usd) {
+  if (std::isnan(usd)) return "unpriced";  // no price (a GPU the price catalog has no offer for)
   if (!std::isfinite(usd)) return format("%g USD", usd);
   if (std::fabs(usd) < 1e4) return format("%.2f USD", usd);
   const long long whole = std::llround(std::fabs(usd));

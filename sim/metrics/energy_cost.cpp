@@ -198,6 +198,8 @@ EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy
     co.model = "cloud";
     co.market = to_string(cost.cloud.market);
     co.price_source = cost.cloud.price_source;
+    co.unpriced = cost.cloud.unpriced;
+    co.price_field = cost.cloud.price_field;
     const double interval = std::isfinite(rl.expected.interval_s) ? rl.expected.interval_s : 0.0;
     co.usd_per_hour = cloud_cluster_usd_per_hour(cost.cloud, held_gpus, nodes, interval);
   } else {

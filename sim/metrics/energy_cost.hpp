@@ -64,7 +64,10 @@ struct ReliabilityReport {
 struct CostReport {
   std::string model, market;  ///< "cloud" | "on_prem"; cloud market
   std::string price_source;   ///< the catalog offer or server price used, with its date and source, or "stated"
-  double usd_per_hour = 0;    ///< the job's share of the cluster, per wall-clock hour
+  /// No price for the GPU (CloudPricing::unpriced): the USD figures are 0 and reported as unpriced.
+  bool unpriced = false;
+  std::string price_field;  ///< when unpriced: the field that would price it
+  double usd_per_hour = 0;  ///< the job's share of the cluster, per wall-clock hour
   double usd_per_gpu_hour = 0;
   RunCost run;                           ///< per iteration, failure-free run, per million tokens
   double usd_per_run_with_failures = 0;  ///< usd_per_hour x expected wall time

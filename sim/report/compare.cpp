@@ -1,5 +1,7 @@
 #include "sim/report/compare.hpp"
 
+#include <limits>
+
 #include "models/util/human_units.hpp"
 
 #include "sim/metrics/activity.hpp"
@@ -44,8 +46,10 @@ CompareSide side(const Scenario& sc, const Prediction& p, double tokens) {
   s.iteration_time_with_io_s = r.storage.iteration_time_with_io_s;
   s.time_to_train_s = r.reliability.expected.wall_s;
   s.time_to_train_ideal_s = r.reliability.ideal_time_to_train_s;
-  s.cost_usd = r.cost.usd_per_run_with_failures;
-  s.usd_per_million_tokens = r.cost.run.usd_per_million_tokens;
+  // An unpriced GPU (CostReport::unpriced) has no cost: NaN, printed "unpriced", JSON null.
+  const double unpriced = std::numeric_limits<double>::quiet_NaN();
+  s.cost_usd = r.cost.unpriced ? unpriced : r.cost.usd_per_run_with_failures;
+  s.usd_per_million_tokens = r.cost.unpriced ? unpriced : r.cost.run.usd_per_million_tokens;
   s.energy_kwh = r.energy.run_kwh_with_failures;
   s.co2_kg = r.energy.co2_kg_with_failures;
   // Achieved FLOP/s over the iteration with I/O stalls (what the job really sustains).
@@ -57,12 +61,15 @@ CompareSide side(const Scenario& sc, const Prediction& p, double tokens) {
   s.memory_capacity_gb = m.memory.capacity / 1e9;
   s.fits = m.memory.fits;
   s.time_to_train_2x_s = r2.reliability.expected.wall_s;
-  s.cost_2x_usd = r2.cost.usd_per_run_with_failures;
+  s.cost_2x_usd = r2.cost.unpriced ? unpriced : r2.cost.usd_per_run_with_failures;
   s.energy_2x_kwh = r2.energy.run_kwh_with_failures;
   return s;
 }
 
-double reduction_pct(double a, double b) { return a > 0 ? (1.0 - b / a) * 100.0 : 0.0; }
+double reduction_pct(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();  // unpriced
+  return a > 0 ? (1.0 - b / a) * 100.0 : 0.0;
+}
 
 /// ROI of buying the on-prem side instead of renting the cloud side: investment = the on-prem
 /// job's capex; each training run saves the cloud cost minus the on-prem operating cost
@@ -179,8 +186,11 @@ void print_compare_text(const CompareResult& r, std::ostream& out) {
   auto row = [&](const char* name, const std::string& va, const std::string& vb, const std::string& d) {
     out << fmt::format("  {:<36}{:>16}{:>16}{:>16}\n", name, va, vb, d);
   };
-  auto ratio = [](double x, double y) { return x > 0 ? fmt::format("x{:.3f}", y / x) : std::string("-"); };
-  auto red = [](double pct) { return fmt::format("{:+.1f}%", -pct); };
+  auto ratio = [](double x, double y) {
+    return x > 0 && std::isfinite(y) ? fmt::format("x{:.3f}", y / x) : std::string("-");
+  };
+  auto red = [](double pct) { return std::isfinite(pct) ? fmt::format("{:+.1f}%", -pct) : std::string("-"); };
+  auto usd = [](double x) { return std::isnan(x) ? std::string("unpriced") : fmt::format("{:.4g}", x); };
   auto memory = [](const CompareSide& x) {
     return fmt::format("{:.1f}/{:.0f}{}", x.memory_gb, x.memory_capacity_gb, x.fits ? "" : " NO FIT");
   };
@@ -190,8 +200,8 @@ void print_compare_text(const CompareResult& r, std::ostream& out) {
   row("time to train (expected)", human_seconds(a.time_to_train_s), human_seconds(b.time_to_train_s),
       red(r.time_reduction_pct));
   row("cost per training run (USD)", human_usd(a.cost_usd), human_usd(b.cost_usd), red(r.cost_reduction_pct));
-  row("cost per 1M tokens (USD)", fmt::format("{:.4g}", a.usd_per_million_tokens),
-      fmt::format("{:.4g}", b.usd_per_million_tokens), ratio(a.usd_per_million_tokens, b.usd_per_million_tokens));
+  row("cost per 1M tokens (USD)", usd(a.usd_per_million_tokens), usd(b.usd_per_million_tokens),
+      ratio(a.usd_per_million_tokens, b.usd_per_million_tokens));
   row("energy per run (MWh)", fmt::format("{:.4g}", a.energy_kwh / 1e3), fmt::format("{:.4g}", b.energy_kwh / 1e3),
       red(r.energy_reduction_pct));
   row("CO2 per run (t)", fmt::format("{:.4g}", a.co2_kg / 1e3), fmt::format("{:.4g}", b.co2_kg / 1e3),

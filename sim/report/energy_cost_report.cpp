@@ -101,6 +101,12 @@ void add_energy_cost_json(const EnergyCostReport& r, nlohmann::json& j) {
                        {"usd_per_run_with_failures", c.usd_per_run_with_failures},
                        {"usd_per_million_tokens", c.run.usd_per_million_tokens}};
   if (c.model == "cloud") cj["market"] = c.market;
+  if (c.unpriced) {
+    cj["unpriced"] = true;
+    for (const char* k : {"usd_per_hour", "usd_per_gpu_hour", "usd_per_iteration", "usd_per_run",
+                          "usd_per_run_with_failures", "usd_per_million_tokens"})
+      cj[k] = nullptr;
+  }
   if (c.model == "on_prem")
     cj["on_prem"] = {{"capex_usd", c.capex_usd},
                      {"capital_usd_per_hour", c.onprem_capital_usd_per_hour},
@@ -154,6 +160,10 @@ void print_energy_cost_text(const EnergyCostReport& r, std::ostream& out) {
     out << fmt::format("    time to train: {} failure-free, {} expected ({:.1f} failures, goodput {:.1f}%)\n",
                        human_seconds(rl.ideal_time_to_train_s), human_seconds(rl.expected.wall_s),
                        rl.expected.expected_failures, 100 * rl.expected.goodput);
+  }
+  if (c.unpriced) {
+    out << "\n  cost: unpriced. " << c.price_source << "\n";
+    return;
   }
   out << fmt::format(
       "\n  cost ({}{}): {:.2f} USD/h ({:.3f} USD per GPU-hour), {:.4g} USD per iteration, {:.4g} USD per 1M tokens\n",

@@ -117,6 +117,17 @@ SearchResult search_strategies(const nlohmann::json& base_json, const std::strin
       continue;
     }
     const Scenario& sc = sized->scenario;
+    if (opt.objective == Objective::Cost || opt.budget_usd > 0) {
+      // Ranking or bounding by cost needs a price: say which field to state instead of ranking zeros.
+      Metrics probe;
+      probe.gpus = gpus;
+      probe.iteration_time_s = 1;
+      const auto ec = energy_cost_report(sc, sc.strategy, ActivityBreakdown{}, probe);
+      if (ec.cost.unpriced)
+        throw InputError(
+            ec.cost.price_field,
+            "a price per GPU-hour to search by cost (the catalog has none for " + sc.cluster.gpu.name + ")", "none");
+    }
     const StrategyScorer scorer(sc);
     const StrategySpace space = opt.space ? *opt.space : default_space(sc.workload.model, sc.cluster.gpus_per_node);
     enumerate_strategies(space, sc.workload.model, base.strategy, sc.cluster.job_gpus(), sc.strategy.global_batch,

@@ -62,6 +62,29 @@ TEST(Cli, InputErrorExitsWithStatusTwo) {
   EXPECT_NE(m.out.find("/nonexistent/scenario.json"), std::string::npos) << m.out;
 }
 
+// A GPU the price catalog has no offer for (GB300) is predicted and its cost reported as unpriced,
+// naming the field that would price it; ranking by cost is then an input error naming that field.
+TEST(Cli, UnpricedGpuRunsAndSaysWhatToStateButCannotBeRankedByCost) {
+  const std::string f = std::string(TRAINSIM_BINARY_DIR) + "/gb300-unpriced.json";
+  std::ofstream(f) << R"({"cluster": {"gpu": "GB300", "nodes": 2, "gpus_per_node": 4, "nics_per_node": 4,
+                                      "nic_gbps": 800},
+                          "workload": {"model": {"layers": 8, "hidden": 4096, "heads": 32, "vocab": 51200,
+                                                 "seq_len": 2048}, "global_batch": 64},
+                          "strategy": {"tp": 1, "pp": 1}})";
+  auto r = run("run " + f + " --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  EXPECT_GT(j["iteration_time_s"].get<double>(), 0.0);
+  const auto& cost = j["cost"];
+  EXPECT_TRUE(cost["unpriced"].get<bool>());
+  EXPECT_TRUE(cost["usd_per_run"].is_null());
+  EXPECT_NE(cost["price_source"].get<std::string>().find("$.cluster.cost.cloud.on_demand_usd_per_gpu_hour"),
+            std::string::npos);
+  auto s = run("search " + f + " --objective cost");
+  EXPECT_EQ(s.status, 2) << s.out;
+  EXPECT_NE(s.out.find("$.cluster.cost.cloud.on_demand_usd_per_gpu_hour"), std::string::npos) << s.out;
+}
+
 TEST(Cli, ValidateJsonShape) {
   auto r = run("validate " + kSrc + "/validation/published-runs.jsonl --only sc21_table1_1. --format json");
   ASSERT_EQ(r.status, 0) << r.out;
