@@ -53,8 +53,9 @@ MemoryBreakdown memory_per_gpu(const TransformerConfig& c, const MemoryInputs& i
   const double shard_g = in.zero >= 2 ? in.dp : 1.0;
   const double shard_o = in.zero >= 1 ? in.dp : 1.0;
   m.weights = in.params * in.weight_bytes / shard_w;
-  m.gradients = in.params * in.grad_bytes / shard_g;
-  m.optimizer = in.optimizer_offload ? 0.0 : in.params * in.optimizer_bytes / shard_o;
+  const double trained = in.trainable < 0 ? in.params : in.trainable;
+  m.gradients = trained * in.grad_bytes / shard_g;
+  m.optimizer = in.optimizer_offload ? 0.0 : trained * in.optimizer_bytes / shard_o;
   const double per_layer = layer_activation_bytes(c, in.shard, in.recompute);
   m.activations = per_layer * in.layers * in.in_flight;
   if (in.recompute == Recompute::Full) {

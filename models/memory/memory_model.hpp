@@ -13,7 +13,9 @@ namespace trainsim {
 /// Everything the memory model needs about one pipeline stage of one rank.
 struct MemoryInputs {
   // Model state.
-  double params = 0;            ///< parameters this rank holds before ZeRO sharding
+  double params = 0;  ///< parameters this rank holds before ZeRO sharding
+  /// Of those, the ones with gradients and optimizer state (< 0: all; a LoRA model's adapters).
+  double trainable = -1;
   int dp = 1;                   ///< data-parallel degree ZeRO shards over
   int zero = 0;                 ///< ZeRO stage 0..3 (1 = Megatron distributed optimizer)
   double weight_bytes = 2;      ///< per parameter (fp16/bf16 weights)

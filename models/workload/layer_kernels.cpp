@@ -210,7 +210,7 @@ void linear(std::vector<Kernel>& v, const char* name, std::int64_t T, std::int64
       v.push_back(
           memory_kernel(std::string(name) + (backward ? "_grad_fp8_cast" : "_fp8_cast"), 3.0 * elems, s.precision));
   }
-  if (backward && !s.gradient_accumulation_fusion) {
+  if (backward && !s.gradient_accumulation_fusion && !s.frozen_weights) {
     // Without fused accumulation the weight gradient is written, then added to the accumulated
     // gradient: read both, write one (Megatron-LM before --gradient-accumulation-fusion, 2022).
     v.push_back(memory_kernel(std::string(name) + "_grad_accumulate",
@@ -220,9 +220,50 @@ void linear(std::vector<Kernel>& v, const char* name, std::int64_t T, std::int64
     v.push_back(gemm_kernel(name, T, n, k, batch, s.precision, eb));
   } else {
     v.push_back(gemm_kernel(std::string(name) + "_dgrad", T, k, n, batch, s.precision, eb));
+    if (s.frozen_weights) {
+      v[opens].weights = static_cast<double>(n) * static_cast<double>(k) * groups;
+      return;  // no weight gradient of a frozen product
+    }
     v.push_back(gemm_kernel(std::string(name) + "_wgrad", k, n, T, batch, s.precision, eb));
   }
   v[opens].weights = static_cast<double>(n) * static_cast<double>(k) * groups;
+}
+
+/// The LoRA adapter beside a frozen product X(T x k) W(k x n) (TransformerConfig::lora; NeMo
+/// ParallelLinearAdapter): dropout on X when the adapter has one (read X, write it and a byte
+/// mask), X A (k x rank), then (X A) B (rank x n) added to the product's output (read both, write
+/// one); the backward runs both products' data and weight gradients in reverse and adds the
+/// adapter's input gradient to X's. In the run's half precision (TE keeps adapters out of fp8).
+/// The tensor-parallel collectives of the rank-wide intermediate (T x rank) are not modelled.
+void lora_adapter(std::vector<Kernel>& v, const TransformerConfig& c, const char* name, std::int64_t T, std::int64_t n,
+                  std::int64_t k, const LayerShard& s, double eb, bool backward) {
+  const std::int64_t r = c.lora->rank;
+  const Precision p = s.precision == Precision::FP8 ? Precision::BF16 : s.precision;
+  const std::string base = std::string("lora_") + name;
+  const double x = static_cast<double>(T) * static_cast<double>(k), y = static_cast<double>(T) * static_cast<double>(n);
+  if (!backward) {
+    if (c.lora->dropout > 0) v.push_back(memory_kernel(base + "_dropout", (2.0 * eb + 1.0) * x, p));
+    v.push_back(gemm_kernel(base + "_in", T, r, k, 1, p, eb));
+    v.push_back(gemm_kernel(base + "_out", T, n, r, 1, p, eb));
+    v.push_back(memory_kernel(base + "_add", 3.0 * eb * y, p));
+    return;
+  }
+  v.push_back(gemm_kernel(base + "_out_dgrad", T, r, n, 1, p, eb));
+  v.push_back(gemm_kernel(base + "_out_wgrad", r, n, T, 1, p, eb));
+  v.push_back(gemm_kernel(base + "_in_dgrad", T, k, r, 1, p, eb));
+  v.push_back(gemm_kernel(base + "_in_wgrad", k, r, T, 1, p, eb));
+  if (c.lora->dropout > 0) v.push_back(memory_kernel(base + "_dropout_bwd", (2.0 * eb + 1.0) * x, p));
+  v.push_back(memory_kernel(base + "_input_grad_add", 3.0 * eb * x, p));
+}
+
+/// Kernels of a product and, when the model's LoRA targets it, of its adapter.
+void adapted_linear(std::vector<Kernel>& v, const TransformerConfig& c, bool targeted, const char* name, std::int64_t T,
+                    std::int64_t n, std::int64_t k, const LayerShard& s, double eb, bool backward,
+                    bool input_cast_fused = false) {
+  const bool adapter = c.lora && targeted;
+  if (adapter && backward) lora_adapter(v, c, name, T, n, k, s, eb, true);
+  linear(v, name, T, n, k, s, eb, backward, input_cast_fused);
+  if (adapter && !backward) lora_adapter(v, c, name, T, n, k, s, eb, false);
 }
 
 void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s, const Dims& d, int layer, bool bwd) {
@@ -337,20 +378,36 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
     if (c.moe->shared_experts > 0)
       products.push_back({"moe_shared_up", "moe_shared_down", Ti, inner_local * c.moe->shared_experts, 1});
   }
+  // LoRA on the MLP: dense layers only (adapters on routed experts are not modelled).
+  const bool lora_mlp = c.lora && c.lora->mlp && !moe;
+  auto adapted_linear_or_grouped = [&](const Product& pr, bool backward) {
+    if (!moe)
+      adapted_linear(v, c, lora_mlp, pr.down, pr.tokens, c.hidden, pr.width, s, d.eb, backward);
+    else
+      linear(v, pr.down, pr.tokens, c.hidden, pr.width, s, d.eb, backward, false, pr.groups);
+  };
   if (!bwd) {
-    for (const auto& pr : products)
-      linear(v, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, false, !moe, pr.groups);
+    for (const auto& pr : products) {
+      if (!moe)
+        adapted_linear(v, c, lora_mlp, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, false, true);
+      else
+        linear(v, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, false, false, pr.groups);
+    }
     v.push_back(memory_kernel(c.activation == Activation::SwiGLU ? "swiglu" : "gelu",
                               act_bytes(d, static_cast<double>(T) * inner_local * (up_mats + 1)), s.precision));
-    for (const auto& pr : products) linear(v, pr.down, pr.tokens, c.hidden, pr.width, s, d.eb, false, false, pr.groups);
+    for (const auto& pr : products) adapted_linear_or_grouped(pr, false);
   } else {
-    for (const auto& pr : products) linear(v, pr.down, pr.tokens, c.hidden, pr.width, s, d.eb, true, false, pr.groups);
+    for (const auto& pr : products) adapted_linear_or_grouped(pr, true);
     v.push_back(memory_kernel(c.activation == Activation::SwiGLU ? "swiglu_bwd" : "gelu_bwd",
                               act_bytes(d, static_cast<double>(T) * inner_local * (up_mats + 2)), s.precision));
     bias_grad(v, c, s, d, "mlp_up_bias_grad", static_cast<double>(T), static_cast<double>(inner_local * up_mats));
     if (!moe) tp_regather_input(v, s, d, "tp_allgather_mlp_input_bwd", UbSite::Fc1Dgrad);
-    for (const auto& pr : products)
-      linear(v, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, true, false, pr.groups);
+    for (const auto& pr : products) {
+      if (!moe)
+        adapted_linear(v, c, lora_mlp, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, true);
+      else
+        linear(v, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, true, false, pr.groups);
+    }
   }
   if (moe && !bwd) {
     reorder(x.post_back_name, x.post_rows, 0.0);
@@ -406,7 +463,8 @@ void attention_in_projections(std::vector<Kernel>& v, const TransformerConfig& c
   if (!c.mla) {
     const double qkv = (d.q + d.kv2) / s.tp;
     if (backward) bias_grad(v, c, s, d, "qkv_bias_grad", d.T, qkv);
-    linear(v, "qkv", d.Ti, static_cast<std::int64_t>(qkv), c.hidden, s, d.eb, backward, !backward);
+    adapted_linear(v, c, c.lora && c.lora->attention, "qkv", d.Ti, static_cast<std::int64_t>(qkv), c.hidden, s, d.eb,
+                   backward, !backward);
     if (!backward) bias_add(v, c, s, d, "qkv_bias_add", qkv);
     return;
   }
@@ -429,9 +487,16 @@ void attention_in_projections(std::vector<Kernel>& v, const TransformerConfig& c
   kv_products();
 }
 
+/// The shard as the model trains it: frozen base weights under LoRA.
+LayerShard of_model(const TransformerConfig& c, LayerShard s) {
+  s.frozen_weights = s.frozen_weights || c.lora.has_value();
+  return s;
+}
+
 }  // namespace
 
-std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& s, int layer) {
+std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& shard, int layer) {
+  const LayerShard s = of_model(c, shard);
   const Dims d = dims(c, s);
   std::vector<Kernel> v;
   const auto p = s.precision;
@@ -439,7 +504,8 @@ std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& 
   tp_enter(v, c, s, d, "tp_allgather_attn", UbSite::QkvFprop);
   attention_in_projections(v, c, s, d, false);
   attention_core(v, c, s, d, false);
-  linear(v, "attn_out", d.Ti, c.hidden, c.attn_out_width() / s.tp, s, d.eb, false);
+  adapted_linear(v, c, c.lora && c.lora->attention, "attn_out", d.Ti, c.hidden, c.attn_out_width() / s.tp, s, d.eb,
+                 false);
   tp_exit(v, c, s, d, "tp_allreduce_attn", UbSite::ProjFprop);
   v.push_back(dropout_residual("attn_residual", d, p, s.dropout));
   v.push_back(norm("post_attn_norm", d, p));
@@ -456,7 +522,8 @@ std::vector<Kernel> layer_forward(const TransformerConfig& c, const LayerShard& 
   return v;
 }
 
-std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard& s, int layer) {
+std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard& shard, int layer) {
+  const LayerShard s = of_model(c, shard);
   const Dims d = dims(c, s);
   std::vector<Kernel> v;
   const auto p = s.precision;
@@ -472,7 +539,8 @@ std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard&
   v.push_back(dropout_residual("attn_residual_bwd", d, p, s.dropout));
   bias_grad(v, c, s, d, "attn_out_bias_grad", d.Tsp, d.h);
   tp_enter(v, c, s, d, "tp_allgather_attn_grad", UbSite::ProjDgrad);
-  linear(v, "attn_out", d.Ti, c.hidden, c.attn_out_width() / s.tp, s, d.eb, true);
+  adapted_linear(v, c, c.lora && c.lora->attention, "attn_out", d.Ti, c.hidden, c.attn_out_width() / s.tp, s, d.eb,
+                 true);
   attention_core(v, c, s, d, true);
   tp_regather_input(v, s, d, "tp_allgather_attn_input_bwd", UbSite::QkvDgrad);
   attention_in_projections(v, c, s, d, true);
@@ -483,7 +551,8 @@ std::vector<Kernel> layer_backward(const TransformerConfig& c, const LayerShard&
   return v;
 }
 
-std::vector<Kernel> layer_recompute(const TransformerConfig& c, const LayerShard& s, int layer, Recompute r) {
+std::vector<Kernel> layer_recompute(const TransformerConfig& c, const LayerShard& shard, int layer, Recompute r) {
+  const LayerShard s = of_model(c, shard);
   if (r == Recompute::None) return {};
   if (r == Recompute::Full) {
     auto v = layer_forward(c, s, layer);
@@ -516,7 +585,8 @@ std::vector<Kernel> layer_recompute(const TransformerConfig& c, const LayerShard
   return v;
 }
 
-std::vector<Kernel> embedding_forward(const TransformerConfig& c, const LayerShard& s) {
+std::vector<Kernel> embedding_forward(const TransformerConfig& c, const LayerShard& shard) {
+  const LayerShard s = of_model(c, shard);
   const Dims d = dims(c, s);
   // Vocabulary-parallel lookup: gather rows, add positions, all-reduce across TP (Megatron
   // VocabParallelEmbedding); with SP a reduce-scatter.
@@ -527,6 +597,8 @@ std::vector<Kernel> embedding_forward(const TransformerConfig& c, const LayerSha
 }
 
 std::vector<Kernel> embedding_backward(const TransformerConfig& c, const LayerShard& s) {
+  // A frozen embedding (LoRA) takes no gradient: the backward stops at the first layer.
+  if (c.lora) return {};
   const Dims d = dims(c, s);
   std::vector<Kernel> v;
   tp_enter(v, c, s, d, "tp_allgather_embedding_grad");
@@ -534,7 +606,8 @@ std::vector<Kernel> embedding_backward(const TransformerConfig& c, const LayerSh
   return v;
 }
 
-std::vector<Kernel> head_forward(const TransformerConfig& c, const LayerShard& s) {
+std::vector<Kernel> head_forward(const TransformerConfig& c, const LayerShard& shard) {
+  const LayerShard s = of_model(c, shard);
   const Dims d = dims(c, s);
   std::vector<Kernel> v;
   v.push_back(norm("final_norm", d, s.precision));
@@ -551,7 +624,8 @@ std::vector<Kernel> head_forward(const TransformerConfig& c, const LayerShard& s
   return v;
 }
 
-std::vector<Kernel> head_backward(const TransformerConfig& c, const LayerShard& s) {
+std::vector<Kernel> head_backward(const TransformerConfig& c, const LayerShard& shard) {
+  const LayerShard s = of_model(c, shard);
   const Dims d = dims(c, s);
   std::vector<Kernel> v;
   const std::int64_t vl = c.vocab / s.tp;

@@ -59,6 +59,9 @@ struct LayerShard {
   /// turns the overlap on (tags on the collectives; costed only with Strategy::tp_comm_overlap).
   TpOverlapConfig tp_overlap = te_default_tp_overlap();
   MoeDispatcher dispatcher = MoeDispatcher::AllToAll;
+  /// Frozen base weights (the model's LoRA fine-tuning, TransformerConfig::lora; set by the kernel
+  /// builders from the model): the base products' backward is their data gradient only.
+  bool frozen_weights = false;
   bool operator==(const LayerShard&) const = default;
 };
 

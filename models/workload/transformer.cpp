@@ -80,7 +80,7 @@ double model_flops_per_iteration(const TransformerConfig& c, std::int64_t global
   const double s = static_cast<double>(c.seq_len), h = static_cast<double>(c.hidden);
   const double tokens = static_cast<double>(global_batch) * s;
   const ParamCount p = count_parameters(c);
-  double fwd = 0;
+  double fwd = 0, core = 0, adapters = 0;
   const double attn_linear = static_cast<double>(attention_matrix_params(c));
   // Scores (QK^T, qk wide) and weighted values (v wide) per head: 4 s q for MHA.
   const double attn_core =
@@ -91,10 +91,15 @@ double model_flops_per_iteration(const TransformerConfig& c, std::int64_t global
                                                 h * c.moe->experts
                                           : static_cast<double>(c.mlp_matrices()) * h * static_cast<double>(c.ffn);
     fwd += 2.0 * (attn_linear + mlp_linear) + attn_core;
+    core += attn_core;
+    adapters += 2.0 * static_cast<double>(lora_layer_params(c, l));
   }
   fwd += 2.0 * h * static_cast<double>(c.vocab);  // logits
   (void)p;
-  return 3.0 * fwd * tokens;  // backward = 2 x forward
+  // Backward = 2 x forward; under LoRA the frozen products run their data gradients only (1 x),
+  // the attention core and the adapters both gradients.
+  if (c.lora) return (2.0 * (fwd - core) + 3.0 * (core + adapters)) * tokens;
+  return 3.0 * fwd * tokens;
 }
 
 double narayanan_eq3_flops(const TransformerConfig& c, std::int64_t global_batch) {
@@ -104,8 +109,9 @@ double narayanan_eq3_flops(const TransformerConfig& c, std::int64_t global_batch
 }
 
 TransformerConfig parse_transformer(const JsonReader& r) {
-  r.reject_unknown({"name", "layers", "hidden", "heads", "kv_heads", "head_dim", "mla", "ffn", "vocab", "seq_len",
-                    "activation", "norm", "bias", "position", "tied_embeddings", "moe", "params_b", "source"});
+  r.reject_unknown({"name", "layers", "hidden", "heads", "kv_heads", "head_dim", "mla", "lora", "ffn", "vocab",
+                    "seq_len", "activation", "norm", "bias", "position", "tied_embeddings", "moe", "params_b",
+                    "source"});
   TransformerConfig c;
   c.name = r.opt_str("name").value_or("model");
   c.layers = static_cast<int>(r.integer("layers", 1, 100000));
@@ -137,6 +143,29 @@ TransformerConfig parse_transformer(const JsonReader& r) {
     x.v_head_dim = m->integer("v_head_dim", 1, 1'000'000);
     c.mla = x;
   }
+  if (auto l = r.opt_object("lora")) {
+    l->reject_unknown({"rank", "alpha", "targets", "dropout"});
+    LoraConfig x;
+    x.rank = l->opt_integer("rank", 1, 1'000'000).value_or(16);
+    l->opt_number("alpha", 0, 1e6);  // a scale on the adapters' output: no cost
+    x.dropout = l->opt_number("dropout", 0, 0.99).value_or(0.0);
+    if (l->present("targets")) {
+      const auto& t = l->json().at("targets");
+      if (!t.is_array() || t.empty())
+        throw InputError(l->where("targets"), "a non-empty array of \"attention\" and \"mlp\"",
+                         JsonReader::describe(t));
+      x.attention = x.mlp = false;
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        const bool attention = t[i] == "attention", mlp = t[i] == "mlp";
+        if (!attention && !mlp)
+          throw InputError(l->where("targets") + "[" + std::to_string(i) + "]", "\"attention\" or \"mlp\"",
+                           JsonReader::describe(t[i]));
+        x.attention = x.attention || attention;
+        x.mlp = x.mlp || mlp;
+      }
+    }
+    c.lora = x;
+  }
   if (c.head_dim_override == 0 && c.hidden % c.heads != 0)
     throw InputError(r.where("heads"), "a divisor of hidden = " + std::to_string(c.hidden) + " (or a head_dim)",
                      std::to_string(c.heads));
@@ -160,6 +189,20 @@ TransformerConfig parse_transformer(const JsonReader& r) {
     c.moe = moe;
   }
   return c;
+}
+
+std::int64_t lora_layer_params(const TransformerConfig& c, int layer) {
+  if (!c.lora) return 0;
+  const std::int64_t r = c.lora->rank, h = c.hidden;
+  std::int64_t p = 0;
+  // QKV (h -> q + 2 kv) and the output projection (attention width -> h); MLA keeps its own
+  // products (the adapters are put on its query and key-value up projections' widths alike).
+  if (c.lora->attention) p += r * (h + c.q_dim() + c.kv_width()) + r * (c.attn_out_width() + h);
+  if (c.lora->mlp && !c.is_moe_layer(layer)) {
+    const std::int64_t up = c.activation == Activation::SwiGLU ? 2 * c.ffn : c.ffn;
+    p += r * (h + up) + r * (c.ffn + h);
+  }
+  return p;
 }
 
 double layer_matrix_params_per_rank(const TransformerConfig& c, const ParamCount& pc, int tp, int ep, int etp,

@@ -45,6 +45,20 @@ struct MlaConfig {
   std::int64_t qk_nope_head_dim = 0, qk_rope_head_dim = 0, v_head_dim = 0;
 };
 
+/// Low-rank adaptation (Hu et al. 2021, arXiv:2106.09685): the base weights are frozen and each
+/// targeted product X W gains X A B with A (k x rank) and B (rank x n) trained. As NeMo's
+/// ParallelLinearAdapter runs it (the MLPerf Training llama2_70b_lora reference: rank 16, alpha 32,
+/// on the attention products linear_qkv and linear_proj): the base products run forward and their
+/// data gradients only; the adapters' products, the addition of their output and the dropout on
+/// their input are extra kernels; gradients, their synchronisation and the optimizer cover the
+/// adapters alone.
+struct LoraConfig {
+  std::int64_t rank = 16;
+  bool attention = true;  ///< adapters on the attention products (QKV and output projection)
+  bool mlp = false;       ///< adapters on the dense MLP products (up and down)
+  double dropout = 0.0;   ///< dropout on the adapters' input (MLPerf: 0.1)
+};
+
 struct TransformerConfig {
   std::string name;
   int layers = 0;
@@ -67,6 +81,9 @@ struct TransformerConfig {
 
   /// Multi-head latent attention instead of (grouped-query) multi-head attention.
   std::optional<MlaConfig> mla;
+
+  /// LoRA fine-tuning of this model (model.lora): frozen base, trained adapters.
+  std::optional<LoraConfig> lora;
 
   std::int64_t head_dim() const { return head_dim_override > 0 ? head_dim_override : hidden / heads; }
   /// Per-head widths of queries/keys and of values (different under MLA: 192 and 128 for DeepSeek-V3).
@@ -107,6 +124,9 @@ struct ParamCount {
 };
 
 ParamCount count_parameters(const TransformerConfig& c);
+/// LoRA adapter parameters of one layer (all ranks together; 0 without LoRA): rank x (inputs +
+/// outputs) of each targeted product.
+std::int64_t lora_layer_params(const TransformerConfig& c, int layer);
 /// Weight elements of one layer's attention products (input projections and output projection).
 std::int64_t attention_matrix_params(const TransformerConfig& c);
 

@@ -59,6 +59,14 @@ MemoryReport memory_report(const Scenario& sc, const TransformerConfig& model, c
     for (int c = 0; c < s.vp; ++c) layers += ranges[c * s.pp + stage].second;
     MemoryInputs in;
     in.params = params_per_rank_by_stage[stage];
+    if (model.lora) {  // LoRA: gradients and optimizer state for the adapters alone (PlanUnit::trainable)
+      in.trainable = 0;
+      for (int c = 0; c < s.vp; ++c) {
+        const auto [first, count] = ranges[c * s.pp + stage];
+        for (int l = first; l < first + count; ++l)
+          in.trainable += static_cast<double>(lora_layer_params(model, l)) / s.tp;
+      }
+    }
     in.dp = s.zero_shard();  // ZeRO/FSDP shards over the (hybrid) sharding group
     in.zero = s.zero;
     in.weight_bytes = weight_bytes(s);

@@ -45,6 +45,8 @@ struct Block {
   int first_layer = 0, layers = 0;  ///< transformer layers the block covers
   std::vector<Kernel> kernels;
   double params = 0;  ///< parameters of the covered layers on one rank (pre-ZeRO)
+  /// Of those, the ones training updates (gradients, optimizer): all but a LoRA model's frozen base.
+  double trainable_params = 0;
   /// What the kernels compute, in order; empty for blocks costed kernel by kernel (the optimizer
   /// step, the module pieces of DeepSpeed 0.3.x).
   std::vector<BlockSegment> segments;

@@ -54,8 +54,8 @@ void fill_buckets(PlanUnits& pu, const VirtualStageUnits& v, bool reverse, doubl
     const PlanUnit& u = pu.units[v.first_unit + (reverse ? n - 1 - i : i)];
     if (count == 0 || fill >= bucket) pu.bucket_params.push_back(0.0), fill = 0, ++count;
     pu.bucket_of.push_back(count - 1);
-    pu.bucket_params.back() += u.params;
-    fill += u.params;
+    pu.bucket_params.back() += u.trainable;
+    fill += u.trainable;
   }
 }
 
@@ -110,6 +110,11 @@ PlanUnits plan_units(const TransformerConfig& model, const Strategy& s, int gpus
       for (int l = u0; l < u1; ++l) u.params += layer_params_rank(model, pc, s, l);
       if (embedding) u.params += edge.embedding;
       if (head) u.params += edge.head;
+      u.trainable = u.params;
+      if (model.lora) {  // the adapters alone (split over tp as the products they sit beside)
+        u.trainable = 0;
+        for (int l = u0; l < u1; ++l) u.trainable += static_cast<double>(lora_layer_params(model, l)) / s.tp;
+      }
       auto pass = [&](Phase phase, auto&& fill) {
         UnitPass p;
         p.begin = static_cast<int>(seg.size());
@@ -145,16 +150,22 @@ PlanUnits plan_units(const TransformerConfig& model, const Strategy& s, int gpus
   for (int stage = 0; stage < P; ++stage) {
     StageTail& t = pu.tails[stage];
     t.params = params[stage];
+    t.trainable = t.params;
+    if (model.lora) {
+      t.trainable = 0;
+      for (int vs = stage; vs < VS; vs += P)
+        for (const PlanUnit& u : pu.units_of(vs)) t.trainable += u.trainable;
+    }
     if (dp_group > 1 && !s.overlap_grad_reduce && !pu.unit_gathers)
-      t.grad_sync = pu.gradient_sync(t.params * pu.grad_bytes_per_param);
+      t.grad_sync = pu.gradient_sync(t.trainable * pu.grad_bytes_per_param);
     // Tied word embeddings: the first and last stage all-reduce their copies' gradients (Megatron).
-    if (P > 1 && model.tied_embeddings && (stage == 0 || stage == P - 1))
+    if (P > 1 && model.tied_embeddings && !model.lora && (stage == 0 || stage == P - 1))
       t.embedding_grad_bytes = static_cast<double>(model.vocab) * model.hidden / s.tp * pu.grad_bytes_per_param;
-    t.optimizer_params = t.params / (s.zero >= 1 ? s.zero_shard() : 1);
+    t.optimizer_params = t.trainable / (s.zero >= 1 ? s.zero_shard() : 1);
     // Distributed optimizer / ZeRO-1/2: gather the updated half-precision weights (ZeRO-3 gathers
     // them per unit at the next use instead; with overlap_param_gather, in the next forward).
     if (dp_group > 1 && s.zero >= 1 && !pu.unit_gathers && !pu.gathers_in_forward)
-      t.weight_gather_bytes = pu.weight_gather(t.params).bytes;
+      t.weight_gather_bytes = pu.weight_gather(t.trainable).bytes;
   }
   return pu;
 }
@@ -191,6 +202,8 @@ std::vector<Block> module_pieces(const Block& b) {
     pieces.back().params += k.weights * scale;
   }
   if (!pieces.empty()) pieces.front().params += b.params - weights * scale;
+  // Trained parameters in the same proportion (a LoRA model's pieces hold its adapters' share).
+  for (auto& p : pieces) p.trainable_params = b.params > 0 ? p.params * (b.trainable_params / b.params) : 0.0;
   return pieces;
 }
 

@@ -35,6 +35,9 @@ struct PlanUnit {
   /// (first unit of the first virtual stage) or the output layer and final norm (last unit of the
   /// last virtual stage).
   double params = 0;
+  /// Of those, the ones with gradients and optimizer state: all of them, or a LoRA model's
+  /// adapters alone (the base is frozen). Gradient buckets fill with these.
+  double trainable = 0;
   UnitPass forward, backward, recompute;  ///< recompute is empty without recomputation
 };
 
@@ -68,7 +71,8 @@ struct SideCollective {
 
 /// What a pipeline stage runs after its last backward.
 struct StageTail {
-  double params = 0;  ///< held by one rank of the stage before ZeRO sharding
+  double params = 0;     ///< held by one rank of the stage before ZeRO sharding
+  double trainable = 0;  ///< of those, with gradients and optimizer state (PlanUnit::trainable)
   /// The whole stage's gradients synchronised once the backward is done (no overlap): empty when
   /// they are synchronised in buckets, per unit, or not at all.
   std::vector<SideCollective> grad_sync;

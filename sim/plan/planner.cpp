@@ -155,6 +155,7 @@ UnitBlocks unit_blocks(const PlanUnits& pu, Plan& plan) {
     b.first_layer = u.first_layer;
     b.layers = u.layers;
     b.params = u.params;
+    b.trainable_params = u.trainable;
     b.segments.assign(pu.begin(pass), pu.end(pass));
     for (const auto& g : b.segments) {
       const auto& k = kernels(g);
@@ -374,7 +375,8 @@ Plan expand_schedule(const PlanUnits& pu) {
             // backward is done (DeepSpeed 0.3.x, contiguous_gradients false).
             if (rec >= 0) cdeps = {run_modules(base, Phase::Recompute, rec, cdeps, nullptr)};
             ci = run_modules(base, Phase::Backward, blk, cdeps, [&](int c, int pb) {
-              pending_grad.emplace(c, st.micro_batch, st.chunk, plan.blocks[pb].params * pu.grad_bytes_per_param);
+              pending_grad.emplace(c, st.micro_batch, st.chunk,
+                                   plan.blocks[pb].trainable_params * pu.grad_bytes_per_param);
             });
             continue;
           }
@@ -402,7 +404,7 @@ Plan expand_schedule(const PlanUnits& pu) {
           if (pu.unit_gathers) {
             // FSDP reduce-scatters each unit's gradients as soon as its backward is done.
             unit_grad_ops.push_back(
-                grad_sync(Stream::DpComm, ci, st.micro_batch, st.chunk, units[u].params * pu.grad_bytes_per_param));
+                grad_sync(Stream::DpComm, ci, st.micro_batch, st.chunk, units[u].trainable * pu.grad_bytes_per_param));
           }
         }
         flush_grad();

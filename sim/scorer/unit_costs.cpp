@@ -64,6 +64,7 @@ UnitScheduleCosts cost_units(const PlanUnits& pu, const OpCosts& costs) {
     Block b;
     b.phase = phase;
     b.params = u.params;
+    b.trainable_params = u.trainable;
     for (const BlockSegment* g = pu.begin(pass); g != pu.end(pass); ++g) {
       auto k = segment_kernels(pu.model, pu.shard, pu.strategy.recompute, *g);
       b.kernels.insert(b.kernels.end(), k.begin(), k.end());
@@ -73,7 +74,7 @@ UnitScheduleCosts cost_units(const PlanUnits& pu, const OpCosts& costs) {
       PieceCost pc;
       pc.compute = compute_cost(costs.cost(piece.kernels));
       pc.gather = side(pu.param_gather(piece.params), Phase::ParamSync);
-      if (grads) pc.grad = chain(piece.params * pu.grad_bytes_per_param);
+      if (grads) pc.grad = chain(piece.trainable_params * pu.grad_bytes_per_param);
       ps.push_back(std::move(pc));
     }
     return pieces_of.emplace(std::move(key), std::move(ps)).first->second;
@@ -97,8 +98,9 @@ UnitScheduleCosts cost_units(const PlanUnits& pu, const OpCosts& costs) {
     const int stage = vs % P;
     c.first_unit = static_cast<int>(out.units.size());
     for (const PlanUnit& u : pu.units_of(vs)) {
-      if (previous && previous->params == u.params && same_kind(previous->forward, u.forward) &&
-          same_kind(previous->backward, u.backward) && same_kind(previous->recompute, u.recompute)) {
+      if (previous && previous->params == u.params && previous->trainable == u.trainable &&
+          same_kind(previous->forward, u.forward) && same_kind(previous->backward, u.backward) &&
+          same_kind(previous->recompute, u.recompute)) {
         out.units.push_back(out.units.back());
         continue;
       }
@@ -114,7 +116,7 @@ UnitScheduleCosts cost_units(const PlanUnits& pu, const OpCosts& costs) {
         if (uc.recomputes) uc.recompute_pieces = pieces(u, u.recompute, Phase::Recompute, false);
       } else if (pu.unit_gathers) {
         uc.gather = side(pu.param_gather(u.params), Phase::ParamSync);
-        uc.grad = chain(u.params * pu.grad_bytes_per_param);
+        uc.grad = chain(u.trainable * pu.grad_bytes_per_param);
       }
       out.units.push_back(std::move(uc));
     }

@@ -39,6 +39,7 @@ PublishedRecord parse_published_record(const nlohmann::json& j, const std::strin
     p.heads = opt_int<int>(*m, "heads", 1, 1'000'000);
     p.kv_heads = opt_int<int>(*m, "kv_heads", 1, 1'000'000);
     p.head_dim = m->opt_integer("head_dim", 1, 1'000'000);
+    if (auto l = m->opt_object("lora")) p.lora = l->json();
     p.attention_kind = m->opt_choice("attention", {"mha", "gqa", "mla", "sliding-window"});
     p.dense_layers = opt_int<int>(*m, "dense_layers", 0, 100000);
     p.ffn = m->opt_integer("ffn", 1, 1'000'000'000);

@@ -28,6 +28,9 @@ struct PublishedRecord {
   std::optional<std::string> attention_kind;  ///< model.attention: mha, gqa, mla, sliding-window
   std::optional<int> layers, heads, kv_heads, dense_layers;
   std::optional<std::int64_t> head_dim;
+  /// model.lora (this project's extension of the schema, validation/SCHEMA.md): the run fine-tuned
+  /// LoRA adapters on a frozen base; passed to the scenario's model as it is.
+  std::optional<nlohmann::json> lora;
   std::optional<std::int64_t> hidden, ffn, vocab, seq_len;
   std::optional<PublishedMoe> moe;
   std::optional<double> params_b;

@@ -189,6 +189,7 @@ Scenario record_scenario(const PublishedRecord& r, std::vector<std::string>& fil
   if (!r.seq_len) fill("seq_len=2048 (GPT-3 context length)");
   model["kv_heads"] = r.kv_heads.value_or(shape ? shape->kv_heads : heads);
   if (r.head_dim) model["head_dim"] = *r.head_dim;
+  if (r.lora) model["lora"] = *r.lora;
   std::string act = r.activation.value_or(shape ? shape->activation : "gelu");
   if (!r.activation && !shape) fill("activation=gelu (GPT-style MLP)");
   model["activation"] = act;
