@@ -1,5 +1,7 @@
 #include "models/power/power_spec.hpp"
 
+#include <algorithm>
+
 #include <string>
 #include <vector>
 
@@ -24,16 +26,21 @@ constexpr double kMemoryBoundFraction = 0.60;
 constexpr double kCommFraction = 0.40;
 
 // ---- Host share -----------------------------------------------------------------------------
-// Latif et al., "Empirical Measurements of AI Training Power Demand on a GPU-Accelerated Node"
-// (arXiv:2412.08602, 2024): an 8x H100 HGX node peaked at ~8.4 kW while training with GPUs near
-// full utilisation (rated 10.2 kW, DGX H100 datasheet). With GPUs at their 700 W cap (5.6 kW),
-// the rest of the node drew ~2.8 kW = 350 W per GPU = 0.5 x GPU TDP. We apply that 0.5 x TDP
-// per GPU to every part. Upper bounds from datasheets (system max minus GPU TDPs):
-// DGX A100 6.5 kW - 8x400 W = 3.3 kW; DGX H100 10.2 kW - 8x700 W = 4.6 kW.
-constexpr double kHostPerGpuTdpFraction = 0.5;
-// Host idle = 0.5 x host active: servers draw about half their peak when idle (Barroso and
-// Hoelzle, "The Case for Energy-Proportional Computing", IEEE Computer 40(12), 2007).
-constexpr double kHostIdleFraction = 0.5;
+// 1,650 W per 8-GPU node (206 W per GPU), the same whatever the GPUs: the floor three different
+// servers draw when their GPUs idle, measured in the MLPerf Training power logs (node readings
+// minus 8 x the GPUs' measured idle power): SMC's immersion-cooled 8x H100 after the training
+// processes exit, 2,223 W DC - 8 x 72.5 W (H100 idle without a context, NLR arXiv:2604.07345) =
+// 1,643 W; Dell's air-cooled XE9680 before the run, 2,883 W AC x 0.96 - 8 x 122-146 W (idle
+// with a context, arXiv:2605.23918) = 1.60-1.79 kW; Lenovo's water-cooled 8x B200 at the end of
+// its run, ~3.0 kW AC x 0.94 - 8 x ~140 W (B200 idle, SemiAnalysis in ROCm issue #5219) ~
+// 1.70 kW (mlcommons/training_results_v4.0 smc-*-power, v4.1 Dell, v5.0 Lenovo power folders).
+// CPUs, DRAM, NICs, NVSwitch baseboard, NVMe, BMC and board losses together; air cooling's fans
+// at idle speed included. What the host adds under a training load (data-loader and launch
+// threads, fans spinning up) has no measurement apart from the training readings themselves, so
+// the host draws its floor throughout (the earlier 0.5 x GPU TDP per GPU, 350 W for an H100, was
+// a peak residual of an air-cooled node: Latif et al. arXiv:2412.08602, 8.4 kW - 8 x 700 W).
+// Scaled by GPUs per node for other servers (4-GPU trays: half).
+constexpr double kHostFloorPer8GpuNodeW = 1650.0;
 
 // ---- Network, storage, facility --------------------------------------------------------------
 // NIC: 25 W per 400 Gb/s adapter including its optics. Assumed from ConnectX-7 class adapters
@@ -60,8 +67,8 @@ PowerSpec default_power_spec(const GpuSpec& gpu, int gpus_per_node) {
   p.gpu.compute_w = gpu.max_w;
   p.gpu.memory_w = kMemoryBoundFraction * gpu.max_w;
   p.gpu.comm_w = kCommFraction * gpu.max_w;
-  p.host.active_w = kHostPerGpuTdpFraction * gpu.max_w * gpus_per_node;
-  p.host.idle_w = kHostIdleFraction * p.host.active_w;
+  p.host.idle_w = kHostFloorPer8GpuNodeW / 8.0 * gpus_per_node;
+  p.host.active_w = p.host.idle_w;
   p.nic_w = kNicW;
   p.switch_port_w = kSwitchPortW;
   p.storage_server_w = kStorageServerW;
@@ -103,9 +110,8 @@ HostPowerSpec parse_host_power(const JsonReader& r, const HostPowerSpec& d) {
   r.reject_unknown(known);
   HostPowerSpec h;
   h.active_w = r.opt_number("active_w", 0, 1e6).value_or(d.active_w);
-  // When only active_w is given, keep the idle/active ratio of the defaults.
-  double ratio = d.active_w > 0 ? d.idle_w / d.active_w : 0.5;
-  h.idle_w = r.opt_number("idle_w", 0, 1e6).value_or(ratio * h.active_w);
+  // When only active_w is given, the idle floor stays the default's (at most active_w).
+  h.idle_w = r.opt_number("idle_w", 0, 1e6).value_or(std::min(d.idle_w, h.active_w));
   if (h.idle_w > h.active_w)
     throw InputError(r.where("idle_w"), "at most active_w (" + std::to_string(h.active_w) + " W)",
                      "number " + std::to_string(h.idle_w));

@@ -22,9 +22,9 @@ namespace {
 
 /// A Llama-style model: 8 layers of 4096, 32 heads (8 KV groups), SwiGLU 11008, 4,096 tokens.
 nlohmann::json llama(bool lora) {
-  nlohmann::json m = {{"layers", 8},  {"hidden", 4096},   {"heads", 32},          {"kv_heads", 8},
-                      {"ffn", 11008}, {"vocab", 32000},   {"seq_len", 4096},      {"activation", "swiglu"},
-                      {"norm", "rmsnorm"}, {"position", "rotary"}, {"bias", false}, {"tied_embeddings", false}};
+  nlohmann::json m = {{"layers", 8},       {"hidden", 4096},       {"heads", 32},     {"kv_heads", 8},
+                      {"ffn", 11008},      {"vocab", 32000},       {"seq_len", 4096}, {"activation", "swiglu"},
+                      {"norm", "rmsnorm"}, {"position", "rotary"}, {"bias", false},   {"tied_embeddings", false}};
   if (lora) m["lora"] = {{"rank", 16}, {"alpha", 32}, {"dropout", 0.1}, {"targets", {"attention"}}};
   return m;
 }
@@ -126,9 +126,7 @@ TEST(Lora, ModelFlopsCountDataGradientsOnlyForFrozenProducts) {
 TEST(Lora, BadTargetsNameTheField) {
   auto m = llama(true);
   m["lora"]["targets"] = {"experts"};
-  const auto msg = error_of([&] {
-    make_scenario({{"tp", 1}}, small_cluster(2, 8, "H100-SXM5-80GB"), m, 16);
-  });
+  const auto msg = error_of([&] { make_scenario({{"tp", 1}}, small_cluster(2, 8, "H100-SXM5-80GB"), m, 16); });
   EXPECT_NE(msg.find("$.workload.model.lora.targets[0]"), std::string::npos) << msg;
 }
 

@@ -39,14 +39,16 @@ TEST(Power, H100IdleSecondIs71J) {
   EXPECT_NEAR(iteration_energy(p, ActivityBreakdown{0, 0, 0, 1.0}, c).gpu_j, 71.0, 1e-9);
 }
 
-// Defaults: memory-bound 0.6 x TDP, communication 0.4 x TDP, host 0.5 x TDP per GPU (Latif et al.
-// 2024: 8.4 kW measured node peak - 8 x 700 W = 2.8 kW = 350 W per GPU), host idle half of that.
+// Defaults: memory-bound 0.6 x TDP, communication 0.4 x TDP, host 1,650 W per 8-GPU node whatever
+// the GPUs (the idle floor measured in three MLPerf power submissions' logs), busy or idle.
 TEST(Power, DefaultsFromCatalog) {
   PowerSpec p = default_power_spec(h100(), 8);
   EXPECT_NEAR(p.gpu.memory_w, 420.0, 1e-9);
   EXPECT_NEAR(p.gpu.comm_w, 280.0, 1e-9);
-  EXPECT_NEAR(p.host.active_w, 2800.0, 1e-9);
-  EXPECT_NEAR(p.host.idle_w, 1400.0, 1e-9);
+  EXPECT_NEAR(p.host.active_w, 1650.0, 1e-9);
+  EXPECT_NEAR(p.host.idle_w, 1650.0, 1e-9);
+  EXPECT_NEAR(default_power_spec(gpu_by_name("B200"), 8).host.active_w, 1650.0, 1e-9);
+  EXPECT_NEAR(default_power_spec(h100(), 4).host.active_w, 825.0, 1e-9);  // a 4-GPU tray: half
   EXPECT_NEAR(p.pue, 1.10, 1e-12);
   EXPECT_NEAR(p.carbon_g_per_kwh, 480.0, 1e-12);
   PowerSpec mi = default_power_spec(gpu_by_name("MI300X"), 8);  // 750 W board (AMD datasheet)
@@ -55,8 +57,8 @@ TEST(Power, DefaultsFromCatalog) {
 
 // One 8x H100 node, 1 s iteration: 0.5 s compute, 0.2 memory, 0.2 comm, 0.1 idle.
 // GPU: 8 x (0.5x700 + 0.2x420 + 0.2x280 + 0.1x71) = 8 x 497.1 = 3976.8 J
-// host: busy 0.9 -> 1400 + 0.9 x 1400 = 2660 J; NICs: 8 x 25 W = 200 J; IT 6836.8 J
-// facility (PUE 1.1): 683.68 J; total 7520.48 J; average 7520.48 W.
+// host: 1650 J (its floor, busy or idle); NICs: 8 x 25 W = 200 J; IT 5826.8 J
+// facility (PUE 1.1): 582.68 J; total 6409.48 J; average 6409.48 W.
 TEST(Power, NodeIterationBreakdownAndPue) {
   PowerSpec p = default_power_spec(h100(), 8);
   ClusterCounts c;
@@ -65,16 +67,16 @@ TEST(Power, NodeIterationBreakdownAndPue) {
   c.nics = 8;
   EnergyBreakdown e = iteration_energy(p, ActivityBreakdown{0.5, 0.2, 0.2, 0.1}, c);
   EXPECT_NEAR(e.gpu_j, 3976.8, 1e-6);
-  EXPECT_NEAR(e.host_j, 2660.0, 1e-6);
+  EXPECT_NEAR(e.host_j, 1650.0, 1e-6);
   EXPECT_NEAR(e.network_j, 200.0, 1e-9);
   EXPECT_NEAR(e.storage_j, 0.0, 1e-12);
-  EXPECT_NEAR(e.facility_j, 683.68, 1e-6);
-  EXPECT_NEAR(e.total_j(), 7520.48, 1e-6);
-  EXPECT_NEAR(e.average_power_w, 7520.48, 1e-6);
-  // 1000 such iterations: 7.52048e6 J = 2.089022 kWh; x 480 g/kWh = 1.002731 kg CO2.
+  EXPECT_NEAR(e.facility_j, 582.68, 1e-6);
+  EXPECT_NEAR(e.total_j(), 6409.48, 1e-6);
+  EXPECT_NEAR(e.average_power_w, 6409.48, 1e-6);
+  // 1000 such iterations: 6.40948e6 J = 1.780411 kWh; x 480 g/kWh = 0.854597 kg CO2.
   double kwh = run_energy_kwh(e, 1000);
-  EXPECT_NEAR(kwh, 2.089022, 1e-6);
-  EXPECT_NEAR(co2_kg(kwh, p.carbon_g_per_kwh), 1.002731, 1e-6);
+  EXPECT_NEAR(kwh, 1.780411, 1e-6);
+  EXPECT_NEAR(co2_kg(kwh, p.carbon_g_per_kwh), 0.854597, 1e-6);
 }
 
 // The facility total is PUE x IT energy: doubling (PUE - 1) doubles the overhead only.
@@ -156,7 +158,7 @@ TEST(PowerJson, HostAndClusterObject) {
   JsonReader cluster(j, "<inline>", "$.cluster");
   PowerSpec p = power_from_cluster(cluster, h100(), 8);
   EXPECT_NEAR(p.host.active_w, 4000.0, 1e-12);
-  EXPECT_NEAR(p.host.idle_w, 2000.0, 1e-12);  // default idle/active ratio 0.5 kept
+  EXPECT_NEAR(p.host.idle_w, 1650.0, 1e-12);  // the default idle floor kept
   EXPECT_NEAR(p.nic_w, 30.0, 1e-12);
   nlohmann::json bad = nlohmann::json::parse(R"({"host": {"active_w": 1000, "idle_w": 2000}})");
   JsonReader badr(bad, "<inline>", "$.cluster");
