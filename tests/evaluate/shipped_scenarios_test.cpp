@@ -49,5 +49,35 @@ TEST(ShippedScenarios, PublishedLayoutsFit) {
   EXPECT_GT(m.memory.parts.total(), 60e9);  // close to the 80 GB, as the paper's balancing suggests
 }
 
+// The shipped 8x H100 cloud clusters as a planner would compare them (issue #21 item 1): AWS p5
+// (EFA, 3.2 Tb/s per instance) and Azure ND H100 v5 (InfiniBand, 3.2 Tb/s per VM) move the data-
+// parallel traffic of a Llama 2 13B job (tp 8, pp 4, dp 4 on 128 GPUs) at the same pace, GCP A3
+// High (4 x 200 Gb/s of TCP on a 3:1 network) exposes it; each is priced as its instance.
+TEST(ShippedScenarios, CloudH100ClustersAsAPlannerComparesThem) {
+  auto run = [](const std::string& cluster) {
+    const nlohmann::json j = {{"cluster", "clusters/" + cluster + ".json"},
+                              {"workload",
+                               {{"model",
+                                 {{"layers", 40},
+                                  {"hidden", 5120},
+                                  {"heads", 40},
+                                  {"ffn", 13824},
+                                  {"vocab", 32000},
+                                  {"seq_len", 4096},
+                                  {"activation", "swiglu"}}},
+                                {"global_batch", 512}}},
+                              {"strategy", {{"tp", 8}, {"pp", 4}, {"micro_batch", 1}, {"zero", 1}}}};
+    const Scenario sc = parse_scenario(j, "<test>", std::string(TRAINSIM_SOURCE_DIR) + "/scenarios");
+    return predict(sc, "analytic").metrics;
+  };
+  const Metrics p5 = run("aws-p5-h100-efa"), nd = run("azure-nd-h100-v5-ib"), a3 = run("cloud-h100-vms-ethernet");
+  EXPECT_NEAR(p5.iteration_time_s / nd.iteration_time_s, 1.0, 0.02);
+  EXPECT_GT(a3.iteration_time_s, 1.2 * nd.iteration_time_s);
+  for (const Metrics* m : {&p5, &nd, &a3}) ASSERT_FALSE(m->energy_cost.cost.unpriced);
+  EXPECT_NEAR(p5.energy_cost.cost.usd_per_gpu_hour, 6.88, 1e-9);   // p5.48xlarge after the June 2025 cut
+  EXPECT_NEAR(nd.energy_cost.cost.usd_per_gpu_hour, 12.29, 1e-9);  // ND H100 v5 list price
+  EXPECT_LT(p5.energy_cost.cost.run.usd_per_iteration, nd.energy_cost.cost.run.usd_per_iteration);
+}
+
 }  // namespace
 }  // namespace trainsim
