@@ -268,6 +268,19 @@ void add_hints(const Scenario& sc, const Prediction& p, Explanation& e) {
     text += ".";
     hints.push_back({b.dp_comm_exposed, text});
   }
+  // MoE: an exchange-bound expert layer under the all-to-all dispatcher.
+  const auto& x = e.experts;
+  if (x.present && x.ep > 1 && x.top_k > 1 && s.moe_dispatcher == MoeDispatcher::AllToAll &&
+      x.exchange_s > 0.3 * x.layer_s()) {
+    const double ep = x.ep, ranks = ep * (1.0 - std::pow(1.0 - 1.0 / ep, x.top_k));
+    const double cost = x.exchange_s * x.layers * static_cast<double>(x.micro_batches);
+    hints.push_back({cost * (1.0 - ranks / x.top_k),
+                     fmt::format("The expert all-to-alls take {} of each MoE layer ({} per iteration on this stage). "
+                                 "A flex dispatcher (strategy.moe_dispatcher = \"deepep\" or \"hybridep\") sends a "
+                                 "token once per rank holding its experts, {:.2f} copies instead of {} here; fewer "
+                                 "expert-parallel ranks across nodes shorten the slow part of the exchange.",
+                                 pct(x.exchange_s / x.layer_s()), human_seconds(cost), ranks, x.top_k)});
+  }
   const double tpx = b.tp_comm_exposed / T;
   if (s.tp > 1 && tpx > 0.10) {
     std::string text = fmt::format("Tensor-parallel collectives take {} ({}) on the critical path.",
@@ -343,6 +356,7 @@ Explanation explain(const Scenario& sc, const Prediction& p) {
   const ComputeModel cm(sc.cluster.gpu, load_profile_for(sc));
   const OpCosts costs(p.plan, sc.cluster, cm);
   e.comm = communication_volumes(p.plan, costs, e.comm_stage);
+  e.experts = explain_experts(sc, p, costs, e.comm_stage);
   e.sm_count = sc.cluster.gpu.sm_count;
   const bool runtime_path = s.deepspeed03_zero3(), contention = sc.cluster.nccl_sms != 0;
   const bool tp_overlap = s.tp_comm_overlap && s.tp > 1;
@@ -409,6 +423,7 @@ nlohmann::json to_json(const Explanation& e) {
   for (const auto& [k, v] : e.time_parts)
     parts[k] = {{"seconds", v}, {"fraction", e.iteration_time_s > 0 ? v / e.iteration_time_s : 0.0}};
   j["time"] = {{"stage", e.breakdown_stage}, {"parts", parts}};
+  j["experts"] = to_json(e.experts);
   const auto& b = e.bubble;
   j["bubble"] = {{"schedule", b.schedule},     {"p", b.stages},
                  {"m", b.micro_batches},       {"v", b.chunks},
@@ -579,6 +594,8 @@ void print_explain_text(const Explanation& e, std::ostream& out) {
 
   // 4. Recompute and memory.
   const auto& r = e.recompute;
+  print_experts_text(e.experts, T, out);
+
   out << "\nRecomputation and memory (largest stage, per GPU):\n";
   if (r.mode == "none")
     out << "  no recomputation: every layer keeps its activations for the backward pass.\n";

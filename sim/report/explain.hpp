@@ -19,6 +19,7 @@
 #include "models/util/human_units.hpp"
 #include "sim/cost/op_costs.hpp"
 #include "sim/evaluate/predict.hpp"
+#include "sim/report/explain_experts.hpp"
 
 namespace trainsim {
 
@@ -82,6 +83,7 @@ struct Explanation {
   /// Engine overlaps, seconds, and what they still cost (exposed, or in their products' SMs).
   double tp_overlapped_s = 0, tp_overlap_cost_s = 0;
   RecomputeExplanation recompute;
+  ExpertExplanation experts;  ///< MoE models: the busiest stage's expert layers
   double memory_total_bytes = 0, memory_capacity_bytes = 0;
   bool memory_fits = true;
   /// Slow GPUs and degraded NIC links of the job (ClusterSpec::slow_gpus, degraded_nics): how

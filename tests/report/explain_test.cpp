@@ -216,3 +216,43 @@ TEST(Explain, TpOverlapHidesWhatTheIterationSaves) {
   EXPECT_LT(e.tp_overlapped_s - e.tp_overlap_cost_s, 1.5 * saved);
   EXPECT_EQ(explain(off, poff).tp_overlapped_s, 0.0);
 }
+
+// On an MoE scenario explain shows where one expert layer's time goes (issue #19 item 7): its
+// parts are the layer kernels' own costs, the exchange's link follows the EP group's placement,
+// the per-iteration total is the layer's time x MoE layers x micro-batches, and an exchange-bound
+// layer under the all-to-all dispatcher gets the flex dispatcher hint; a dense model has none.
+TEST(Explain, ExpertLayerTimeOnAnMoeScenario) {
+  const Scenario mixtral = load_scenario(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/mixtral-8x7b-64xh100.json");
+  const Prediction p = predict(mixtral);
+  const Explanation e = explain(mixtral, p);
+  const ExpertExplanation& x = e.experts;
+  ASSERT_TRUE(x.present);
+  EXPECT_EQ(x.experts, 8);
+  EXPECT_EQ(x.top_k, 2);
+  EXPECT_EQ(x.ep, mixtral.strategy.ep);
+  EXPECT_GT(x.experts_s, x.reorder_s);
+  EXPECT_GT(x.reorder_s, 0.0);
+  EXPECT_GT(x.expert_efficiency, 0.2);
+  EXPECT_LT(x.expert_efficiency, 1.0);
+  EXPECT_NEAR(x.per_iteration_s, x.layer_s() * x.layers * static_cast<double>(x.micro_batches), 1e-12);
+  // Experts run on every layer of the busiest stage: their share cannot exceed its forward + backward.
+  EXPECT_LT(x.per_iteration_s, p.metrics.breakdown.forward + p.metrics.breakdown.backward + 1e-9);
+  EXPECT_TRUE(to_json(e)["experts"].is_object());
+
+  // EP 16 over two nodes of a small cluster: the exchange crosses the fabric and dominates.
+  auto model = trainsim::testing::small_gpt(4, 4096, 32);
+  model["moe"] = {{"experts", 64}, {"top_k", 8}, {"expert_ffn", 1024}};
+  nlohmann::json cluster = trainsim::testing::small_cluster(2, 8, "H100-SXM5-80GB");
+  cluster["nics_per_node"] = 1;
+  const Scenario wide = trainsim::testing::make_scenario({{"tp", 1}, {"pp", 1}, {"ep", 16}}, cluster, model, 64);
+  const Explanation w = explain(wide, predict(wide));
+  EXPECT_EQ(w.experts.ep_nodes, 2);
+  EXPECT_GT(w.experts.exchange_s, 0.3 * w.experts.layer_s());
+  bool flex_hint = false;
+  for (const auto& h : w.hints) flex_hint = flex_hint || h.find("moe_dispatcher") != std::string::npos;
+  EXPECT_TRUE(flex_hint);
+
+  const Scenario dense = trainsim::testing::make_scenario({{"tp", 2}, {"pp", 1}});
+  EXPECT_FALSE(explain(dense, predict(dense)).experts.present);
+  EXPECT_TRUE(to_json(explain(dense, predict(dense)))["experts"].is_null());
+}
