@@ -7,14 +7,15 @@ namespace trainsim {
 EnergyBreakdown iteration_energy(const PowerSpec& p, const ActivityBreakdown& a, const ClusterCounts& c) {
   if (a.compute_s < 0 || a.memory_s < 0 || a.comm_s < 0 || a.idle_s < 0)
     throw InternalError("iteration_energy: negative activity duration");
-  if (c.gpus < 0 || c.nodes < 0 || c.nics < 0 || c.switches < 0 || c.ports_per_switch < 0 || c.storage_servers < 0)
+  if (c.gpus < 0 || c.idle_gpus < 0 || c.nodes < 0 || c.nics < 0 || c.switches < 0 || c.ports_per_switch < 0 ||
+      c.storage_servers < 0)
     throw InternalError("iteration_energy: negative component count");
   EnergyBreakdown e;
   const double t = a.total_s();
   e.iteration_s = t;
   const double per_gpu =
       p.gpu.compute_w * a.compute_s + p.gpu.memory_w * a.memory_s + p.gpu.comm_w * a.comm_s + p.gpu.idle_w * a.idle_s;
-  e.gpu_j = per_gpu * c.gpus;
+  e.gpu_j = per_gpu * c.gpus + p.gpu.idle_w * t * c.idle_gpus;
   const double busy = t > 0 ? (t - a.idle_s) / t : 0.0;
   const double host_w = p.host.idle_w + (p.host.active_w - p.host.idle_w) * busy;
   e.host_j = host_w * c.nodes * t;

@@ -17,6 +17,9 @@ struct ActivityBreakdown {
 /// How many of each powered part the job holds.
 struct ClusterCounts {
   int gpus = 0;
+  /// GPUs the job holds but runs no rank on (a scale-up domain used in part: 64 of an NVL72's 72);
+  /// they draw their idle power for the whole iteration.
+  int idle_gpus = 0;
   int nodes = 0;
   int nics = 0;  ///< inter-node NICs (nodes x nics_per_node)
   int switches = 0;

@@ -151,6 +151,7 @@ EnergyCostReport energy_cost_report(const Scenario& sc, const Strategy& strategy
   en.activity = activity;
   en.activity.idle_s += load.stall_s;
   en.counts.gpus = gpus;
+  en.counts.idle_gpus = held_gpus - gpus;
   en.counts.nodes = nodes;
   en.counts.nics = domains * c.nics_per_node;
   en.counts.switches = job_switches(c, sc.cluster_json, domains);

@@ -59,6 +59,7 @@ void add_energy_cost_json(const EnergyCostReport& r, nlohmann::json& j) {
                    {"idle", e.activity.idle_s}}},
                  {"counts",
                   {{"gpus", e.counts.gpus},
+                   {"idle_gpus", e.counts.idle_gpus},
                    {"nodes", e.counts.nodes},
                    {"nics", e.counts.nics},
                    {"switches", e.counts.switches},

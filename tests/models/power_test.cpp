@@ -169,3 +169,16 @@ TEST(PowerJson, HostAndClusterObject) {
     EXPECT_THAT(e.what(), HasSubstr("$.cluster.host.idle_w"));
   }
 }
+
+// GPUs a job holds without running ranks on them (64 of an NVL72's 72 used) draw their idle power
+// for the whole iteration: 8 held-idle H100 over a 1 s iteration add 8 x 71 J to the GPU energy.
+TEST(Power, HeldIdleGpusDrawIdlePower) {
+  PowerSpec p = default_power_spec(h100(), 8);
+  ClusterCounts c;
+  c.gpus = 8;
+  c.nodes = 1;
+  const ActivityBreakdown a{0.5, 0.2, 0.2, 0.1};
+  const double busy_only = iteration_energy(p, a, c).gpu_j;
+  c.idle_gpus = 8;
+  EXPECT_NEAR(iteration_energy(p, a, c).gpu_j - busy_only, 8 * 71.0, 1e-9);
+}
