@@ -380,34 +380,30 @@ void mlp(std::vector<Kernel>& v, const TransformerConfig& c, const LayerShard& s
   }
   // LoRA on the MLP: dense layers only (adapters on routed experts are not modelled).
   const bool lora_mlp = c.lora && c.lora->mlp && !moe;
-  auto adapted_linear_or_grouped = [&](const Product& pr, bool backward) {
+  auto up = [&](const Product& pr, bool backward) {
+    if (!moe)
+      adapted_linear(v, c, lora_mlp, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, backward, !backward);
+    else
+      linear(v, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, backward, false, pr.groups);
+  };
+  auto down = [&](const Product& pr, bool backward) {
     if (!moe)
       adapted_linear(v, c, lora_mlp, pr.down, pr.tokens, c.hidden, pr.width, s, d.eb, backward);
     else
       linear(v, pr.down, pr.tokens, c.hidden, pr.width, s, d.eb, backward, false, pr.groups);
   };
   if (!bwd) {
-    for (const auto& pr : products) {
-      if (!moe)
-        adapted_linear(v, c, lora_mlp, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, false, true);
-      else
-        linear(v, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, false, false, pr.groups);
-    }
+    for (const auto& pr : products) up(pr, false);
     v.push_back(memory_kernel(c.activation == Activation::SwiGLU ? "swiglu" : "gelu",
                               act_bytes(d, static_cast<double>(T) * inner_local * (up_mats + 1)), s.precision));
-    for (const auto& pr : products) adapted_linear_or_grouped(pr, false);
+    for (const auto& pr : products) down(pr, false);
   } else {
-    for (const auto& pr : products) adapted_linear_or_grouped(pr, true);
+    for (const auto& pr : products) down(pr, true);
     v.push_back(memory_kernel(c.activation == Activation::SwiGLU ? "swiglu_bwd" : "gelu_bwd",
                               act_bytes(d, static_cast<double>(T) * inner_local * (up_mats + 2)), s.precision));
     bias_grad(v, c, s, d, "mlp_up_bias_grad", static_cast<double>(T), static_cast<double>(inner_local * up_mats));
     if (!moe) tp_regather_input(v, s, d, "tp_allgather_mlp_input_bwd", UbSite::Fc1Dgrad);
-    for (const auto& pr : products) {
-      if (!moe)
-        adapted_linear(v, c, lora_mlp, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, true);
-      else
-        linear(v, pr.up, pr.tokens, pr.width * up_mats, c.hidden, s, d.eb, true, false, pr.groups);
-    }
+    for (const auto& pr : products) up(pr, true);
   }
   if (moe && !bwd) {
     reorder(x.post_back_name, x.post_rows, 0.0);
