@@ -127,6 +127,11 @@ ParamCount count_parameters(const TransformerConfig& c);
 /// LoRA adapter parameters of one layer (all ranks together; 0 without LoRA): rank x (inputs +
 /// outputs) of each targeted product.
 std::int64_t lora_layer_params(const TransformerConfig& c, int layer);
+/// The same held by one rank: split over tp as the products the adapters sit beside. The one
+/// statement of the split, for the plan units' gradients and the memory model's optimizer state.
+inline double lora_layer_params_per_rank(const TransformerConfig& c, int tp, int layer) {
+  return static_cast<double>(lora_layer_params(c, layer)) / tp;
+}
 /// Weight elements of one layer's attention products (input projections and output projection).
 std::int64_t attention_matrix_params(const TransformerConfig& c);
 

@@ -63,8 +63,7 @@ MemoryReport memory_report(const Scenario& sc, const TransformerConfig& model, c
       in.trainable = 0;
       for (int c = 0; c < s.vp; ++c) {
         const auto [first, count] = ranges[c * s.pp + stage];
-        for (int l = first; l < first + count; ++l)
-          in.trainable += static_cast<double>(lora_layer_params(model, l)) / s.tp;
+        for (int l = first; l < first + count; ++l) in.trainable += lora_layer_params_per_rank(model, s.tp, l);
       }
     }
     in.dp = s.zero_shard();  // ZeRO/FSDP shards over the (hybrid) sharding group

@@ -113,7 +113,7 @@ PlanUnits plan_units(const TransformerConfig& model, const Strategy& s, int gpus
       u.trainable = u.params;
       if (model.lora) {  // the adapters alone (split over tp as the products they sit beside)
         u.trainable = 0;
-        for (int l = u0; l < u1; ++l) u.trainable += static_cast<double>(lora_layer_params(model, l)) / s.tp;
+        for (int l = u0; l < u1; ++l) u.trainable += lora_layer_params_per_rank(model, s.tp, l);
       }
       auto pass = [&](Phase phase, auto&& fill) {
         UnitPass p;
