@@ -122,6 +122,9 @@ class OpCosts {
   int ranks_sharing_host() const;
   GroupShape shape(GroupRole role) const;
   const ClusterSpec& cluster() const { return cluster_; }
+  const TransformerConfig& model() const { return model_; }
+  /// How the strategy splits a layer and what its segments' costs depend on (SegmentContext).
+  const SegmentContext& context() const { return context_; }
   /// The cluster a collective on a group of `role` runs on: the cluster itself, or, when one of
   /// the role's groups crosses nodes through a degraded NIC (ClusterSpec::degraded_nics), the
   /// cluster with its NIC rate at the slowest such NIC's fraction: a ring or all-to-all moves at

@@ -6,6 +6,9 @@
 #include <simgrid/s4u.hpp>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
+#include <map>
 #include <numeric>
 #include <unordered_set>
 
@@ -23,6 +26,8 @@ struct FlowScheduler::JobData {
   /// Extra seconds of each compute op (stage, op) from the collectives beside it taking SMs,
   /// as the analytic schedule places them (sim/cost/sm_contention.hpp).
   std::vector<std::vector<double>> sm_delay;
+  /// Per block, its inline collectives' traffic across nodes (empty vector: no block has any).
+  std::vector<InlineFabric> fabric;
   std::vector<int> rep_of_rank;  ///< -1: not simulated (a folded sibling)
   std::vector<StageTemplate> stages;
   Trace trace;
@@ -56,6 +61,25 @@ FlowScheduler::FlowScheduler(const Fabric& f, const std::vector<SimJob>& jobs, c
     d->compute = std::make_unique<ComputeModel>(j.cluster.gpu, j.profile);
     d->costs = std::make_unique<OpCosts>(*j.plan, j.cluster, *d->compute);
     if (j.cluster.nccl_sms != 0) d->sm_delay = plan_sm_contention_delays(*j.plan, *d->costs, j.cluster);
+    if (has_inline_fabric_traffic(*d->costs)) {
+      // Segments of one part, pass and layer kind carry the same traffic: computed once each.
+      std::map<std::array<int, 3>, InlineFabric> by_segment;
+      d->fabric.resize(j.plan->blocks.size());
+      for (std::size_t b = 0; b < j.plan->blocks.size(); ++b) {
+        const Block& blk = j.plan->blocks[b];
+        if (blk.segments.empty()) {
+          d->fabric[b] = inline_fabric(*d->costs, blk);
+          continue;
+        }
+        for (const auto& g : blk.segments) {
+          const std::array<int, 3> key{static_cast<int>(g.part), static_cast<int>(g.pass),
+                                       g.part == ModelPart::Layer ? j.plan->model.layer_kind(g.layer) : -1};
+          auto it = by_segment.find(key);
+          if (it == by_segment.end()) it = by_segment.emplace(key, inline_fabric(*d->costs, g)).first;
+          d->fabric[b] += it->second;
+        }
+      }
+    }
     d->trace.engine = "simgrid";
     const Plan& plan = *j.plan;
     if (!j.gpu_of_rank.empty() && static_cast<int>(j.gpu_of_rank.size()) != plan.world())
@@ -102,6 +126,7 @@ FlowScheduler::FlowScheduler(const Fabric& f, const std::vector<SimJob>& jobs, c
     }
     jobs_.push_back(std::move(d));
   }
+  limit_inline_flows();
   std::vector<std::size_t> events(jobs_.size(), 0);
   for (const auto& r : reps_) events[r.job] += jobs_[r.job]->stages[r.stage].pending0.size();
   for (size_t j = 0; j < jobs_.size(); ++j) jobs_[j]->trace.events.reserve(events[j]);
@@ -120,6 +145,32 @@ FlowScheduler::FlowScheduler(const Fabric& f, const std::vector<SimJob>& jobs, c
 }
 
 FlowScheduler::~FlowScheduler() = default;
+
+void FlowScheduler::limit_inline_flows() {
+  double flows = 0, in_flight = 0;
+  for (const auto& r : reps_) {
+    const auto& d = *jobs_[r.job];
+    if (d.fabric.empty()) continue;
+    auto peers = [&](const InlineFabricRole& f) { return f.all_to_all ? d.costs->shape(f.role).nodes - 1.0 : 1.0; };
+    double widest = 0;
+    for (const Op& op : d.job->plan->programs[r.stage].ops) {
+      if (op.kind != OpKind::Compute) continue;
+      double n = 0;
+      for (const auto& f : d.fabric[op.block].roles) n += peers(f);
+      flows += n;
+      widest = std::max(widest, n);
+    }
+    in_flight += widest;
+  }
+  if (flows * in_flight <= opt_.inline_flow_budget) return;
+  for (auto& d : jobs_) d->fabric.clear();
+  std::fprintf(stderr,
+               "simgrid engine: the inline collectives that cross nodes (expert all-to-alls) would be %.3g flows per "
+               "iteration, up to %.3g at once: charged in closed form instead (the fabric's oversubscription by "
+               "formula, as the analytic engine does). Fewer simulated ranks (rank folding, smaller jobs) keep them "
+               "as flows.\n",
+               flows, in_flight);
+}
 
 std::vector<int> FlowScheduler::rep_gpus() const {
   std::vector<int> g;
@@ -167,10 +218,15 @@ std::vector<std::pair<int, int>> FlowScheduler::gpu_pairs() {
     if (seen.insert((static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint32_t>(b)).second)
       out.emplace_back(a, b);
   };
-  for (const auto& r : reps_) {
-    const auto& ops = jobs_[r.job]->job->plan->programs[r.stage].ops;
+  for (int rep = 0; rep < static_cast<int>(reps_.size()); ++rep) {
+    const Rep& r = reps_[rep];
+    const auto& d = *jobs_[r.job];
+    const auto& ops = d.job->plan->programs[r.stage].ops;
     for (const Op& op : ops) {
-      if (op.kind == OpKind::Send) {
+      if (op.kind == OpKind::Compute && !d.fabric.empty()) {
+        for (const auto& f : d.fabric[op.block].roles)
+          for (int peer : inline_peers(rep, f.role, f.all_to_all)) add(r.gpu, peer);
+      } else if (op.kind == OpKind::Send) {
         add(r.gpu, reps_[peer_rep(r, op)].gpu);
       } else if (op.kind == OpKind::Collective) {
         const Group& g = groups_[group_of(r.job, r.rank, op.group)];
@@ -240,17 +296,71 @@ void FlowScheduler::launch_flow(int task, int src, int dst, const CommMapping& m
   ++tasks_[task].flows_left;
 }
 
+const std::vector<int>& FlowScheduler::inline_peers(int rep, GroupRole role, bool all_to_all) {
+  const std::uint64_t key = (static_cast<std::uint64_t>(rep) << 8) | static_cast<std::uint64_t>(role);
+  auto it = inline_peers_.find(key);
+  if (it != inline_peers_.end()) return it->second;
+  const Rep& r = reps_[rep];
+  const Group& g = groups_[group_of(r.job, r.rank, role)];
+  std::vector<int> peers;
+  const int node = r.gpu / gpn_;
+  if (!all_to_all) {
+    for (std::size_t j = 0; j < g.reps.size(); ++j)
+      if (g.reps[j] == rep && g.next[j] >= 0) peers.push_back(reps_[g.reps[g.next[j]]].gpu);
+  } else {
+    // The group's members by node (in rank order), and this rep's position among its node's.
+    std::map<int, std::vector<int>> by_node;
+    for (int m : g.reps) by_node[reps_[m].gpu / gpn_].push_back(reps_[m].gpu);
+    const auto& mine = by_node[node];
+    const auto pos = std::find(mine.begin(), mine.end(), r.gpu) - mine.begin();
+    for (const auto& [n, gpus] : by_node)
+      if (n != node) peers.push_back(gpus[static_cast<std::size_t>(pos) % gpus.size()]);
+  }
+  return inline_peers_.emplace(key, std::move(peers)).first->second;
+}
+
+void FlowScheduler::launch_inline_flows(int task, int rep, const InlineFabric& f) {
+  double lat = 0;
+  const int src = reps_[rep].gpu;
+  for (const auto& role : f.roles) {
+    const std::vector<int>& peers = inline_peers(rep, role.role, role.all_to_all);
+    if (peers.empty()) continue;
+    // An all-to-all's inter-node bytes go in equal shares to every other node of the group.
+    CommMapping m;
+    m.inter_node = true;
+    m.wire_bytes = role.nic_bytes / static_cast<double>(peers.size());
+    m.flow_bytes = role.flow_bytes / static_cast<double>(peers.size());
+    for (int peer : peers) launch_flow(task, src, peer, m, lat);
+  }
+}
+
 void FlowScheduler::start_op(int rep, int i, double t) {
   Rep& r = reps_[rep];
   auto& d = *jobs_[r.job];
   const Op& op = d.job->plan->programs[r.stage].ops[i];
   r.start[i] = t;
   switch (op.kind) {
-    case OpKind::Compute:
-      at(t + d.costs->block(op.block).total() + d.costs->block(op.block).compute * (r.slowdown - 1.0) +
-             (d.sm_delay.empty() ? 0.0 : d.sm_delay[r.stage][i]),
-         new_task({Task::OpDone, rep, i}));
+    case OpKind::Compute: {
+      const double block_s = d.costs->block(op.block).total() + d.costs->block(op.block).compute * (r.slowdown - 1.0) +
+                             (d.sm_delay.empty() ? 0.0 : d.sm_delay[r.stage][i]);
+      const InlineFabric* f = d.fabric.empty() ? nullptr : &d.fabric[op.block];
+      if (!f || f->empty()) {
+        at(t + block_s, new_task({Task::OpDone, rep, i}));
+        return;
+      }
+      // The block without its inline fabric collectives' exposed seconds, then their flows, then
+      // what of their simulated seconds is neither flow nor hidden behind compute. Uncontended,
+      // the three add up to the block's closed-form time on a non-blocking fabric.
+      double lat = 0;
+      for (const auto& role : f->roles)
+        for (int peer : inline_peers(rep, role.role, role.all_to_all))
+          lat = std::max(lat, platform_->route(platform_->route_id(r.gpu, peer)).latency);
+      const double rest = f->simulated_s - f->flow_s() - lat - f->hidden_s;
+      const int task = new_task({Task::FabricStart, rep, i});
+      tasks_[task].residual = std::max(0.0, rest);
+      at(t + std::max(0.0, block_s - f->closed_exposed_s + std::min(0.0, rest)), task);
       return;
+    }
     case OpKind::Recv: {
       const std::uint64_t k = tag_key(rep, op.tag);
       if (sent_.count(k)) {
@@ -326,6 +436,15 @@ void FlowScheduler::finish_op(int rep, int i, double t) {
 void FlowScheduler::task_done(int id, double t) {
   const Task task = tasks_[id];
   free_tasks_.push_back(id);
+  if (task.kind == Task::FabricStart) {
+    const int done = new_task({Task::OpDone, task.rep, task.op});
+    const Rep& r = reps_[task.rep];
+    const auto& d = *jobs_[r.job];
+    launch_inline_flows(done, task.rep, d.fabric[d.job->plan->programs[r.stage].ops[task.op].block]);
+    tasks_[done].residual = task.residual;
+    if (tasks_[done].flows_left == 0) at(t + task.residual, done);
+    return;
+  }
   if (task.kind == Task::CollDone) {
     Coll& c = colls_[task.coll];
     auto arrived = std::move(c.arrived);

@@ -4,9 +4,13 @@
 // an op starts once its dependencies have ended and the previous non-receive op of its stream has
 // ended; a receive ends when both its dependencies and the matching send have ended; a collective
 // starts when every (simulated) member has reached it and ends for all members together.
-// Compute ops are timers of their OpCosts duration (inline TP/CP/EP collectives included, i.e.
-// intra-node traffic is costed analytically); inter-node sends and collectives become SimGrid flows
-// (comm_mapping.hpp), all jobs and groups sharing the platform's links.
+// Compute ops are timers of their OpCosts duration (inline TP/CP/EP collectives inside a node
+// costed analytically); inter-node sends and collectives become SimGrid flows (comm_mapping.hpp),
+// all jobs and groups sharing the platform's links. A compute op whose inline collectives cross
+// nodes (expert all-to-alls of an EP group spanning nodes: sim/cost/inline_fabric.hpp) runs as a
+// timer for the rest of its block, then those collectives' NIC bytes as flows -- one per peer
+// node for an all-to-all (aggregated per node pair and per block), the ring successor otherwise --
+// then their analytic residual.
 //
 // One driver actor runs the whole simulation: it waits on the in-flight flows with
 // Comm::wait_any_for, the timeout being the next timer of its own event queue. The concurrent flow
@@ -20,6 +24,7 @@
 #include <vector>
 
 #include "models/util/progress.hpp"
+#include "sim/cost/inline_fabric.hpp"
 #include "sim/cost/op_costs.hpp"
 #include "sim/simgrid/comm_mapping.hpp"
 #include "sim/simgrid/sg_platform.hpp"
@@ -65,7 +70,8 @@ class FlowScheduler {
     double launch = 0;
   };
   struct Task {
-    enum Kind { OpDone, SendDone, CollDone } kind = OpDone;
+    /// FabricStart: the compute part of a block with inline fabric traffic has ended; its flows start.
+    enum Kind { OpDone, SendDone, CollDone, FabricStart } kind = OpDone;
     int rep = -1, op = -1, coll = -1;
     int flows_left = 0;
     double residual = 0;
@@ -83,6 +89,14 @@ class FlowScheduler {
 
   int group_of(int job, int rank, GroupRole role);
   int peer_rep(const Rep& r, const Op& op) const;
+  /// GPUs a rep sends its inline collective traffic of `role` to: one per other node of its group
+  /// for an all-to-all (the member at the same position on that node, i.e. on the same rail), the
+  /// ring successor otherwise (empty: none across nodes).
+  const std::vector<int>& inline_peers(int rep, GroupRole role, bool all_to_all);
+  void launch_inline_flows(int task, int rep, const InlineFabric& f);
+  /// Drops the inline fabric flows (back to the closed form) when they exceed
+  /// SimOptions::inline_flow_budget.
+  void limit_inline_flows();
   int new_task(Task t);
   void at(double t, int task);
   void start_op(int rep, int op, double t);
@@ -101,6 +115,7 @@ class FlowScheduler {
   std::vector<Rep> reps_;
   std::vector<Group> groups_;
   std::unordered_map<std::uint64_t, int> group_index_;
+  std::unordered_map<std::uint64_t, std::vector<int>> inline_peers_;  ///< (rep, role) -> peer GPUs
   std::vector<Coll> colls_;
   std::unordered_map<std::uint64_t, int> coll_index_;
   std::vector<Task> tasks_;

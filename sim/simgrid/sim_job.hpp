@@ -46,6 +46,12 @@ struct SimOptions {
   /// Draw a progress bar of the ops simulated on stderr when a run lasts more than 2 s (the CLI
   /// sets it when stderr is a terminal).
   bool progress = false;
+  /// Inline collectives across nodes (expert all-to-alls of EP groups spanning nodes) run as flows
+  /// while their estimated simulation work -- flows per iteration x flows in flight at once, the
+  /// cost of Comm::sendto_async's bookkeeping (docs/simgrid-engine.md, approximation 4) -- stays
+  /// below this (1e9: about half a minute); above it they are charged in closed form, as the
+  /// analytic engine does, and the engine says so on stderr.
+  double inline_flow_budget = 1e9;
 };
 
 struct SimResult {

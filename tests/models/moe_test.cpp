@@ -1,4 +1,4 @@
-// Mixture of experts: the shipped Mixtral and DeepSeek-V3-like workloads against their published
+// Mixture of experts: the shipped Mixtral, DeepSeek-V3-like and Qwen3-30B-A3B workloads against their published
 // parameter counts, and the expert-parallel all-to-all volumes against the GShard / DeepSpeed-MoE
 // formula (each routed token copy carries its hidden vector, once to dispatch and once to combine).
 #include <gtest/gtest.h>
@@ -50,6 +50,19 @@ TEST(Moe, DeepSeekV3LikeWorkloadMatchesPublishedCounts) {
   EXPECT_FALSE(c.is_moe_layer(2));  // first_k_dense_replace = 3
   EXPECT_TRUE(c.is_moe_layer(3));
   EXPECT_EQ(c.moe_layers(), 58);
+}
+
+TEST(Moe, Qwen3MoeWorkloadMatchesPublishedCounts) {
+  const auto c = shipped("qwen3-30b-a3b.json");
+  const auto p = count_parameters(c);
+  // Qwen3 technical report, Table 2 / model card: 30.5B total, 3.3B activated. By hand from
+  // config.json: per layer q, k, v, o 2048 x (4096 + 512 + 512) + 4096 x 2048, router 2048 x 128,
+  // 128 experts x 3 x 2048 x 768, two norms; untied 151936 x 2048 embedding and output.
+  const double layer = 2048.0 * 5120 + 4096.0 * 2048 + 2048.0 * 128 + 128.0 * 3 * 2048 * 768 + 2 * 2048;
+  EXPECT_NEAR(p.total, 48 * layer + 2.0 * 151936 * 2048 + 2048, 1e6);
+  EXPECT_NEAR(p.total / 30.5e9, 1.0, 0.005);
+  EXPECT_NEAR(p.active / 3.3e9, 1.0, 0.02);  // 3.35B with the embedding and output matrices
+  EXPECT_EQ(c.moe_layers(), 48);
 }
 
 TEST(Moe, AllToAllVolumeIsTopKTokenCopiesOfTheHiddenVector) {
