@@ -1,5 +1,7 @@
 #include "models/memory/memory_model.hpp"
 
+#include <algorithm>
+
 namespace trainsim {
 
 double layer_activation_bytes(const TransformerConfig& c, const LayerShard& s, Recompute r) {
@@ -54,8 +56,11 @@ MemoryBreakdown memory_per_gpu(const TransformerConfig& c, const MemoryInputs& i
   const double shard_o = in.zero >= 1 ? in.dp : 1.0;
   m.weights = in.params * in.weight_bytes / shard_w;
   const double trained = in.trainable < 0 ? in.params : in.trainable;
-  m.gradients = trained * in.grad_bytes / shard_g;
-  m.optimizer = in.optimizer_offload ? 0.0 : trained * in.optimizer_bytes / shard_o;
+  const double expert = std::min(in.expert_params, trained), dense = trained - expert;
+  const double edp = std::max(1, in.expert_dp);
+  m.gradients = dense * in.grad_bytes / shard_g + expert * in.grad_bytes / (in.zero >= 2 ? edp : 1.0);
+  m.optimizer =
+      in.optimizer_offload ? 0.0 : (dense / shard_o + expert / (in.zero >= 1 ? edp : 1.0)) * in.optimizer_bytes;
   const double per_layer = layer_activation_bytes(c, in.shard, in.recompute);
   m.activations = per_layer * in.layers * in.in_flight;
   if (in.recompute == Recompute::Full) {

@@ -16,7 +16,11 @@ struct MemoryInputs {
   double params = 0;  ///< parameters this rank holds before ZeRO sharding
   /// Of those, the ones with gradients and optimizer state (< 0: all; a LoRA model's adapters).
   double trainable = -1;
-  int dp = 1;                   ///< data-parallel degree ZeRO shards over
+  int dp = 1;  ///< data-parallel degree ZeRO shards over
+  /// Of the trainable parameters, the routed experts' and the ranks their gradients and optimizer
+  /// state shard over at ZeRO 1-2 (Megatron-Core: the expert data-parallel group; PlanUnits::expert_groups).
+  double expert_params = 0;
+  int expert_dp = 1;
   int zero = 0;                 ///< ZeRO stage 0..3 (1 = Megatron distributed optimizer)
   double weight_bytes = 2;      ///< per parameter (fp16/bf16 weights)
   double grad_bytes = 2;        ///< per parameter (4 when gradients accumulate in fp32)

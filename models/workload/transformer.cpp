@@ -54,6 +54,8 @@ ParamCount count_parameters(const TransformerConfig& c) {
     std::int64_t expert = mlp_params(m.expert_ffn);
     std::int64_t router = checked_mul(h, m.experts, "router");
     p.moe_mlp = checked_mul(expert, m.experts + m.shared_experts, "moe") + router;
+    p.routed_experts = checked_mul(expert, m.experts, "moe");
+    p.router = router;
     p.moe_active = checked_mul(expert, m.top_k + m.shared_experts, "moe") + router;
   }
   // Norms: LayerNorm has gain and bias (2h), RMSNorm a gain (h); two per layer.
@@ -207,8 +209,12 @@ std::int64_t lora_layer_params(const TransformerConfig& c, int layer) {
 
 double layer_matrix_params_per_rank(const TransformerConfig& c, const ParamCount& pc, int tp, int ep, int etp,
                                     int layer) {
+  // Megatron-Core MoE layer: the routed experts split over ep x etp ranks, the shared experts a
+  // tensor-parallel MLP, the router's weight replicated on every rank (megatron/core/transformer/
+  // moe: TopKRouter holds the whole hidden x experts matrix; SharedExpertMLP is an MLP over tp).
   if (c.is_moe_layer(layer))
-    return static_cast<double>(pc.attention) / tp + static_cast<double>(pc.moe_mlp) / (ep * etp);
+    return static_cast<double>(pc.attention) / tp + static_cast<double>(pc.routed_experts) / (ep * etp) +
+           static_cast<double>(pc.moe_mlp - pc.routed_experts - pc.router) / tp + static_cast<double>(pc.router);
   return (static_cast<double>(pc.attention) + static_cast<double>(pc.mlp)) / tp;
 }
 

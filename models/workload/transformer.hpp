@@ -110,13 +110,15 @@ struct TransformerConfig {
 
 /// Parameter counts, exact for the conventions above.
 struct ParamCount {
-  std::int64_t attention = 0;   ///< per layer: QKV + output projection (+ biases)
-  std::int64_t mlp = 0;         ///< per dense layer (+ biases)
-  std::int64_t moe_mlp = 0;     ///< per MoE layer: all experts + shared experts + router
-  std::int64_t moe_active = 0;  ///< per MoE layer: parameters a token touches (top_k + shared + router)
-  std::int64_t norms = 0;       ///< per layer
-  std::int64_t embedding = 0;   ///< word (+ position) embedding
-  std::int64_t output = 0;      ///< untied output projection (0 when tied)
+  std::int64_t attention = 0;       ///< per layer: QKV + output projection (+ biases)
+  std::int64_t mlp = 0;             ///< per dense layer (+ biases)
+  std::int64_t moe_mlp = 0;         ///< per MoE layer: all experts + shared experts + router
+  std::int64_t routed_experts = 0;  ///< of moe_mlp, the routed experts (split over expert parallelism)
+  std::int64_t router = 0;          ///< of moe_mlp, the router (replicated on every rank)
+  std::int64_t moe_active = 0;      ///< per MoE layer: parameters a token touches (top_k + shared + router)
+  std::int64_t norms = 0;           ///< per layer
+  std::int64_t embedding = 0;       ///< word (+ position) embedding
+  std::int64_t output = 0;          ///< untied output projection (0 when tied)
   std::int64_t final_norm = 0;
   std::int64_t layer_total(const TransformerConfig& c, int layer) const;
   std::int64_t total = 0;
@@ -136,9 +138,9 @@ inline double lora_layer_params_per_rank(const TransformerConfig& c, int tp, int
 std::int64_t attention_matrix_params(const TransformerConfig& c);
 
 /// Weight-matrix parameters of one layer held by one rank (norms excluded): attention split over
-/// tp, a dense MLP over tp, an MoE layer's experts over etp x ep (MoE parallel folding; etp = tp
-/// unless folded). The one statement of the split, for the planner's parameter counts and the
-/// kernels' per-weight casts.
+/// tp, a dense MLP over tp, an MoE layer's routed experts over etp x ep (MoE parallel folding;
+/// etp = tp unless folded), its shared experts over tp and its router whole on every rank. The one statement of the
+/// split, for the planner's parameter counts and the kernels' per-weight casts.
 double layer_matrix_params_per_rank(const TransformerConfig& c, const ParamCount& pc, int tp, int ep, int etp,
                                     int layer);
 

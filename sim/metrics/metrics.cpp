@@ -67,6 +67,16 @@ MemoryReport memory_report(const Scenario& sc, const TransformerConfig& model, c
       }
     }
     in.dp = s.zero_shard();  // ZeRO/FSDP shards over the (hybrid) sharding group
+    // Routed experts: over the expert data-parallel group at ZeRO 1-2 (PlanUnits::expert_groups).
+    in.expert_dp = in.dp;
+    if (model.moe && s.zero <= 2 && !model.lora) {
+      const ParamCount pc = count_parameters(model);
+      for (int c = 0; c < s.vp; ++c) {
+        const auto [first, count] = ranges[c * s.pp + stage];
+        for (int l = first; l < first + count; ++l) in.expert_params += layer_expert_params_rank(model, pc, s, l);
+      }
+      in.expert_dp = std::max(1, s.edp());
+    }
     in.zero = s.zero;
     in.weight_bytes = weight_bytes(s);
     in.grad_bytes = gradient_bytes(s);

@@ -8,12 +8,17 @@
 
 namespace trainsim {
 
-std::vector<SideCollective> PlanUnits::gradient_sync(double bytes) const {
+std::vector<SideCollective> PlanUnits::gradient_sync(double bytes, double expert_bytes) const {
   const Strategy& s = strategy;
   // DeepSpeed 0.3.x stage 3 all-reduces gradients (contiguous_gradients false, its default).
   const auto kind = s.zero >= 1 && !module_pieces ? CollectiveKind::ReduceScatter : CollectiveKind::AllReduce;
-  std::vector<SideCollective> out{{kind, shard_role, bytes}};
-  if (s.hybrid_sharding()) out.push_back({CollectiveKind::AllReduce, GroupRole::DPReplica, bytes / s.zero_shard()});
+  const double expert = expert_groups ? expert_bytes : 0.0;
+  std::vector<SideCollective> out;
+  const bool dense = expert <= 0 || bytes - expert > 0;
+  if (dense) out.push_back({kind, shard_role, bytes - expert});
+  if (s.hybrid_sharding() && dense)
+    out.push_back({CollectiveKind::AllReduce, GroupRole::DPReplica, (bytes - expert) / s.zero_shard()});
+  if (expert > 0 && s.edp() > 1) out.push_back({kind, GroupRole::EDP, expert});
   return out;
 }
 
@@ -21,14 +26,27 @@ SideCollective PlanUnits::param_gather(double params) const {
   return {CollectiveKind::AllGather, shard_role, params * gather_bytes_per_param};
 }
 
-SideCollective PlanUnits::weight_gather(double params) const {
-  return {CollectiveKind::AllGather, shard_role, params * weight_bytes_per_param};
+std::vector<SideCollective> PlanUnits::weight_gather(double params, double expert_params) const {
+  const double expert = expert_groups ? expert_params : 0.0;
+  std::vector<SideCollective> out;
+  if (expert <= 0 || params - expert > 0)
+    out.push_back({CollectiveKind::AllGather, shard_role, (params - expert) * weight_bytes_per_param});
+  if (expert > 0 && strategy.edp() > 1)
+    out.push_back({CollectiveKind::AllGather, GroupRole::EDP, expert * weight_bytes_per_param});
+  return out;
+}
+
+int PlanUnits::optimizer_shard(bool expert) const {
+  const Strategy& s = strategy;
+  if (s.zero < 1) return 1;
+  return expert && expert_groups ? std::max(1, s.edp()) : s.zero_shard();
 }
 
 Buckets PlanUnits::grad_buckets(int vs) const {
   const auto& v = vstages[vs];
   if (v.grad_of < 0) return {};
-  return {bucket_of.data() + v.grad_of, bucket_params.data() + v.grad_params, static_cast<std::size_t>(v.unit_count),
+  return {bucket_of.data() + v.grad_of, bucket_params.data() + v.grad_params,
+          bucket_expert_params.data() + v.grad_params, static_cast<std::size_t>(v.unit_count),
           static_cast<std::size_t>(v.grad_count)};
 }
 
@@ -36,7 +54,8 @@ Buckets PlanUnits::weight_buckets(int vs) const {
   const auto& v = vstages[vs];
   if (v.weight_of < 0) return {};
   return {bucket_of.data() + v.weight_of, bucket_params.data() + v.weight_params,
-          static_cast<std::size_t>(v.unit_count), static_cast<std::size_t>(v.weight_count)};
+          bucket_expert_params.data() + v.weight_params, static_cast<std::size_t>(v.unit_count),
+          static_cast<std::size_t>(v.weight_count)};
 }
 
 namespace {
@@ -52,9 +71,11 @@ void fill_buckets(PlanUnits& pu, const VirtualStageUnits& v, bool reverse, doubl
   count = 0;
   for (int i = 0; i < n; ++i) {
     const PlanUnit& u = pu.units[v.first_unit + (reverse ? n - 1 - i : i)];
-    if (count == 0 || fill >= bucket) pu.bucket_params.push_back(0.0), fill = 0, ++count;
+    if (count == 0 || fill >= bucket)
+      pu.bucket_params.push_back(0.0), pu.bucket_expert_params.push_back(0.0), fill = 0, ++count;
     pu.bucket_of.push_back(count - 1);
     pu.bucket_params.back() += u.trainable;
+    pu.bucket_expert_params.back() += u.expert_trainable;
     fill += u.trainable;
   }
 }
@@ -78,6 +99,7 @@ PlanUnits plan_units(const TransformerConfig& model, const Strategy& s, int gpus
   pu.grads_in_buckets = s.bucketed_dp_sync() && s.overlap_grad_reduce;
   pu.gathers_in_forward = s.bucketed_dp_sync() && s.zero >= 1 && s.overlap_param_gather;
   pu.shard_role = s.hybrid_sharding() ? GroupRole::DPShard : GroupRole::DP;
+  pu.expert_groups = model.moe.has_value() && s.zero <= 2 && !pu.module_pieces;
   pu.grad_bytes_per_param = gradient_bytes(s);
   pu.gather_bytes_per_param = param_gather_bytes(s);
   pu.weight_bytes_per_param = weight_bytes(s);
@@ -111,8 +133,10 @@ PlanUnits plan_units(const TransformerConfig& model, const Strategy& s, int gpus
       if (embedding) u.params += edge.embedding;
       if (head) u.params += edge.head;
       u.trainable = u.params;
+      for (int l = u0; l < u1; ++l) u.expert_trainable += layer_expert_params_rank(model, pc, s, l);
       if (model.lora) {  // the adapters alone (split over tp as the products they sit beside)
         u.trainable = 0;
+        u.expert_trainable = 0;  // the adapters are synchronised with the dense parameters
         for (int l = u0; l < u1; ++l) u.trainable += lora_layer_params_per_rank(model, s.tp, l);
       }
       auto pass = [&](Phase phase, auto&& fill) {
@@ -151,21 +175,25 @@ PlanUnits plan_units(const TransformerConfig& model, const Strategy& s, int gpus
     StageTail& t = pu.tails[stage];
     t.params = params[stage];
     t.trainable = t.params;
+    for (int vs = stage; vs < VS; vs += P)
+      for (const PlanUnit& u : pu.units_of(vs)) t.expert_trainable += u.expert_trainable;
     if (model.lora) {
       t.trainable = 0;
       for (int vs = stage; vs < VS; vs += P)
         for (const PlanUnit& u : pu.units_of(vs)) t.trainable += u.trainable;
     }
     if (dp_group > 1 && !s.overlap_grad_reduce && !pu.unit_gathers)
-      t.grad_sync = pu.gradient_sync(t.trainable * pu.grad_bytes_per_param);
+      t.grad_sync =
+          pu.gradient_sync(t.trainable * pu.grad_bytes_per_param, t.expert_trainable * pu.grad_bytes_per_param);
     // Tied word embeddings: the first and last stage all-reduce their copies' gradients (Megatron).
     if (P > 1 && model.tied_embeddings && !model.lora && (stage == 0 || stage == P - 1))
       t.embedding_grad_bytes = static_cast<double>(model.vocab) * model.hidden / s.tp * pu.grad_bytes_per_param;
-    t.optimizer_params = t.trainable / (s.zero >= 1 ? s.zero_shard() : 1);
+    t.optimizer_params =
+        (t.trainable - t.expert_trainable) / pu.optimizer_shard(false) + t.expert_trainable / pu.optimizer_shard(true);
     // Distributed optimizer / ZeRO-1/2: gather the updated half-precision weights (ZeRO-3 gathers
     // them per unit at the next use instead; with overlap_param_gather, in the next forward).
     if (dp_group > 1 && s.zero >= 1 && !pu.unit_gathers && !pu.gathers_in_forward)
-      t.weight_gather_bytes = pu.weight_gather(t.trainable).bytes;
+      t.weight_gather = pu.weight_gather(t.trainable, t.expert_trainable);
   }
   return pu;
 }

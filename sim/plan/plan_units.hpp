@@ -38,6 +38,9 @@ struct PlanUnit {
   /// Of those, the ones with gradients and optimizer state: all of them, or a LoRA model's
   /// adapters alone (the base is frozen). Gradient buckets fill with these.
   double trainable = 0;
+  /// Of the trainable ones, the routed experts' (PlanUnits::expert_groups): synchronised over the
+  /// expert data-parallel group instead of the data-parallel one.
+  double expert_trainable = 0;
   UnitPass forward, backward, recompute;  ///< recompute is empty without recomputation
 };
 
@@ -47,6 +50,7 @@ struct PlanUnit {
 struct Buckets {
   const int* of = nullptr;         ///< bucket of each unit, indexed by its position in the pass
   const double* params = nullptr;  ///< parameters of each bucket
+  const double* expert = nullptr;  ///< of those, routed-expert parameters (PlanUnit::expert_trainable)
   std::size_t units = 0, count = 0;
   /// Whether position i closes its bucket (the last unit of the pass, or the next unit opens another).
   bool closes(std::size_t i) const { return i + 1 == units || of[i + 1] != of[i]; }
@@ -71,14 +75,15 @@ struct SideCollective {
 
 /// What a pipeline stage runs after its last backward.
 struct StageTail {
-  double params = 0;     ///< held by one rank of the stage before ZeRO sharding
-  double trainable = 0;  ///< of those, with gradients and optimizer state (PlanUnit::trainable)
+  double params = 0;            ///< held by one rank of the stage before ZeRO sharding
+  double trainable = 0;         ///< of those, with gradients and optimizer state (PlanUnit::trainable)
+  double expert_trainable = 0;  ///< of those, routed-expert parameters (PlanUnit::expert_trainable)
   /// The whole stage's gradients synchronised once the backward is done (no overlap): empty when
   /// they are synchronised in buckets, per unit, or not at all.
   std::vector<SideCollective> grad_sync;
-  double embedding_grad_bytes = 0;  ///< tied word embeddings: all-reduce of the copies (0: none)
-  double optimizer_params = 0;      ///< parameters this rank's optimizer step updates (ZeRO-sharded)
-  double weight_gather_bytes = 0;   ///< updated weights gathered after the step (0: none)
+  double embedding_grad_bytes = 0;            ///< tied word embeddings: all-reduce of the copies (0: none)
+  double optimizer_params = 0;                ///< parameters this rank's optimizer step updates (ZeRO-sharded)
+  std::vector<SideCollective> weight_gather;  ///< updated weights gathered after the step (empty: none)
 };
 
 struct PlanUnits : RankLayout {
@@ -90,8 +95,9 @@ struct PlanUnits : RankLayout {
   std::vector<PlanUnit> units;         ///< every unit, by virtual stage, each in forward order
   std::vector<int> bucket_of;          ///< every pass's bucket of each unit (VirtualStageUnits)
   std::vector<double> bucket_params;
-  std::vector<VirtualStageUnits> vstages;  ///< pp x vp of them
-  std::vector<StageTail> tails;            ///< one per pipeline stage
+  std::vector<double> bucket_expert_params;  ///< of bucket_params, routed-expert parameters
+  std::vector<VirtualStageUnits> vstages;    ///< pp x vp of them
+  std::vector<StageTail> tails;              ///< one per pipeline stage
 
   // Pipeline transfers.
   double p2p_bytes = 0;  ///< activations (or their gradients) of one micro-batch, per send
@@ -116,6 +122,15 @@ struct PlanUnits : RankLayout {
   /// (Strategy::overlap_param_gather with the distributed optimizer).
   bool gathers_in_forward = false;
   GroupRole shard_role = GroupRole::DP;  ///< DPShard with hybrid sharding
+  /// MoE with Megatron-Core's DDP / distributed optimizer (ZeRO 0-2): the routed experts'
+  /// gradients are reduced, their optimizer state sharded and their updated weights gathered over
+  /// the expert data-parallel group (Strategy::edp(): tp x cp x dp / (etp x ep) ranks holding the
+  /// same experts), the other parameters over the data-parallel group (Megatron-LM
+  /// megatron/core/distributed/distributed_data_parallel.py: parameters with allreduce=False go to
+  /// the expert-parallel buffers of the expert data-parallel group; megatron/core/optimizer:
+  /// their optimizer over intra_expt_dp_group). With edp = 1 the experts need no synchronisation.
+  /// ZeRO-3 / FSDP shards every parameter over the data-parallel group, as before.
+  bool expert_groups = false;
   double grad_bytes_per_param = 4, gather_bytes_per_param = 2, weight_bytes_per_param = 2;
 
   int virtual_stages() const { return static_cast<int>(vstages.size()); }
@@ -131,11 +146,16 @@ struct PlanUnits : RankLayout {
   /// A gradient synchronisation of `bytes` per rank: reduce-scatter over the sharding group (an
   /// all-reduce without ZeRO, and for DeepSpeed 0.3.x, whose contiguous_gradients is false), then
   /// with hybrid sharding an all-reduce of the shard across the replicas (FSDP HYBRID_SHARD; MiCS).
-  std::vector<SideCollective> gradient_sync(double bytes) const;
+  /// `expert_bytes` of them are routed experts' (expert_groups: reduce-scattered, or all-reduced,
+  /// over the expert data-parallel group; nothing when it has one rank).
+  std::vector<SideCollective> gradient_sync(double bytes, double expert_bytes = 0) const;
   /// The ZeRO-3 gather of a unit (or module) holding `params` parameters.
   SideCollective param_gather(double params) const;
-  /// The gather of `params` updated weights (distributed optimizer, ZeRO-1/2).
-  SideCollective weight_gather(double params) const;
+  /// The gather of `params` updated weights (distributed optimizer, ZeRO-1/2), `expert` of them
+  /// over the expert data-parallel group (expert_groups).
+  std::vector<SideCollective> weight_gather(double params, double expert = 0) const;
+  /// Ranks a parameter's optimizer state is sharded over (ZeRO >= 1), for dense and expert ones.
+  int optimizer_shard(bool expert) const;
 };
 
 /// The units of `model` under the resolved strategy `s` (resolve_strategy) on nodes of

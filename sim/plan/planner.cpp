@@ -47,6 +47,11 @@ double layer_params_rank(const TransformerConfig& m, const ParamCount& pc, const
   return layer_matrix_params_per_rank(m, pc, s.tp, s.ep, s.expert_tp(), layer) + static_cast<double>(pc.norms);
 }
 
+double layer_expert_params_rank(const TransformerConfig& m, const ParamCount& pc, const Strategy& s, int layer) {
+  if (!m.is_moe_layer(layer)) return 0.0;
+  return static_cast<double>(pc.routed_experts) / (static_cast<double>(s.ep) * s.expert_tp());
+}
+
 EdgeParams edge_params_rank(const TransformerConfig& m, const ParamCount& pc, const Strategy& s) {
   const double vocab_shard = static_cast<double>(m.vocab) * m.hidden / s.tp;
   EdgeParams e;
@@ -245,9 +250,9 @@ Plan expand_schedule(const PlanUnits& pu) {
     };
     // A gradient synchronisation of `bytes` after op `after` on `stream`: one collective, or with
     // hybrid sharding one in the shard group then one across replicas; returns the last.
-    auto grad_sync = [&](Stream stream, int after, int micro_batch, int chunk, double bytes) {
+    auto grad_sync = [&](Stream stream, int after, int micro_batch, int chunk, double bytes, double expert_bytes = 0) {
       int last = after;
-      for (const auto& c : pu.gradient_sync(bytes)) {
+      for (const auto& c : pu.gradient_sync(bytes, expert_bytes)) {
         Op g = side(c, stream, Phase::GradSync, {last});
         g.micro_batch = micro_batch;
         g.chunk = chunk;
@@ -340,10 +345,12 @@ Plan expand_schedule(const PlanUnits& pu) {
           if (gather_here && weight_buckets.opens(u)) {
             // The previous step's updated weights of this bucket: queued on the gather stream from
             // the start of the iteration (the steady state of the optimizer step's dispatch).
-            Op g = side(pu.weight_gather(weight_buckets.params[weight_buckets.of[u]]), Stream::ParamComm,
-                        Phase::ParamSync, {});
-            g.chunk = st.chunk;
-            bucket_gather = add(g);
+            const int wb = weight_buckets.of[u];
+            for (const auto& c : pu.weight_gather(weight_buckets.params[wb], weight_buckets.expert[wb])) {
+              Op g = side(c, Stream::ParamComm, Phase::ParamSync, {});
+              g.chunk = st.chunk;
+              bucket_gather = add(g);
+            }
           }
           if (gather_here) cdeps.push_back(bucket_gather);
           Op c = base;
@@ -398,8 +405,10 @@ Plan expand_schedule(const PlanUnits& pu) {
           computes.push_back(ci);
           if (reduce_here && grad_buckets.closes(b)) {
             // The bucket's gradients are final: reduce them while the backward goes on.
-            const double params = grad_buckets.params[grad_buckets.of[b]];
-            chunk_grad_ops.push_back(grad_sync(Stream::DpComm, ci, -1, st.chunk, params * pu.grad_bytes_per_param));
+            const int gb = grad_buckets.of[b];
+            chunk_grad_ops.push_back(grad_sync(Stream::DpComm, ci, -1, st.chunk,
+                                               grad_buckets.params[gb] * pu.grad_bytes_per_param,
+                                               grad_buckets.expert[gb] * pu.grad_bytes_per_param));
           }
           if (pu.unit_gathers) {
             // FSDP reduce-scatters each unit's gradients as soon as its backward is done.
@@ -438,9 +447,8 @@ Plan expand_schedule(const PlanUnits& pu) {
       o.deps = oi < 0 ? opt_deps : std::vector<int>{oi};
       oi = add(o);
     }
-    if (tail.weight_gather_bytes > 0)
-      add(side({CollectiveKind::AllGather, pu.shard_role, tail.weight_gather_bytes}, Stream::DpComm, Phase::ParamSync,
-               {oi}));
+    for (int last = oi; const auto& c : tail.weight_gather)
+      last = add(side(c, Stream::DpComm, Phase::ParamSync, {last}));
   }
   drop_unused_blocks(plan);
   return plan;

@@ -36,6 +36,8 @@ std::vector<double> params_per_rank_by_stage(const TransformerConfig& model, con
 
 /// Parameters of transformer layer `layer` held by one rank (its TP shard; its EP share of experts).
 double layer_params_rank(const TransformerConfig& model, const ParamCount& pc, const Strategy& s, int layer);
+/// Of those, the routed experts' (0 for a dense layer): the layer's experts over ep x etp ranks.
+double layer_expert_params_rank(const TransformerConfig& model, const ParamCount& pc, const Strategy& s, int layer);
 
 /// Parameters outside the layers held by one rank: the word (and learned position) embedding of
 /// the first stage, and the final norm plus the output layer (untied, or the tied copy a split

@@ -44,10 +44,21 @@ UnitScheduleCosts cost_units(const PlanUnits& pu, const OpCosts& costs) {
     costed.emplace_back(key, v);
     return v;
   };
-  auto chain = [&](double bytes) {
+  auto chain = [&](double bytes, double expert_bytes = 0) {
     SideChain ch;
-    for (const auto& c : pu.gradient_sync(bytes)) ch.push_back(side(c, Phase::GradSync));
+    for (const auto& c : pu.gradient_sync(bytes, expert_bytes)) ch.push_back(side(c, Phase::GradSync));
     return ch;
+  };
+  // Collectives issued back to back on one stream (a bucket's dense and expert weight gathers):
+  // their seconds add up; they hold the larger of their SM counts.
+  auto in_sequence = [&](const std::vector<SideCollective>& cs, Phase phase) {
+    SideCost total{0.0, 0};
+    for (const auto& c : cs) {
+      const SideCost one = side(c, phase);
+      total.seconds += one.seconds;
+      total.sms = std::max(total.sms, one.sms);
+    }
+    return total;
   };
   // DeepSpeed 0.3.x module pieces of a pass, by the pass's segment signature and parameters
   // (layers of one kind give the same pieces; a recomputation holds its unit's parameters, the
@@ -125,11 +136,11 @@ UnitScheduleCosts cost_units(const PlanUnits& pu, const OpCosts& costs) {
     c.first_grad_bucket = static_cast<int>(out.grad_buckets.size());
     c.grad_buckets = static_cast<int>(gb.count);
     for (std::size_t b = 0; b < gb.count; ++b)
-      out.grad_buckets.push_back(chain(gb.params[b] * pu.grad_bytes_per_param));
+      out.grad_buckets.push_back(chain(gb.params[b] * pu.grad_bytes_per_param, gb.expert[b] * pu.grad_bytes_per_param));
     c.first_weight_bucket = static_cast<int>(out.weight_buckets.size());
     c.weight_buckets = static_cast<int>(wb.count);
     for (std::size_t b = 0; b < wb.count; ++b)
-      out.weight_buckets.push_back(side(pu.weight_gather(wb.params[b]), Phase::ParamSync));
+      out.weight_buckets.push_back(in_sequence(pu.weight_gather(wb.params[b], wb.expert[b]), Phase::ParamSync));
     if (vs + 1 < VS) c.send_forward = costs.p2p(stage, (vs + 1) % P, pu.p2p_bytes);
     if (vs > 0) c.send_backward = costs.p2p(stage, (vs - 1) % P, pu.p2p_bytes);
   }
@@ -153,8 +164,7 @@ UnitScheduleCosts cost_units(const PlanUnits& pu, const OpCosts& costs) {
       it = optimizer_of.end() - 1;
     }
     tc.optimizer = it->second;
-    if (t.weight_gather_bytes > 0)
-      tc.weight_gather = side({CollectiveKind::AllGather, pu.shard_role, t.weight_gather_bytes}, Phase::ParamSync);
+    tc.weight_gather = in_sequence(t.weight_gather, Phase::ParamSync);
   }
   return out;
 }

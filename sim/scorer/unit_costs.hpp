@@ -51,9 +51,10 @@ class FixedList {
   std::size_t n_ = 0;
 };
 
-/// Collectives issued one after another: a gradient synchronisation is at most two (reduce-scatter
-/// in the sharding group, all-reduce across replicas: PlanUnits::gradient_sync).
-using SideChain = FixedList<SideCost, 2>;
+/// Collectives issued one after another: a gradient synchronisation is at most three
+/// (reduce-scatter in the sharding group, all-reduce across replicas, the routed experts' in the
+/// expert data-parallel group: PlanUnits::gradient_sync).
+using SideChain = FixedList<SideCost, 3>;
 
 /// One module of a DeepSpeed 0.3.x pass: its compute, its gather and (backward) the gradient
 /// all-reduce queued after the next module's gather.

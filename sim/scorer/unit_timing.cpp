@@ -165,7 +165,7 @@ UnitTiming time_units(const PlanUnits& pu, const UnitScheduleCosts& costs, int s
       if (op.host == HostSide::Copy) sums.comm_exposed += op.seconds;
       ready += op.seconds;
     }
-    if (tail.weight_gather_bytes > 0) {
+    if (!tail.weight_gather.empty()) {
       ready = std::max(ready, dp_free[p]) + tc.weight_gather.seconds;
       sums.breakdown.dp_comm_exposed += tc.weight_gather.seconds;
       sums.comm_exposed += tc.weight_gather.seconds;
