@@ -46,7 +46,18 @@ double layer_activation_bytes(const TransformerConfig& c, const LayerShard& s, R
   if (s.attention == AttentionImpl::Unfused && r == Recompute::None)
     scores = (eb + mask + (s.dropout ? eb : 0.0)) * scores_elems;
   if (s.sequence_parallel) out_region /= t;
-  return out_region + (in_region + scores) / t;
+  // MoE: the routed experts' first product reads the dispatched token copies -- top_k per token,
+  // times the busiest rank's load -- and keeps them for its weight gradient (the autograd of
+  // Megatron-Core's grouped expert MLP, TEGroupedMLP: one input row per routed copy). The norm
+  // output the router and the shared experts read is the MLP-up input counted above. With
+  // tensor parallelism the experts see every token of the TP group (an all-gather before them)
+  // unless MoE parallel folding gives them their own TP of 1 with sequence parallelism.
+  double expert_in = 0;
+  if (c.moe) {
+    expert_in = gb * sb * h * c.moe->top_k * c.moe->busiest_rank_load();
+    if (s.etp == 1 && s.sequence_parallel) expert_in /= t;
+  }
+  return out_region + expert_in + (in_region + scores) / t;
 }
 
 MemoryBreakdown memory_per_gpu(const TransformerConfig& c, const MemoryInputs& in) {

@@ -259,7 +259,13 @@ TEST(Cli, ImportMegatronMoeWithLatentAttention) {
   EXPECT_EQ(sc["strategy"]["precision"], "bf16");
   EXPECT_EQ(model["moe"]["first_dense_layers"], 3);         // --moe-layer-freq "([0]*3+[1]*58)"
   EXPECT_EQ(sc["strategy"]["moe_dispatcher"], "hybridep");  // --moe-token-dispatcher-type flex + backend
+  // Every routed copy's expert input kept for the weight gradient (top 8 of 256) makes this
+  // layout need ~98 GB per GPU under selective recomputation: --allow-oom still predicts it, and
+  // says so on stderr after the JSON.
   auto r = run("run " + out + " --format json --allow-oom");
   ASSERT_EQ(r.status, 0) << r.out;
-  EXPECT_GT(nlohmann::json::parse(r.out)["iteration_time_s"].get<double>(), 1.0);
+  const auto json_end = r.out.rfind("\n}\n");
+  ASSERT_NE(json_end, std::string::npos) << r.out;
+  EXPECT_GT(nlohmann::json::parse(r.out.substr(0, json_end + 2))["iteration_time_s"].get<double>(), 1.0);
+  EXPECT_NE(r.out.find("--allow-oom: exit status 0"), std::string::npos);
 }

@@ -79,3 +79,28 @@ TEST(ModelStateMemory, ZeroPaperFigure1) {
         << "ZeRO-" << stage;
   }
 }
+
+TEST(ActivationMemory, MoeKeepsEveryRoutedCopyForTheExpertWeightGradient) {
+  // Mixtral 8x7B's shape, one rank, no TP: each routed copy keeps its expert's gate, up and product
+  // activations (3 x 14336 each, bf16) and its row of the grouped product's input (4096, bf16).
+  auto c = gpt3();
+  c.hidden = 4096;
+  c.heads = 32;
+  c.kv_heads = 8;
+  c.seq_len = 4096;
+  c.activation = Activation::SwiGLU;
+  c.moe = MoeConfig{};
+  c.moe->experts = 8;
+  c.moe->expert_ffn = 14336;
+  auto s = shard(1, false, AttentionImpl::Flash);
+  s.precision = Precision::BF16;
+  c.moe->top_k = 1;
+  const double top1 = layer_activation_bytes(c, s, Recompute::None);
+  c.moe->top_k = 2;
+  const double top2 = layer_activation_bytes(c, s, Recompute::None);
+  const double sb = 4096;
+  EXPECT_DOUBLE_EQ(top2 - top1, sb * (3 * 2 * 14336.0 + 2 * 4096.0));
+  // A twice-loaded busiest rank keeps twice the copies.
+  c.moe->load_skew = 2.0;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(c, s, Recompute::None) - top2, 2 * sb * (3 * 2 * 14336.0 + 2 * 4096.0));
+}
