@@ -20,8 +20,14 @@ double layer_activation_bytes(const TransformerConfig& c, const LayerShard& s, R
   // FP8 copies it cast for the forward products (1 byte; TE Linear/LayerNormLinear save the cast
   // input for the wgrad product) instead of bf16 ones. Attention (Q, K, V) stays in bf16.
   const double gb = s.precision == Precision::FP8 ? 1.0 : eb;
-  const double norms_in = 2.0 * eb * sb * h;         // two norm inputs (4 sbh)
-  const double linear_in = 2.0 * gb * sb * h;        // QKV and MLP-up inputs (4 sbh)
+  const RecomputeModules rm =
+      r == Recompute::Selective ? selective_modules(c, s.recompute_modules) : RecomputeModules{};
+  const double norms_in = 2.0 * eb * sb * h;  // two norm inputs (4 sbh)
+  // QKV and MLP-up inputs (4 sbh): the two norm outputs. A layernorm recomputation drops those
+  // not kept by a fused norm-and-product module: an MoE layer's pre-MLP norm output, latent
+  // attention's input norm output (RecomputeModules::layernorm).
+  const double norm_outputs_recomputed = rm.layernorm ? (c.moe ? 1.0 : 0.0) + (c.mla ? 1.0 : 0.0) : 0.0;
+  const double linear_in = (2.0 - norm_outputs_recomputed) * gb * sb * h;
   const double masks = 2.0 * mask * sb * h;          // attention and MLP dropout masks (2sbh)
   double out_region = norms_in + linear_in + masks;  // = 10 sbh for GPT in fp16
   // Inside the TP region (split over t): Q, K, V, attention-projection input, MLP activations.
@@ -34,16 +40,19 @@ double layer_activation_bytes(const TransformerConfig& c, const LayerShard& s, R
   const double o = static_cast<double>(c.attn_out_width());
   // Q, K, V, projection input, MLP: 24 sbh for GPT. kv_width = 2 kv for (GQA) MHA.
   double in_region = eb * sb * (q + static_cast<double>(c.kv_width())) + gb * sb * o + mlp_act;
+  // moe_act: the routed experts' activation outputs (the down products' inputs) are rebuilt.
+  if (rm.moe_act && c.moe)
+    in_region -= gb * sb * static_cast<double>(c.moe->expert_ffn) * c.moe->top_k * c.moe->busiest_rank_load();
   if (c.mla) {
     // MLA's latents, inputs of the up projections, kept on every TP rank (down products duplicated).
     out_region += gb * sb * static_cast<double>(c.mla->q_lora_rank + c.mla->kv_lora_rank);
-    // Selective recomputation of an MLA model rebuilds Q, K and V from the latents (layer_recompute).
-    if (r == Recompute::Selective) in_region -= eb * sb * (q + static_cast<double>(c.kv_width()));
+    // Recomputing the up projections rebuilds Q, K and V from the latents (layer_recompute).
+    if (rm.mla_up_proj) in_region -= eb * sb * (q + static_cast<double>(c.kv_width()));
   }
   // Attention scores: softmax output (2), dropout mask (1), dropout output (2) per element: 5as^2b.
   const double scores_elems = static_cast<double>(c.heads) * sb * static_cast<double>(c.seq_len);
   double scores = 0;
-  if (s.attention == AttentionImpl::Unfused && r == Recompute::None)
+  if (s.attention == AttentionImpl::Unfused && !rm.core_attn && r != Recompute::Full)
     scores = (eb + mask + (s.dropout ? eb : 0.0)) * scores_elems;
   if (s.sequence_parallel) out_region /= t;
   // MoE: the routed experts' first product reads the dispatched token copies -- top_k per token,

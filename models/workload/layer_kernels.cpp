@@ -555,30 +555,52 @@ std::vector<Kernel> layer_recompute(const TransformerConfig& c, const LayerShard
     for (auto& k : v) k.name = "recompute_" + k.name;
     return v;
   }
-  // Selective (Korthikanti et al. 2022, Sec. 5): only the attention core's memory-heavy part
-  // (QK^T, softmax, dropout, attention over V). Megatron-Core checkpoints the core attention
-  // whatever its kernel (megatron/core/transformer/attention.py: checkpoint_core_attention =
-  // recompute_granularity == 'selective', then _checkpointed_attention_forward around
-  // core_attention), so with flash attention the backward re-runs the flash forward, and with
-  // context parallelism its K/V ring, before the flash backward.
+  // Selective (Korthikanti et al. 2022, Sec. 5), by module (Megatron-Core --recompute-modules).
+  const RecomputeModules m = selective_modules(c, s.recompute_modules);
   std::vector<Kernel> v;
   const Dims d = dims(c, s);
-  if (c.mla) {
-    // Multi-head latent attention: the up projections are recomputed from the latents instead
-    // (DeepSeek-V3 report, arXiv:2412.19437, Sec. 3.2.3 "Recomputation of RMSNorm and MLA
-    // Up-Projection"; Megatron-Bridge's DeepSeek recipes: recompute_modules ["mla_up_proj"]).
-    const MlaConfig& m = *c.mla;
-    if (m.q_lora_rank > 0) linear(v, "mla_q_up", d.Ti, c.q_dim() / s.tp, m.q_lora_rank, s, d.eb, false);
-    linear(v, "mla_kv_up", d.Ti, c.heads * (m.qk_nope_head_dim + m.v_head_dim) / s.tp, m.kv_lora_rank, s, d.eb, false);
-    for (auto& k : v) k.name = "recompute_" + k.name;
-    return v;
+  const bool moe_layer = c.is_moe_layer(layer);
+  if (m.layernorm || (m.moe_act && moe_layer)) {
+    // The forward's own kernels of those modules, run again before the backward needs their
+    // outputs (Megatron-Core CheckpointWithoutOutput around the pre-MLP norm of an MoE layer, the
+    // input norm of latent attention, and the experts' activation function).
+    for (const Kernel& k : layer_forward(c, s, layer)) {
+      const bool norm = m.layernorm && ((k.name == "post_attn_norm" && moe_layer) || (k.name == "input_norm" && c.mla));
+      const bool act = m.moe_act && moe_layer && (k.name == "swiglu" || k.name == "gelu");
+      if (norm || act) v.push_back(k);
+    }
   }
-  attention_core(v, c, s, d, false);
+  if (m.mla_up_proj && c.mla) {
+    // Multi-head latent attention: the up projections are recomputed from the latents (DeepSeek-V3
+    // report, arXiv:2412.19437, Sec. 3.2.3 "Recomputation of RMSNorm and MLA Up-Projection";
+    // Megatron-Bridge's DeepSeek recipes: recompute_modules ["mla_up_proj"]).
+    const MlaConfig& ml = *c.mla;
+    if (ml.q_lora_rank > 0) linear(v, "mla_q_up", d.Ti, c.q_dim() / s.tp, ml.q_lora_rank, s, d.eb, false);
+    linear(v, "mla_kv_up", d.Ti, c.heads * (ml.qk_nope_head_dim + ml.v_head_dim) / s.tp, ml.kv_lora_rank, s, d.eb,
+           false);
+  }
+  if (m.core_attn) {
+    // Megatron-Core checkpoints the core attention whatever its kernel
+    // (megatron/core/transformer/attention.py: _checkpointed_attention_forward around
+    // core_attention), so with flash attention the backward re-runs the flash forward, and with
+    // context parallelism its K/V ring, before the flash backward.
+    std::vector<Kernel> a;
+    attention_core(a, c, s, d, false);
+    if (s.attention == AttentionImpl::Unfused)
+      a.erase(std::remove_if(a.begin(), a.end(), [](const Kernel& k) { return k.kind == KernelKind::Collective; }),
+              a.end());
+    v.insert(v.end(), a.begin(), a.end());
+  }
   for (auto& k : v) k.name = "recompute_" + k.name;
-  if (s.attention == AttentionImpl::Unfused)
-    v.erase(std::remove_if(v.begin(), v.end(), [](const Kernel& k) { return k.kind == KernelKind::Collective; }),
-            v.end());
   return v;
+}
+
+RecomputeModules selective_modules(const TransformerConfig& c, const RecomputeModules& m) {
+  if (m.stated) return m;
+  RecomputeModules d;
+  d.core_attn = !c.mla.has_value();
+  d.mla_up_proj = c.mla.has_value();
+  return d;
 }
 
 std::vector<Kernel> embedding_forward(const TransformerConfig& c, const LayerShard& shard) {

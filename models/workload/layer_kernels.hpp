@@ -27,6 +27,27 @@ enum class Recompute { None, Selective, Full };
 enum class MoeDispatcher { AllToAll, AllGather, DeepEP, HybridEP };
 const char* to_string(MoeDispatcher d);
 
+/// What a selective recomputation rebuilds in the backward pass instead of keeping (Megatron-Core
+/// --recompute-granularity selective with --recompute-modules, megatron/core/transformer/
+/// transformer_config.py; default ["core_attn"]; Korthikanti et al. 2022, Sec. 5):
+///  - core_attn: the attention core (QK^T, softmax, attention over V; the flash forward again);
+///  - layernorm: the norms whose outputs are not kept by a fused norm-and-product module (the
+///    pre-MLP norm of an MoE layer, and the input norm of multi-head latent attention);
+///  - moe_act: the routed experts' activation function (their product outputs not kept);
+///  - mla_up_proj: multi-head latent attention's up projections from the latents (DeepSeek-V3
+///    report, arXiv:2412.19437, Sec. 3.2.3).
+/// Without a stated list, a model's selective default: mla_up_proj for latent attention (the
+/// DeepSeek recipes'), core_attn otherwise.
+struct RecomputeModules {
+  bool stated = false;
+  bool core_attn = false, layernorm = false, moe_act = false, mla_up_proj = false;
+  bool operator==(const RecomputeModules&) const = default;
+};
+
+/// The modules a selective recomputation of a layer of `c` rebuilds: `m` when stated, else the
+/// model's default.
+RecomputeModules selective_modules(const TransformerConfig& c, const RecomputeModules& m);
+
 /// How one layer is split over a rank.
 struct LayerShard {
   std::int64_t micro_batch = 1;
@@ -58,6 +79,8 @@ struct LayerShard {
   /// How Transformer Engine overlaps each layer collective with its product when the strategy
   /// turns the overlap on (tags on the collectives; costed only with Strategy::tp_comm_overlap).
   TpOverlapConfig tp_overlap = te_default_tp_overlap();
+  /// Strategy::recompute_modules (used with Recompute::Selective).
+  RecomputeModules recompute_modules;
   MoeDispatcher dispatcher = MoeDispatcher::AllToAll;
   /// Frozen base weights (the model's LoRA fine-tuning, TransformerConfig::lora; set by the kernel
   /// builders from the model): the base products' backward is their data gradient only.

@@ -40,6 +40,7 @@ LayerShard layer_shard(const Strategy& s) {
   sh.fp32_weights_autocast = fp32_fsdp_params(s);
   sh.tp_overlap = s.tp_overlap;
   sh.dispatcher = s.moe_dispatcher;
+  sh.recompute_modules = s.recompute_modules;
   return sh;
 }
 

@@ -61,6 +61,7 @@ Strategy parse_strategy(const JsonReader& r) {
                     "sequence_parallel",
                     "zero",
                     "recompute",
+                    "recompute_modules",
                     "schedule",
                     "micro_batch",
                     "global_batch",
@@ -102,6 +103,32 @@ Strategy parse_strategy(const JsonReader& r) {
                      std::to_string(s.shard_group));
   auto rc = r.opt_choice("recompute", {"none", "selective", "full"}).value_or("none");
   s.recompute = rc == "none" ? Recompute::None : rc == "selective" ? Recompute::Selective : Recompute::Full;
+  if (r.present("recompute_modules")) {
+    const auto& a = r.json().at("recompute_modules");
+    const std::string expected = "a non-empty array of \"core_attn\", \"layernorm\", \"moe_act\", \"mla_up_proj\"";
+    if (!a.is_array() || a.empty()) throw InputError(r.where("recompute_modules"), expected, JsonReader::describe(a));
+    if (r.present("recompute") && s.recompute != Recompute::Selective)
+      throw InputError(r.where("recompute_modules"),
+                       "recompute \"selective\" (the modules of a selective recomputation)",
+                       "recompute \"" + rc + "\"");
+    s.recompute = Recompute::Selective;
+    RecomputeModules& m = s.recompute_modules;
+    m.stated = true;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string name = a[i].is_string() ? a[i].get<std::string>() : "";
+      bool* flag = name == "core_attn"     ? &m.core_attn
+                   : name == "layernorm"   ? &m.layernorm
+                   : name == "moe_act"     ? &m.moe_act
+                   : name == "mla_up_proj" ? &m.mla_up_proj
+                                           : nullptr;
+      if (!flag)
+        throw InputError(r.where("recompute_modules") + "[" + std::to_string(i) + "]",
+                         "\"core_attn\", \"layernorm\", \"moe_act\" or \"mla_up_proj\" (Megatron-Core's "
+                         "recompute modules the simulator models)",
+                         JsonReader::describe(a[i]));
+      *flag = true;
+    }
+  }
   auto sched = r.opt_choice("schedule", {"gpipe", "1f1b", "interleaved-1f1b"});
   if (sched) {
     s.schedule = *sched == "gpipe"  ? ScheduleKind::GPipe

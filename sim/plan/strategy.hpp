@@ -37,6 +37,9 @@ struct Strategy {
   /// shard across groups. 0 = shard over the whole DP x CP group.
   int shard_group = 0;
   Recompute recompute = Recompute::None;
+  /// With selective recomputation: which modules (Megatron-Core --recompute-modules; the model's
+  /// default when not stated, RecomputeModules).
+  RecomputeModules recompute_modules;
   ScheduleKind schedule = ScheduleKind::OneFOneB;
   std::int64_t micro_batch = 1;
   std::int64_t global_batch = 0;  ///< sequences per iteration (from the workload unless overridden)

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "models/collective/collective_model.hpp"
+#include "models/memory/memory_model.hpp"
 #include "models/util/json_reader.hpp"
 #include "models/workload/layer_kernels.hpp"
 #include "models/workload/transformer.hpp"
@@ -227,5 +228,30 @@ TEST(Moe, DispatcherVolumesFollowEachDispatchersDataPath) {
               1e-6 * T * h);
 }
 
+}  // namespace
+}  // namespace trainsim
+
+namespace trainsim {
+namespace {
+// Megatron-Core's selective recomputation by module (--recompute-modules layernorm moe_act, as the
+// GPT-OSS performance recipes run it): the pre-MLP norm output and the routed experts' activation
+// outputs are not kept, and the backward reruns those two kernels of the forward.
+TEST(Moe, RecomputedModulesDropTheirOutputsAndRerunTheirKernels) {
+  const auto c = shipped("mixtral-8x7b.json");  // h 4096, expert ffn 14336, top 2
+  LayerShard s;
+  s.attention = AttentionImpl::Flash;
+  const double none = layer_activation_bytes(c, s, Recompute::None);
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(c, s, Recompute::Selective), none);  // core_attn: flash keeps nothing more
+  s.recompute_modules.stated = true;
+  s.recompute_modules.layernorm = s.recompute_modules.moe_act = true;
+  const double sb = 4096;
+  EXPECT_DOUBLE_EQ(none - layer_activation_bytes(c, s, Recompute::Selective), 2 * sb * 4096 + 2 * sb * 14336.0 * 2);
+  const auto rec = layer_recompute(c, s, 0, Recompute::Selective);
+  ASSERT_EQ(rec.size(), 2u);
+  EXPECT_EQ(rec[0].name, "recompute_post_attn_norm");
+  EXPECT_EQ(rec[1].name, "recompute_swiglu");
+  for (const auto& k : layer_forward(c, s, 0))
+    if (k.name == "swiglu") EXPECT_DOUBLE_EQ(rec[1].bytes, k.bytes);
+}
 }  // namespace
 }  // namespace trainsim

@@ -111,3 +111,24 @@ TEST(ScenarioErrors, UnknownMoeDispatcherNamesTheFieldAndTheChoices) {
   EXPECT_NE(msg.find("hybridep"), std::string::npos) << msg;
   EXPECT_NE(msg.find("\"nccl\""), std::string::npos) << msg;
 }
+
+namespace trainsim {
+namespace {
+TEST(ScenarioErrors, RecomputeModulesAreNamedAndBelongToASelectiveRecomputation) {
+  using testing::make_scenario;
+  auto msg = error_of([] { make_scenario({{"recompute_modules", {"layernorm", "mlp"}}}); });
+  EXPECT_NE(msg.find("$.strategy.recompute_modules[1]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("\"mlp\""), std::string::npos) << msg;
+  msg = error_of([] { make_scenario({{"recompute", "full"}, {"recompute_modules", {"layernorm"}}}); });
+  EXPECT_NE(msg.find("$.strategy.recompute_modules"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("selective"), std::string::npos) << msg;
+  msg = error_of([] { make_scenario({{"recompute_modules", nlohmann::json::array()}}); });
+  EXPECT_NE(msg.find("non-empty array"), std::string::npos) << msg;
+  // Stated modules make the recomputation selective.
+  const Scenario sc = make_scenario({{"recompute_modules", {"core_attn"}}});
+  EXPECT_EQ(sc.strategy.recompute, Recompute::Selective);
+  EXPECT_TRUE(sc.strategy.recompute_modules.core_attn);
+  EXPECT_FALSE(sc.strategy.recompute_modules.layernorm);
+}
+}  // namespace
+}  // namespace trainsim
