@@ -63,8 +63,12 @@ class MegatronArgs {
       if (const auto eq = name.find('='); eq != std::string::npos) {
         value = name.substr(eq + 1);
         name = name.substr(0, eq);
-      } else if (i + 1 < w.size() && w[i + 1].rfind("--", 0) != 0) {
-        value = w[++i];
+      } else {
+        // Every word up to the next flag: a list argument (nargs='*', e.g. --recompute-modules).
+        std::vector<std::string> values;
+        while (i + 1 < w.size() && w[i + 1].rfind("--", 0) != 0) values.push_back(w[++i]);
+        if (!values.empty()) value = values.front();
+        lists_[name] = std::move(values);
       }
       args_[name] = value;
     }
@@ -76,6 +80,12 @@ class MegatronArgs {
   std::optional<std::string> str(const std::string& k) {
     if (!has(k)) return std::nullopt;
     return args_.at(k);
+  }
+  /// Every value of a list argument (one for `--k=v`), empty when absent.
+  std::vector<std::string> list(const std::string& k) {
+    if (!has(k)) return {};
+    const auto it = lists_.find(k);
+    return it != lists_.end() ? it->second : std::vector<std::string>{args_.at(k)};
   }
   std::optional<std::int64_t> integer(const std::string& k) {
     auto v = str(k);
@@ -116,6 +126,7 @@ class MegatronArgs {
   std::string origin_;
   std::map<std::string, std::string> args_;
   std::set<std::string> used_;
+  std::map<std::string, std::vector<std::string>> lists_;
 };
 
 }  // namespace
@@ -222,6 +233,21 @@ ImportedConfig import_megatron_args(const std::string& text, const std::string& 
   if (a.has("--use-distributed-optimizer")) s["zero"] = 1;
   if (auto g = a.str("--recompute-granularity")) s["recompute"] = *g == "full" ? "full" : "selective";
   if (a.has("--recompute-activations")) s["recompute"] = "selective";
+  // --recompute-modules (with selective granularity; Megatron-Core's default core_attn): the
+  // modules the simulator models become strategy.recompute_modules, the others a note.
+  if (const auto mods = a.list("--recompute-modules"); !mods.empty() && s.value("recompute", "") == "selective") {
+    nlohmann::json kept = nlohmann::json::array();
+    std::vector<std::string> other;
+    for (const auto& m : mods) {
+      if (m == "core_attn" || m == "layernorm" || m == "moe_act" || m == "mla_up_proj")
+        kept.push_back(m);
+      else
+        other.push_back(m);
+    }
+    if (!kept.empty()) s["recompute_modules"] = kept;
+    for (const auto& m : other)
+      out.notes.push_back("--recompute-modules " + m + ": not modelled (its activations are counted as kept)");
+  }
   if (a.has("--overlap-grad-reduce")) s["overlap_grad_reduce"] = true;
   if (a.has("--overlap-param-gather")) s["overlap_param_gather"] = true;
   if (a.has("--tp-comm-overlap")) s["tp_comm_overlap"] = true;

@@ -259,6 +259,9 @@ TEST(Cli, ImportMegatronMoeWithLatentAttention) {
   EXPECT_EQ(sc["strategy"]["precision"], "bf16");
   EXPECT_EQ(model["moe"]["first_dense_layers"], 3);         // --moe-layer-freq "([0]*3+[1]*58)"
   EXPECT_EQ(sc["strategy"]["moe_dispatcher"], "hybridep");  // --moe-token-dispatcher-type flex + backend
+  // --recompute-modules mla_up_proj moe_act shared_experts: the modelled two, a note for the third.
+  EXPECT_EQ(sc["strategy"]["recompute_modules"], nlohmann::json::array({"mla_up_proj", "moe_act"}));
+  EXPECT_NE(m.out.find("--recompute-modules shared_experts: not modelled"), std::string::npos) << m.out;
   // Every routed copy's expert input kept for the weight gradient (top 8 of 256) makes this
   // layout need ~98 GB per GPU under selective recomputation: --allow-oom still predicts it, and
   // says so on stderr after the JSON.

@@ -9,5 +9,5 @@ python pretrain_gpt.py \
   --num-experts 256 --moe-router-topk 8 --moe-ffn-hidden-size 2048 --moe-shared-expert-intermediate-size 2048 \
   --tensor-model-parallel-size 1 --pipeline-model-parallel-size 16 --expert-model-parallel-size 64 \
   --micro-batch-size 1 --global-batch-size 15360 --bf16 --use-distributed-optimizer \
-  --recompute-granularity selective --moe-layer-freq "([0]*3+[1]*58)" \
+  --recompute-granularity selective --recompute-modules mla_up_proj moe_act shared_experts --moe-layer-freq "([0]*3+[1]*58)" \
   --moe-token-dispatcher-type flex --moe-flex-dispatcher-backend hybridep
