@@ -66,6 +66,17 @@ TEST(Moe, Qwen3MoeWorkloadMatchesPublishedCounts) {
   EXPECT_EQ(c.moe_layers(), 48);
 }
 
+TEST(Moe, GptOssWorkloadMatchesPublishedCounts) {
+  const auto c = shipped("gpt-oss-120b.json");
+  const auto p = count_parameters(c);
+  // Model card: 116.83B total; 5.13B active, counting the unembedding (201088 x 2880) but not the
+  // embedding, which the count here includes: 5.13B + 0.579B.
+  EXPECT_NEAR(p.total / 116.83e9, 1.0, 0.005);
+  EXPECT_NEAR(p.active / (5.13e9 + 201088.0 * 2880), 1.0, 0.01);
+  EXPECT_EQ(c.head_dim(), 64);
+  EXPECT_EQ(c.moe_layers(), 36);
+}
+
 TEST(Moe, AllToAllVolumeIsTopKTokenCopiesOfTheHiddenVector) {
   const auto c = shipped("mixtral-8x7b.json");
   LayerShard s;
