@@ -66,6 +66,15 @@ TEST(Moe, Qwen3MoeWorkloadMatchesPublishedCounts) {
   EXPECT_EQ(c.moe_layers(), 48);
 }
 
+TEST(Moe, Qwen3LargeMoeWorkloadMatchesPublishedCounts) {
+  const auto c = shipped("qwen3-235b-a22b.json");
+  const auto p = count_parameters(c);
+  // Qwen3 technical report, Table 2: 235B total, 22B activated (22.2B with both vocabulary matrices).
+  EXPECT_NEAR(p.total / 235e9, 1.0, 0.005);
+  EXPECT_NEAR(p.active / 22e9, 1.0, 0.02);
+  EXPECT_EQ(c.moe_layers(), 94);
+}
+
 TEST(Moe, GptOssWorkloadMatchesPublishedCounts) {
   const auto c = shipped("gpt-oss-120b.json");
   const auto p = count_parameters(c);
