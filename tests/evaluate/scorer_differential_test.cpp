@@ -74,6 +74,15 @@ bool draw(std::mt19937_64& rng, const Scenario& sc, Strategy& s, std::uint64_t p
   s.moe_dispatcher = m.moe ? pick(later, std::vector<MoeDispatcher>{MoeDispatcher::AllToAll, MoeDispatcher::AllGather,
                                                                     MoeDispatcher::DeepEP, MoeDispatcher::HybridEP})
                            : MoeDispatcher::AllToAll;
+  // Selective recomputation by module (Megatron-Core --recompute-modules) on MoE models.
+  s.recompute_modules = {};
+  if (m.moe && s.recompute == Recompute::Selective && later() % 2 == 0) {
+    s.recompute_modules.stated = true;
+    s.recompute_modules.layernorm = true;
+    s.recompute_modules.moe_act = later() % 2 == 0;
+    s.recompute_modules.core_attn = later() % 2 == 0;
+    s.recompute_modules.mla_up_proj = m.mla.has_value();
+  }
   try {
     resolve_strategy(s, m, sc.workload.global_batch, sc.cluster.gpus(), "differential");
     if (s.zero >= 1 && one_in(6) && (s.dp * s.cp) % 8 == 0 && s.dp * s.cp > 8) {
@@ -120,6 +129,7 @@ TEST_P(ScorerDifferential, RandomPointsAgreeWithTheAnalyticEngine) {
     reached["eager"] += !s.fused_elementwise;
     reached["etp"] += s.etp > 0;
     reached["flex_or_allgather"] += s.ep > 1 && s.moe_dispatcher != MoeDispatcher::AllToAll;
+    reached["recompute_modules"] += s.recompute_modules.stated;
     const FastScore fast = scorer.score(s);
     const double T = engine.metrics.iteration_time_s;
     const bool zero3_in_pipeline = s.zero >= 3 && s.pp > 1;
@@ -133,7 +143,8 @@ TEST_P(ScorerDifferential, RandomPointsAgreeWithTheAnalyticEngine) {
   // The draw reaches every rule the workload has (cp: long sequences; ep: MoE).
   for (const auto& [rule, n] : reached) {
     if (((rule == "cp" || rule == "cp_all_gather") && base.workload.model.seq_len < 16384) ||
-        ((rule == "ep" || rule == "etp" || rule == "flex_or_allgather") && !base.workload.model.moe))
+        ((rule == "ep" || rule == "etp" || rule == "flex_or_allgather" || rule == "recompute_modules") &&
+         !base.workload.model.moe))
       continue;
     EXPECT_GT(n, 0) << rule;
   }
